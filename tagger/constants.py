@@ -1,0 +1,41 @@
+"""Constants, defined once and derived from each other, with units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+APP_NAME = "tagger"
+
+# Audio files by extension (lower case, without the dot).
+AUDIO_EXTENSIONS = frozenset(
+    "mp3 flac ogg oga opus m4a mp4 aac wav aif aiff wma wv ape mpc".split())
+# Extensions libsndfile (soundfile, what librosa.load uses) decodes; the rest go
+# straight to ffmpeg.
+SNDFILE_EXTENSIONS = frozenset("wav flac ogg oga aif aiff mp3".split())
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MODELS_DIR = PACKAGE_DIR.parent / "models"
+DEFAULT_MODEL_DIR = MODELS_DIR / "default"
+MUSICNN_WEIGHTS = MODELS_DIR / "musicnn" / "msd_musicnn.weights.h5"
+
+# The musicnn front-end (musicnn/configuration.py): 16 kHz, 512-sample FFT,
+# 256-sample hop (16 ms), 96 mel bands, 3 s chunks.
+MUSICNN_SAMPLE_RATE = 16_000  # Hz
+MUSICNN_N_FFT = 512  # samples = 32 ms
+MUSICNN_HOP = 256  # samples = 16 ms
+MUSICNN_N_MELS = 96
+MUSICNN_CHUNK_FRAMES = 187  # frames = 3 s * 16000 / 256 + 1, as musicnn computes it
+MUSICNN_CHUNK_HOP_FRAMES = 94  # frames = 1.5 s: chunks overlap by half
+
+# The from-scratch networks' chunks: 4 s with a 2 s hop at the same front-end.
+SCRATCH_CHUNK_FRAMES = 250  # frames = 4 s * 16000 / 256
+SCRATCH_CHUNK_HOP_FRAMES = 125  # frames = 2 s
+
+# Inference batches: chunks per network call (large batches suit a GPU).
+BATCH_CHUNKS = 64
+
+# Cheap content fingerprint: this many bytes from the start, middle and end.
+FINGERPRINT_BLOCK = 64 * 1024  # bytes
+
+# Temporary files of an atomic tag write carry this in their names.
+TEMP_MARKER = ".tagger-tmp-"

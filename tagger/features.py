@@ -1,0 +1,85 @@
+"""Log-mel spectrograms and overlapping chunks. Pure numpy/librosa, no TensorFlow."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """The feature parameters a model was trained with (stored in its metadata)."""
+
+    sample_rate: int  # Hz
+    n_fft: int  # samples
+    hop_length: int  # samples
+    n_mels: int
+    chunk_frames: int  # frames per chunk
+    chunk_hop_frames: int  # frames between chunk starts
+
+    @property
+    def chunk_seconds(self) -> float:
+        return self.chunk_frames * self.hop_length / self.sample_rate
+
+    @property
+    def chunk_samples(self) -> int:
+        """Samples whose STFT frames fill exactly one chunk."""
+        return (self.chunk_frames - 1) * self.hop_length
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FrontEnd":
+        return cls(**{k: int(d[k]) for k in cls.__dataclass_fields__})
+
+
+def log_mel(y: np.ndarray, fe: FrontEnd) -> np.ndarray:
+    """Mono samples (n,) at fe.sample_rate -> log10(10000 * mel power + 1),
+    float32 of shape (frames, n_mels). Computed in float32 throughout (musicnn
+    cast to float16 before the log and overflowed)."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(
+        y=np.asarray(y, dtype=np.float32), sr=fe.sample_rate, n_fft=fe.n_fft,
+        hop_length=fe.hop_length, n_mels=fe.n_mels)
+    return np.log10(10000.0 * mel.T + 1.0, dtype=np.float32)
+
+
+def chunk_starts(n_frames: int, fe: FrontEnd, hop: int | None = None) -> list[int]:
+    """Start frames of the chunks covering n_frames: every ``hop`` frames
+    (default fe.chunk_hop_frames), plus one chunk ending at the last frame
+    when the hop leaves a tail."""
+    if n_frames <= fe.chunk_frames:
+        return [0]
+    last = n_frames - fe.chunk_frames
+    starts = list(range(0, last + 1, hop or fe.chunk_hop_frames))
+    if starts[-1] != last:
+        starts.append(last)
+    return starts
+
+
+def chunks(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> np.ndarray:
+    """(frames, n_mels) -> (n_chunks, chunk_frames, n_mels), float32.
+
+    A spectrogram shorter than one chunk is repeated to fill it (musicnn's
+    "repeat-pad"), so a short track gives one chunk instead of none."""
+    n = spec.shape[0]
+    if n == 0:
+        raise ValueError("empty spectrogram")
+    if n < fe.chunk_frames:
+        spec = np.tile(spec, (math.ceil(fe.chunk_frames / n), 1))[: fe.chunk_frames]
+    starts = chunk_starts(spec.shape[0], fe, hop)
+    return np.stack([spec[s: s + fe.chunk_frames] for s in starts])
+
+
+def fast_windows(duration: float, n: int, window: float) -> tuple[float, ...]:
+    """Start times (s) of n windows of ``window`` s spread evenly over the
+    middle 80 % of a track of ``duration`` s (intros and outros say least
+    about genre); one window at 0 when the track is shorter than that."""
+    if duration <= window * n / 0.8:
+        span = max(0.0, duration - window)
+        return tuple(span * (i + 0.5) / n for i in range(n)) if span > 0 else (0.0,)
+    return tuple(duration * (0.1 + 0.8 * (i + 0.5) / n) - window / 2 for i in range(n))

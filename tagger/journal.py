@@ -1,0 +1,313 @@
+"""The undo journal: what every ``--write`` run changed, so it can be reverted.
+
+Two tables in the result cache's SQLite file (this module owns only these):
+
+``write_runs``
+    one row per run: ``id``, ``started_at``, ``finished_at`` (NULL while
+    running or when killed), ``options`` (JSON), ``undone_at``.
+``write_journal``
+    one row per file: the genres before (JSON list, or NULL when the file had
+    no genre field) and the genres written, committed *before* the file is
+    touched; after a successful write the file's size, mtime and fingerprint.
+
+The pipeline's order for each file::
+
+    entry = journal.record_before(run_id, path, tags.read_genres(path) or None, new)
+    tags.write_genres(path, new, id3v23=...)
+    journal.record_after(entry, *file_state(path))
+
+``undo`` restores the previous genres of a run's files, refusing any file
+changed since tagger wrote it (other software edited it, or it was replaced).
+Times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from . import tags
+from .cache import fingerprint
+from .errors import CacheError, TaggerError
+
+RUNS = "write_runs"
+ENTRIES = "write_journal"
+
+# What undo did with each file.
+RESTORED = "restored"  # previous genres written back
+UNCHANGED = "unchanged"  # the file already holds its previous genres
+REFUSED = "refused"  # changed since tagger wrote it, or gone: left alone
+ERROR = "error"  # restoring failed (e.g. the file is now read-only)
+
+
+@dataclass(frozen=True)
+class UndoFile:
+    """The outcome of undoing one file: one of the four outcomes above, and why."""
+
+    path: str
+    outcome: str
+    reason: str = ""
+
+
+@dataclass
+class UndoResult:
+    """What ``undo`` did: the run, and one ``UndoFile`` per file of the run."""
+
+    run_id: int
+    files: list[UndoFile] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Number of files per outcome, all four outcomes present."""
+        counts = dict.fromkeys((RESTORED, UNCHANGED, REFUSED, ERROR), 0)
+        for f in self.files:
+            counts[f.outcome] += 1
+        return counts
+
+    def problems(self) -> list[UndoFile]:
+        """The files undo could not restore (refused or error)."""
+        return [f for f in self.files if f.outcome in (REFUSED, ERROR)]
+
+
+def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
+
+    The fingerprint is the cache's (start, middle and end blocks): tag blocks
+    sit at the start or end of a file, so another tagger's edit changes it.
+    """
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
+
+
+class Journal:
+    """The write journal in a sqlite-utils ``Database`` (the result cache's file).
+
+    Every record is committed when the method returns, so call these outside
+    an open transaction: a record that waits for a later commit would be lost
+    if tagger is killed after writing the file.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        with self._sqlite():
+            db[RUNS].create({
+                "id": int, "started_at": str, "finished_at": str,
+                "options": str, "undone_at": str,
+            }, pk="id", not_null=["started_at", "options"], if_not_exists=True)
+            db[ENTRIES].create({
+                "id": int, "run_id": int, "path": str,
+                "previous_genres": str, "new_genres": str, "recorded_at": str,
+                "written_at": str, "size": int, "mtime_ns": int,
+                "fingerprint": str, "undo_outcome": str, "undo_reason": str,
+            }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
+                not_null=["run_id", "path", "new_genres", "recorded_at"],
+                if_not_exists=True)
+            db[ENTRIES].create_index(["run_id"], if_not_exists=True)
+
+    def start_run(self, options: dict) -> int:
+        """Open a run with the write options (JSON-serialisable); return its id.
+
+        ``options["id3v23"]`` is honoured by ``undo`` when it writes back.
+        """
+        return self._insert(RUNS, {"started_at": _now(),
+                                   "options": json.dumps(options, sort_keys=True)})
+
+    def record_before(self, run_id: int, path: str | os.PathLike,
+                      previous_genres: list[str] | None,
+                      new_genres: list[str]) -> int:
+        """Record an intended write, committed before the file is touched.
+
+        ``previous_genres`` is None when the file had no genre field. Returns
+        the entry id for ``record_after``.
+        """
+        self._run(run_id)
+        return self._insert(ENTRIES, {
+            "run_id": run_id, "path": os.fspath(path),
+            "previous_genres": None if previous_genres is None
+            else json.dumps(list(previous_genres)),
+            "new_genres": json.dumps(list(new_genres)),
+            "recorded_at": _now(),
+        })
+
+    def record_after(self, entry_id: int, size: int, mtime_ns: int,
+                     fingerprint: str) -> None:
+        """Record the file's state once the write succeeded (see ``file_state``)."""
+        self._update(ENTRIES, entry_id, {
+            "written_at": _now(), "size": size, "mtime_ns": mtime_ns,
+            "fingerprint": fingerprint})
+
+    def finish_run(self, run_id: int) -> None:
+        """Mark a run complete."""
+        self._run(run_id)
+        self._update(RUNS, run_id, {"finished_at": _now()})
+
+    def runs(self) -> list[dict]:
+        """All runs, oldest first: id, started_at, finished_at, options (a dict),
+        files_written (files with a completed write), files_recorded, undone_at."""
+        sql = f"""
+            select r.id, r.started_at, r.finished_at, r.options, r.undone_at,
+                   count(e.written_at) as files_written,
+                   count(e.id) as files_recorded
+            from {RUNS} r left join {ENTRIES} e on e.run_id = r.id
+            group by r.id order by r.id"""
+        with self._sqlite():
+            rows = list(self.db.query(sql))
+        for row in rows:
+            row["options"] = json.loads(row["options"])
+        return rows
+
+    def latest_run(self) -> int | None:
+        """The id of the most recent run, undone or not; None when there is none."""
+        with self._sqlite():
+            row = next(self.db.query(f"select max(id) as id from {RUNS}"))
+        return row["id"]
+
+    def entries(self, run_id: int) -> list[dict]:
+        """The run's entries in the order recorded; genres decoded to lists
+        (``previous_genres`` None when the field was absent)."""
+        self._run(run_id)
+        with self._sqlite():
+            rows = list(self.db[ENTRIES].rows_where(
+                "run_id = ?", [run_id], order_by="id"))
+        for row in rows:
+            if row["previous_genres"] is not None:
+                row["previous_genres"] = json.loads(row["previous_genres"])
+            row["new_genres"] = json.loads(row["new_genres"])
+        return rows
+
+    def undo(self, run_id: int | None = None) -> UndoResult:
+        """Restore the genres a run replaced (the latest run when ``run_id`` is None).
+
+        Per file: written and unchanged since -> previous genres written back
+        (an absent field removed again); changed since (size, mtime or
+        fingerprint differ) or gone -> refused; recorded but never confirmed
+        written (tagger was killed) -> restored only if the file holds the new
+        genres, "unchanged" if it still holds the previous ones, else refused.
+        One file's failure never stops the others. The run is then marked
+        undone. Raises TaggerError when there is no such run or it was undone.
+        """
+        if run_id is None:
+            run_id = self.latest_run()
+            if run_id is None:
+                raise TaggerError("no write run to undo")
+        run = self._run(run_id)
+        if run["undone_at"]:
+            raise TaggerError(f"write run {run_id} was already undone "
+                              f"at {run['undone_at']}")
+        id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
+        result = UndoResult(run_id)
+        for first, last in _by_path(self.entries(run_id)):
+            outcome = _undo_file(first, last, id3v23)
+            result.files.append(outcome)
+            self._update(ENTRIES, last["id"], {
+                "undo_outcome": outcome.outcome, "undo_reason": outcome.reason})
+        self._update(RUNS, run_id, {"undone_at": _now()})
+        return result
+
+    # --- the SQLite boundary ---
+
+    @contextlib.contextmanager
+    def _sqlite(self):
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise CacheError(f"write journal: {e}", _db_path(self.db)) from e
+
+    def _insert(self, table: str, row: dict) -> int:
+        with self._sqlite():
+            self._no_open_transaction()
+            with self.db.atomic():
+                return self.db[table].insert(row).last_pk
+
+    def _update(self, table: str, pk: int, updates: dict) -> None:
+        with self._sqlite():
+            self._no_open_transaction()
+            with self.db.atomic():
+                self.db[table].update(pk, updates)
+
+    def _no_open_transaction(self) -> None:
+        if self.db.conn.in_transaction:
+            raise CacheError("write journal: a transaction is open, so the "
+                             "record would not be committed before the write",
+                             _db_path(self.db))
+
+    def _run(self, run_id: int) -> dict:
+        with self._sqlite():
+            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
+        if not rows:
+            raise TaggerError(f"no write run {run_id}")
+        return rows[0]
+
+
+def undo(db: sqlite_utils.Database, run_id: int | None = None) -> UndoResult:
+    """``Journal(db).undo(run_id)``."""
+    return Journal(db).undo(run_id)
+
+
+def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
+    """(first, last) entry per path, in first-recorded order.
+
+    A file written twice in one run goes back to its genres before the first
+    write, provided it is still as the last write left it.
+    """
+    firsts: dict[str, dict] = {}
+    lasts: dict[str, dict] = {}
+    for entry in entries:
+        firsts.setdefault(entry["path"], entry)
+        lasts[entry["path"]] = entry
+    return [(firsts[p], lasts[p]) for p in firsts]
+
+
+def _undo_file(first: dict, last: dict, id3v23: bool) -> UndoFile:
+    path = last["path"]
+    previous = first["previous_genres"] or []
+    try:
+        if not os.path.isfile(path):
+            return UndoFile(path, REFUSED, "file no longer exists")
+        if last["written_at"] is not None:
+            changed = _changed_since(path, last)
+            if changed:
+                return UndoFile(path, REFUSED,
+                                f"changed since tagger wrote it ({changed})")
+        else:
+            # Killed between record_before and record_after: look at the file.
+            current = tags.read_genres(path)
+            if current == previous:
+                return UndoFile(path, UNCHANGED,
+                                "the write never happened; genres are as before")
+            if current != last["new_genres"]:
+                return UndoFile(path, REFUSED, "write not confirmed and genres "
+                                "are neither the previous nor tagger's")
+        tags.write_genres(path, previous, id3v23=id3v23)
+    except (TaggerError, OSError) as e:
+        return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
+    return UndoFile(path, RESTORED, "")
+
+
+def _changed_since(path: str, entry: dict) -> str:
+    """What differs from the recorded state, e.g. "size, mtime differ"; "" if nothing."""
+    size, mtime_ns, fingerprint = file_state(path)
+    differ = [name for name, now, then in (
+        ("size", size, entry["size"]), ("mtime", mtime_ns, entry["mtime_ns"]),
+        ("content", fingerprint, entry["fingerprint"])) if now != then]
+    if not differ:
+        return ""
+    return ", ".join(differ) + (" differ" if len(differ) > 1 else " differs")
+
+
+def _db_path(db: sqlite_utils.Database) -> str | None:
+    try:
+        row = db.execute("pragma database_list").fetchone()
+    except sqlite3.Error:
+        return None
+    return (row[2] or None) if row else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+

@@ -1,0 +1,187 @@
+"""Load a genre model with its metadata, classify chunks, aggregate per track.
+
+A model is a folder holding ``metadata.json`` (architecture, labels, the
+front-end it was trained with, head settings, data summary, scores) and
+``model.weights.h5``. The pipeline reads the feature parameters from the
+metadata, so models with different front-ends work unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .errors import ModelError
+from .features import FrontEnd
+
+METADATA = "metadata.json"
+WEIGHTS = "model.weights.h5"
+DEVICES = ("auto", "cpu", "gpu")
+
+
+# TensorFlow's C++ start-up chatter: informational lines on oneDNN, CPU
+# instructions and CUDA probes that say nothing is wrong.
+_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog|oneDNN custom operations|cudart_stub|"
+    r"cpu_feature_guard|To enable the following instructions|rebuild TensorFlow with|"
+    r"cuda_platform\.cc|failed call to cuInit|Unable to register cu|computation placer|"
+    r"TF-TRT Warning|cuda_executor|gpu_device\.cc")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr(verbose: bool = False):
+    """Filter TensorFlow's native start-up lines out of stderr, keeping any
+    other line. Setting TF_CPP_MIN_LOG_LEVEL inside the process comes too late
+    for them, and TF_ENABLE_ONEDNN_OPTS=0 would cost about 40 % of CNN speed."""
+    if verbose:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if not _NOISE.search(line):
+                    sys.stderr.write(line)
+
+
+def import_tensorflow(verbose: bool = False):
+    """Import TensorFlow (and probe its devices) with the start-up chatter
+    filtered out unless verbose."""
+    with quiet_native_stderr(verbose):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+        if not verbose:
+            tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def read_metadata(directory: str | os.PathLike) -> dict:
+    """The metadata of a model folder; ModelError when missing or unreadable."""
+    directory = Path(directory)
+    try:
+        with open(directory / METADATA, encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError as e:
+        raise ModelError(f"not a model folder (no {METADATA})", directory) from e
+    except (OSError, ValueError) as e:
+        raise ModelError(f"unreadable {METADATA}: {e}", directory) from e
+    for key in ("arch", "labels", "frontend"):
+        if key not in meta:
+            raise ModelError(f"{METADATA} lacks '{key}'", directory)
+    return meta
+
+
+def model_id(directory: str | os.PathLike) -> str:
+    """A short hash of the model's files: the cache keys results by it."""
+    h = hashlib.sha256()
+    for name in (METADATA, WEIGHTS):
+        try:
+            h.update((Path(directory) / name).read_bytes())
+        except OSError as e:
+            raise ModelError(f"cannot read {name}: {e.strerror}", directory) from e
+    return h.hexdigest()[:16]
+
+
+def build_network(meta: dict):
+    """The Keras network a metadata dict describes, weights not loaded.
+    Input (batch, chunk_frames, n_mels) -> probabilities (batch, n_labels)."""
+    from . import network
+
+    fe = FrontEnd.from_dict(meta["frontend"])
+    n = len(meta["labels"])
+    arch = meta["arch"]
+    if arch == "musicnn":
+        backbone = network.musicnn_backbone(fe.n_mels, fe.chunk_frames)
+        head = network.genre_head(n, **meta.get("head", {}))
+        return network.musicnn_genre_model(backbone, head)
+    if arch == "cnn":
+        return network.cnn(n, fe.chunk_frames, fe.n_mels)
+    if arch == "crnn":
+        return network.crnn(n, fe.chunk_frames, fe.n_mels)
+    raise ModelError(f"unknown architecture '{arch}'")
+
+
+@dataclass
+class Prediction:
+    """Genres of one track, best first, with confidences in [0, 1]."""
+
+    genres: list[tuple[str, float]]
+    distribution: dict[str, float]
+    chunks: int
+
+
+def aggregate(probs: np.ndarray, labels: list[str]) -> Prediction:
+    """Chunk probabilities (n_chunks, n_labels) -> one ranked prediction: the
+    mean over chunks, which stays a distribution that sums to 1."""
+    mean = np.asarray(probs, dtype=np.float64).mean(axis=0)
+    order = np.argsort(-mean, kind="stable")
+    genres = [(labels[i], float(mean[i])) for i in order]
+    return Prediction(genres, {labels[i]: round(float(mean[i]), 6) for i in range(len(labels))},
+                      int(len(probs)))
+
+
+class GenreModel:
+    """A loaded model: ``predict(chunks)`` on the chosen device."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, device: str = "auto",
+                 verbose: bool = False):
+        self.directory = Path(directory or DEFAULT_MODEL_DIR)
+        self.meta = read_metadata(self.directory)
+        self.labels: list[str] = list(self.meta["labels"])
+        self.frontend = FrontEnd.from_dict(self.meta["frontend"])
+        self.id = model_id(self.directory)
+        self._tf = import_tensorflow(verbose)
+        self.device = resolve_device(self._tf, device)
+        with self._tf.device(self.device):
+            self.network = build_network(self.meta)
+            try:
+                self.network.load_weights(self.directory / WEIGHTS)
+            except Exception as e:  # noqa: BLE001 - h5py/Keras raise many kinds
+                raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
+        self._call = self._tf.function(lambda x: self.network(x, training=False),
+                                       reduce_retracing=True)
+
+    def predict(self, chunks: np.ndarray, batch: int = BATCH_CHUNKS) -> np.ndarray:
+        """(n, chunk_frames, n_mels) float32 -> (n, n_labels) probabilities."""
+        out = []
+        with self._tf.device(self.device):
+            for i in range(0, len(chunks), batch):
+                part = chunks[i: i + batch]
+                if len(part) < batch and len(chunks) > batch:
+                    # Pad the last batch to the usual shape: one traced graph.
+                    pad = np.zeros((batch - len(part),) + part.shape[1:], np.float32)
+                    out.append(self._call(np.concatenate([part, pad])).numpy()[: len(part)])
+                else:
+                    out.append(self._call(part).numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+
+
+def resolve_device(tf, device: str) -> str:
+    """'auto' -> the first GPU TensorFlow sees, else the CPU."""
+    if device not in DEVICES:
+        raise ModelError(f"unknown device '{device}' (choose from {', '.join(DEVICES)})")
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise ModelError("--device gpu: TensorFlow sees no GPU (is tensorflow[and-cuda] installed?)")
+    if device in ("gpu", "auto") and gpus:
+        return "/GPU:0"
+    return "/CPU:0"

@@ -1,0 +1,149 @@
+"""Network architectures (Keras 3). Imported only where a network runs.
+
+- ``musicnn_backbone``: a port of Pons & Serra's MSD musicnn (ISC licence),
+  layer for layer, with the TF1 variable names of the original checkpoint so
+  that ``models/convert_musicnn.py`` can copy the weights by name.
+- ``genre_head``: the classifier put on the backbone's embeddings.
+- ``cnn`` / ``crnn``: small networks trained from scratch on log-mel chunks.
+
+Every network takes a batch of log-mel chunks shaped (batch, frames, mels) and
+the genre models return class probabilities shaped (batch, n_labels).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+# musicnn's own sizes (models.py of the musicnn package): 1.6 x 128 timbral
+# filters, 1.6 x 32 temporal filters, a 64-filter mid-end, a 200-unit dense.
+TIMBRAL_FILTERS = int(1.6 * 128)  # 204
+TEMPORAL_FILTERS = int(1.6 * 32)  # 51
+MIDEND_FILTERS = 64
+BACKEND_UNITS = 200
+MSD_TAGS = 50
+BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization default
+EMBEDDING_SIZE = 753 * 2 + BACKEND_UNITS  # max pool, mean pool, penultimate
+
+
+def _bn(name: str) -> layers.BatchNormalization:
+    return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=name)
+
+
+def _freq_max(x):
+    """(batch, time, freq, channels) -> (batch, time, channels)."""
+    return ops.max(x, axis=2)
+
+
+def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model:
+    """The MSD musicnn network.
+
+    Input (batch, frames, n_mels) of log10(10000 * mel + 1); outputs a dict:
+    ``embedding`` (batch, 1706) = [max pool 753, mean pool 753, penultimate 200]
+    and ``tags`` (batch, 50), the MSD tag probabilities.
+    """
+    x = keras.Input((frames, n_mels), name="logmel")
+    expanded = layers.Reshape((-1, n_mels, 1))(x)
+    normalized = _bn("batch_normalization")(expanded)
+
+    # Front-end: timbral (7 x 38 and 7 x 67) and temporal (128/64/32 x 1)
+    # filters, each max-pooled over the whole frequency axis.
+    padded = layers.ZeroPadding2D(((3, 3), (0, 0)))(normalized)
+    front = []
+    for i, width in enumerate((int(0.4 * n_mels), int(0.7 * n_mels))):
+        conv = layers.Conv2D(TIMBRAL_FILTERS, (7, width), activation="relu",
+                             name="conv2d" if i == 0 else f"conv2d_{i}")(padded)
+        front.append(_freq_max(_bn(f"batch_normalization_{i + 1}")(conv)))
+    for i, length in enumerate((128, 64, 32)):
+        conv = layers.Conv2D(TEMPORAL_FILTERS, (length, 1), padding="same",
+                             activation="relu", name=f"conv2d_{i + 2}")(normalized)
+        front.append(_freq_max(_bn(f"batch_normalization_{i + 3}")(conv)))
+    front = layers.Concatenate(axis=-1)(front)  # (batch, time, 561)
+
+    # Mid-end: three 7-frame convolutions, the last two residual. TF1 wrote
+    # them as 2-D convolutions spanning all channels: the same as Conv1D.
+    mid = [front]
+    h = None
+    for i in range(3):
+        source = front if i == 0 else h
+        conv = layers.Conv1D(MIDEND_FILTERS, 7, activation="relu", name=f"conv2d_{i + 5}")(
+            layers.ZeroPadding1D(3)(source))
+        conv = _bn(f"batch_normalization_{i + 6}")(conv)
+        h = conv if i == 0 else layers.Add()([conv, h])
+        mid.append(h)
+    mid = layers.Concatenate(axis=-1)(mid)  # (batch, time, 753)
+
+    # Back-end: max and mean over time, interleaved per feature as TF1's
+    # concat-then-flatten of (753, 2) did, then the dense layers.
+    max_pool = ops.max(mid, axis=1)
+    mean_pool = ops.mean(mid, axis=1)
+    flat = ops.reshape(ops.stack([max_pool, mean_pool], axis=-1), (-1, 753 * 2))
+    flat = _bn("batch_normalization_9")(flat)
+    dense = layers.Dense(BACKEND_UNITS, activation="relu", name="dense")(flat)
+    penultimate = _bn("batch_normalization_10")(dense)
+    logits = layers.Dense(MSD_TAGS, name="dense_1")(penultimate)
+    tags = layers.Activation("sigmoid", name="tags")(logits)
+    embedding = layers.Concatenate(axis=-1, name="embedding")([max_pool, mean_pool, penultimate])
+    return keras.Model(x, {"embedding": embedding, "tags": tags}, name="musicnn")
+
+
+def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE, hidden: int = 0,
+               dropout: float = 0.5, l2: float = 1e-3) -> keras.Model:
+    """Embedding (batch, input_size) -> probabilities (batch, n_labels).
+
+    The embedding is standardised by a Normalization layer adapted on the
+    training set; ``hidden`` > 0 adds one ReLU layer.
+    """
+    x = keras.Input((input_size,), name="embedding")
+    h = layers.Normalization(name="standardize")(x)
+    h = layers.Dropout(dropout)(h)
+    if hidden:
+        h = layers.Dense(hidden, activation="relu",
+                         kernel_regularizer=keras.regularizers.l2(l2))(h)
+        h = layers.Dropout(dropout)(h)
+    out = layers.Dense(n_labels, activation="softmax", name="genres",
+                       kernel_regularizer=keras.regularizers.l2(l2))(h)
+    return keras.Model(x, out, name="genre_head")
+
+
+def musicnn_genre_model(backbone: keras.Model, head: keras.Model) -> keras.Model:
+    """Chunks (batch, frames, mels) -> genre probabilities (batch, n_labels)."""
+    x = keras.Input(backbone.input.shape[1:], name="logmel")
+    return keras.Model(x, head(backbone(x)["embedding"]), name="musicnn_genre")
+
+
+def _conv_block(h, filters: int, pool):
+    h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.Activation("relu")(h)
+    return layers.MaxPooling2D(pool)(h)
+
+
+def cnn(n_labels: int, frames: int, n_mels: int) -> keras.Model:
+    """Four conv blocks on a log-mel chunk, global pooling, softmax."""
+    x = keras.Input((frames, n_mels), name="logmel")
+    h = layers.Reshape((frames, n_mels, 1))(x)
+    h = layers.BatchNormalization()(h)
+    for filters in (32, 64, 96, 128):
+        h = _conv_block(h, filters, (2, 2))
+    h = layers.Concatenate()([layers.GlobalMaxPooling2D()(h), layers.GlobalAveragePooling2D()(h)])
+    h = layers.Dropout(0.5)(h)
+    out = layers.Dense(n_labels, activation="softmax", name="genres")(h)
+    return keras.Model(x, out, name="cnn")
+
+
+def crnn(n_labels: int, frames: int, n_mels: int) -> keras.Model:
+    """Conv blocks pooling frequency away, a bidirectional LSTM over time and
+    attention pooling, softmax."""
+    x = keras.Input((frames, n_mels), name="logmel")
+    h = layers.Reshape((frames, n_mels, 1))(x)
+    h = layers.BatchNormalization()(h)
+    for filters, pool in ((32, (2, 4)), (64, (2, 4)), (96, (2, 3))):
+        h = _conv_block(h, filters, pool)
+    h = layers.Reshape((h.shape[1], h.shape[2] * h.shape[3]))(h)
+    h = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(h)
+    scores = layers.Softmax(axis=1)(layers.Dense(1)(h))
+    h = ops.sum(h * scores, axis=1)
+    h = layers.Dropout(0.5)(h)
+    out = layers.Dense(n_labels, activation="softmax", name="genres")(h)
+    return keras.Model(x, out, name="crnn")

@@ -1,0 +1,193 @@
+"""scan(): library -> cache -> decode workers -> model -> cache, yielding results.
+
+TensorFlow is loaded only when some file needs analysing, after the decode
+workers have started, so a re-scan of an unchanged library never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from .cache import Cache, TrackResult, fingerprint
+from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .features import FrontEnd, chunks
+from .library import Track, walk
+from .model import model_id, read_metadata
+from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
+
+FAST_WINDOWS = 4  # windows --fast decodes per track
+
+
+@dataclass
+class ScanOptions:
+    model_dir: str | os.PathLike = DEFAULT_MODEL_DIR
+    jobs: int | None = None  # decode processes; None = all cores
+    device: str = "auto"
+    force: bool = False  # analyse again even when cached
+    fast: bool = False
+    follow_symlinks: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    verbose: bool = False
+
+
+@dataclass
+class ScanStats:
+    found: int = 0
+    analysed: int = 0
+    cached: int = 0
+    failed: int = 0
+    audio_seconds: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+class Scan:
+    """One scan. Iterate it for results (cached ones first, then the rest
+    as they finish); ``tracks`` and ``stats`` are filled as it goes."""
+
+    def __init__(self, roots: Iterable[str | os.PathLike], cache: Cache,
+                 options: ScanOptions | None = None,
+                 on_found: Callable[[int], None] | None = None):
+        self.roots = [os.fspath(r) for r in roots]
+        self.cache = cache
+        self.options = options or ScanOptions()
+        self.stats = ScanStats()
+        self.on_found = on_found
+        self.meta = read_metadata(self.options.model_dir)
+        self.model_id = model_id(self.options.model_dir)
+        self.frontend = FrontEnd.from_dict(self.meta["frontend"])
+        self.tracks: list[Track] = []
+        self._walk_errors: list[TrackResult] = []
+
+    def __iter__(self) -> Iterator[TrackResult]:
+        self.tracks = list(walk(self.roots, self.options.follow_symlinks, self._walk_error))
+        self.stats.found = len(self.tracks) + len(self._walk_errors)
+        if self.on_found:
+            self.on_found(self.stats.found)
+        for result in self._walk_errors:
+            yield self._count(result)
+        known = {} if self.options.force else self.cache.known(self.model_id)
+        hits = [t.path for t in self.tracks if known.get(t.path) == (t.size, t.mtime_ns)]
+        for result in self.cache.results(hits):
+            yield self._count(result)
+        hit_set = set(hits)
+        todo: dict[str, tuple[Track, str | None]] = {}
+        for track in self.tracks:
+            if track.path in hit_set:
+                continue
+            try:
+                fp = fingerprint(track.path, track.size)
+            except OSError as e:
+                yield self._count(self._fail(track, None, e.strerror or str(e)))
+                continue
+            moved = None if self.options.force else self.cache.find_moved(fp, track.size, self.model_id)
+            if moved is not None:
+                moved.path = track.path
+                self.cache.store(moved, track.size, track.mtime_ns, fp, self.model_id)
+                yield self._count(moved)
+                continue
+            todo[track.path] = (track, fp)
+        if todo:
+            yield from self._analyse(todo)
+
+    # -- analysis --------------------------------------------------------------
+
+    def _analyse(self, todo: dict[str, tuple[Track, str | None]]) -> Iterator[TrackResult]:
+        opts = self.options
+        for item, pred in classify(list(todo), self.frontend, opts):
+            track, fp = todo[item.path]
+            if pred is None:
+                yield self._count(self._fail(track, fp, item.error))
+                continue
+            result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
+                                 item.current_genres, False, pred.distribution)
+            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
+            if item.duration:
+                self.stats.audio_seconds += item.duration
+            yield self._count(result)
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _fail(self, track: Track, fp: str | None, reason: str) -> TrackResult:
+        result = TrackResult(track.path, "error", error=reason)
+        self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
+        return result
+
+    def _walk_error(self, path: str, reason: str) -> None:
+        self._walk_errors.append(TrackResult(path, "error", error=reason))
+
+    def _count(self, result: TrackResult) -> TrackResult:
+        if result.status != "ok":
+            self.stats.failed += 1
+        elif result.from_cache:
+            self.stats.cached += 1
+        else:
+            self.stats.analysed += 1
+        return result
+
+
+def decode_chunks(paths: list[str], fe: FrontEnd, jobs: int | None = None,
+                  timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
+                  ) -> Iterator[tuple[Decoded, np.ndarray | None]]:
+    """Decode in the worker pool and cut into chunks: (Decoded, chunks of shape
+    (n, chunk_frames, n_mels)) per path in completion order; chunks is None
+    when the file failed (Decoded.error says why)."""
+    with DecodePool(fe, jobs, timeout, verbose) as pool:
+        for item in pool.imap((p, FAST_WINDOWS if fast else None) for p in paths):
+            if item.error is not None:
+                yield item, None
+            else:
+                # --fast windows were joined end to end: cut them without overlap.
+                yield item, chunks(item.spec, fe, fe.chunk_frames if fast else None)
+
+
+def batches(items: Iterable[tuple[Decoded, np.ndarray | None]], min_chunks: int = BATCH_CHUNKS):
+    """Group decoded tracks so that one network call sees at least
+    ``min_chunks`` chunks (several short tracks, or one long one). Failed
+    tracks pass through alone, as [(Decoded, None)]."""
+    group, size = [], 0
+    for item, c in items:
+        if c is None:
+            yield [(item, None)]
+            continue
+        group.append((item, c))
+        size += len(c)
+        if size >= min_chunks:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
+    """(Decoded, Prediction or None) for each path, in completion order. The
+    model is loaded on the first decoded track, while the workers go on."""
+    from .model import GenreModel, aggregate
+
+    for group in batches(decode_chunks(paths, fe, options.jobs, options.timeout, options.fast,
+                                       options.verbose)):
+        if group[0][1] is None:
+            yield group[0][0], None
+            continue
+        if model is None:
+            model = GenreModel(options.model_dir, options.device, options.verbose)
+        probs = model.predict(np.concatenate([c for _, c in group]))
+        start = 0
+        for item, c in group:
+            yield item, aggregate(probs[start: start + len(c)], model.labels)
+            start += len(c)
+
+
+def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:
+    """Results in the library's walk order (walk errors first)."""
+    rank = {t.path: i for i, t in enumerate(scan.tracks)}
+    return sorted(results, key=lambda r: rank.get(r.path, -1))

@@ -1,0 +1,335 @@
+"""What ``--write`` would do with each file, under the user's policy.
+
+``decide`` is pure: one classification result, the file's current genres and a
+``WritePolicy`` in, a ``Decision`` out. ``plan`` runs it over a whole scan,
+reading current genres and applying album consensus. ``load_config`` reads
+the user's TOML config; ``WritePolicy.from_config`` lets CLI options override it.
+
+A result is a dict::
+
+    {"path": "/music/a.mp3", "status": "ok",   # or "error"
+     "genres": [{"genre": "hiphop", "confidence": 0.91}, ...],  # best first
+     "error": None, "album": "Album tag or None"}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from . import tags
+from .constants import APP_NAME
+from .errors import TagError, TaggerError
+
+# Actions, as reports show them.
+WRITE = "write"
+KEEP = "keep existing"
+BELOW = "below threshold"
+UNSUPPORTED = "unsupported format"
+ERROR = "error"
+UNCHANGED = "unchanged"
+EXCLUDED = "excluded"  # filtered out by include/exclude globs
+ACTIONS = (WRITE, KEEP, BELOW, UNSUPPORTED, ERROR, UNCHANGED, EXCLUDED)
+
+EXISTING_MODES = ("keep", "merge", "overwrite")
+
+# GTZAN labels -> the names written into tags. The config's [display_names]
+# table changes or adds entries; an unlisted label is written as it is.
+DEFAULT_DISPLAY_NAMES = {
+    "blues": "Blues", "classical": "Classical", "country": "Country",
+    "disco": "Disco", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
+    "pop": "Pop", "reggae": "Reggae", "rock": "Rock",
+}
+
+# Used when neither the config nor the command line sets min_confidence.
+DEFAULT_MIN_CONFIDENCE = 0.5  # probability, 0..1
+
+CONFIG_NAME = "config.toml"
+
+
+@dataclass(frozen=True)
+class WritePolicy:
+    """The user's rules for writing genres.
+
+    min_confidence: a predicted genre is written only at or above this (0..1).
+    top_k: write up to this many genres, each passing min_confidence.
+    existing: a file that already has genres is kept as it is ("keep"), gets
+        the union ("merge": existing first, case-insensitive dedupe) or is
+        replaced ("overwrite").
+    display_names: label -> tag text; the full table (defaults above).
+    album_consensus: give all of an album's tracks its majority genre.
+    include / exclude: fnmatch globs on the full path; with include set only
+        matching files are written; exclude wins over include.
+    """
+
+    min_confidence: float
+    top_k: int = 1
+    existing: str = "keep"
+    display_names: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_DISPLAY_NAMES))
+    album_consensus: bool = False
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            try:
+                _check_option(f.name, getattr(self, f.name))
+            except ValueError as e:
+                raise TaggerError(str(e)) from None
+
+    @classmethod
+    def from_config(cls, config: dict, **overrides) -> WritePolicy:
+        """A policy from ``load_config()``'s dict; non-None ``overrides`` (the CLI's
+        options) win. ``display_names`` entries are added to the defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise TypeError(f"unknown policy options: {', '.join(sorted(unknown))}")
+        values = {"min_confidence": DEFAULT_MIN_CONFIDENCE}
+        values.update({k: v for k, v in config.items() if k in names})
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["display_names"] = {**DEFAULT_DISPLAY_NAMES,
+                                   **values.get("display_names", {})}
+        return cls(**values)
+
+    def display(self, label: str) -> str:
+        """The tag text for a model label."""
+        return self.display_names.get(label) or self.display_names.get(
+            label.lower(), label)
+
+    def excluded_by(self, path: str | os.PathLike) -> str | None:
+        """Why ``path`` is filtered out, or None when it is included."""
+        text = os.fspath(path)
+        for pattern in self.exclude:
+            if fnmatch.fnmatch(text, pattern):
+                return f"matches exclude pattern {pattern!r}"
+        if self.include and not any(fnmatch.fnmatch(text, p) for p in self.include):
+            return "matches no include pattern"
+        return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one file: an ``ACTIONS`` value, the genres to write
+    (empty unless the action is "write"), and a reason for the report."""
+
+    action: str
+    genres_to_write: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+def decide(result: dict, current_genres: list[str] | None, policy: WritePolicy,
+           *, album_genres: list[str] | None = None) -> Decision:
+    """Decide what ``--write`` does with one file.
+
+    ``current_genres`` are the file's genres now (None or [] when it has none).
+    ``album_genres`` (labels, from ``album_consensus``) replace the track's own
+    prediction when given. Checks, in order: include/exclude, classification
+    error, format support, threshold, then the ``existing`` mode; a file that
+    would end up with exactly its current genres is "unchanged".
+    """
+    path = result["path"]
+    why_excluded = policy.excluded_by(path)
+    if why_excluded:
+        return Decision(EXCLUDED, [], why_excluded)
+    if result.get("status") != "ok":
+        return Decision(ERROR, [], result.get("error") or "classification failed")
+    if not tags.supports(path):
+        ext = Path(path).suffix.lower() or "(no extension)"
+        return Decision(UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
+
+    if album_genres:
+        labels, source = list(album_genres), "album consensus"
+    else:
+        labels, source = _confident_labels(result.get("genres") or [], policy)
+        if not labels:
+            return Decision(BELOW, [], source)
+    new = _dedupe(policy.display(label) for label in labels)
+
+    current = list(current_genres or [])
+    if not current or policy.existing == "overwrite":
+        final = new
+    elif policy.existing == "merge":
+        final = _dedupe(current + new)
+    else:  # keep
+        if current == new:
+            return Decision(UNCHANGED, [], "already has these genres")
+        return Decision(KEEP, [], f"has genres {_join(current)}; would write "
+                        f"{_join(new)} ({source})")
+    if final == current:
+        return Decision(UNCHANGED, [], "already has these genres")
+    return Decision(WRITE, final, source)
+
+
+def album_consensus(results: Iterable[dict], policy: WritePolicy) -> dict[str, list[str]]:
+    """Album-wide genres: path -> [label] for tracks of albums that agree.
+
+    Tracks group by folder and album tag (tracks without one: by folder
+    alone), so two albums with the same title in different folders stay
+    apart. Only successful results count, and only groups of two or more.
+    The group's genre is the most frequent top genre (ties: the higher mean
+    confidence); it applies to all the group's tracks when its mean confidence
+    over the group (0 for tracks that don't list it) is >= min_confidence.
+    """
+    groups: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
+    for r in results:
+        if r.get("status") == "ok" and r.get("genres"):
+            groups[(os.path.dirname(os.fspath(r["path"])), r.get("album") or None)].append(r)
+
+    consensus: dict[str, list[str]] = {}
+    for tracks in groups.values():
+        if len(tracks) < 2:
+            continue
+        tops = Counter(_ranked(t["genres"])[0]["genre"] for t in tracks)
+
+        def mean(label: str) -> float:
+            return sum(_confidence(t["genres"], label) for t in tracks) / len(tracks)
+
+        winner = max(tops, key=lambda label: (tops[label], mean(label)))
+        if mean(winner) >= policy.min_confidence:
+            for t in tracks:
+                consensus[t["path"]] = [winner]
+    return consensus
+
+
+def plan(results: Iterable[dict], policy: WritePolicy,
+         read: Callable[[str], list[str]] = tags.read_genres) -> list[tuple[dict, Decision]]:
+    """``decide`` for every result, reading each candidate file's current genres.
+
+    A file whose tags cannot be read gets an "error" decision; the rest go on.
+    """
+    results = list(results)
+    consensus = album_consensus(results, policy) if policy.album_consensus else {}
+    planned = []
+    for r in results:
+        path = r["path"]
+        current: list[str] = []
+        if (r.get("status") == "ok" and tags.supports(path)
+                and policy.excluded_by(path) is None):
+            try:
+                current = read(path)
+            except TagError as e:
+                planned.append((r, Decision(ERROR, [], e.reason)))
+                continue
+        planned.append((r, decide(r, current, policy,
+                                  album_genres=consensus.get(path))))
+    return planned
+
+
+def default_config_path() -> Path:
+    """``<user config dir>/tagger/config.toml`` (platformdirs)."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_NAME
+
+
+def load_config(path: str | os.PathLike | None = None) -> dict:
+    """Read the TOML config: ``path``, or ``default_config_path()`` when None.
+
+    A missing default file is an empty config; a missing explicit one, bad
+    TOML or a bad value for a known key (min_confidence, top_k, existing,
+    display_names, album_consensus, include, exclude) raises TaggerError
+    naming the file. Other keys are returned untouched for other commands.
+
+    Example::
+
+        min_confidence = 0.6
+        top_k = 2
+        existing = "merge"
+        album_consensus = true
+        exclude = ["*/Audiobooks/*"]
+        [display_names]
+        hiphop = "Hip Hop"
+    """
+    explicit = path is not None
+    path = Path(path) if explicit else default_config_path()
+    if not path.is_file():
+        if explicit:
+            raise TaggerError("config file not found", path)
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            config = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise TaggerError(f"cannot read config: {e}", path) from e
+    for name in (f.name for f in dataclasses.fields(WritePolicy)):
+        if name in config:
+            try:
+                _check_option(name, config[name])
+            except ValueError as e:
+                raise TaggerError(str(e), path) from None
+    return config
+
+
+# --- helpers ---
+
+def _check_option(name: str, value) -> None:
+    """Raise ValueError with a user-facing message when a policy value is bad."""
+    def is_number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    def is_str_list(v):
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+    if name == "min_confidence" and not (is_number(value) and 0 <= value <= 1):
+        raise ValueError(f"min_confidence must be a number from 0 to 1, not {value!r}")
+    if name == "top_k" and not (isinstance(value, int) and not isinstance(value, bool)
+                                and value >= 1):
+        raise ValueError(f"top_k must be a whole number of at least 1, not {value!r}")
+    if name == "existing" and value not in EXISTING_MODES:
+        raise ValueError(f"existing must be one of {', '.join(EXISTING_MODES)}, "
+                         f"not {value!r}")
+    if name == "display_names" and not (
+            isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                    for k, v in value.items())):
+        raise ValueError("display_names must map labels to non-empty names")
+    if name == "album_consensus" and not isinstance(value, bool):
+        raise ValueError(f"album_consensus must be true or false, not {value!r}")
+    if name in ("include", "exclude") and not is_str_list(value):
+        raise ValueError(f"{name} must be a list of glob patterns, not {value!r}")
+
+
+def _ranked(predictions: list[dict]) -> list[dict]:
+    return sorted(predictions, key=lambda p: p["confidence"], reverse=True)
+
+
+def _confidence(predictions: list[dict], label: str) -> float:
+    return next((p["confidence"] for p in predictions if p["genre"] == label), 0.0)
+
+
+def _confident_labels(predictions: list[dict], policy: WritePolicy) -> tuple[list[str], str]:
+    """(labels to write, reason): up to top_k labels at or above min_confidence."""
+    ranked = _ranked(predictions)
+    if not ranked:
+        return [], "no genre predicted"
+    chosen = [p for p in ranked[:policy.top_k]
+              if p["confidence"] >= policy.min_confidence]
+    if not chosen:
+        best = ranked[0]
+        return [], (f"best genre {best['genre']} at {best['confidence']:.2f} "
+                    f"< {policy.min_confidence:.2f}")
+    return [p["genre"] for p in chosen], ", ".join(
+        f"{p['genre']} {p['confidence']:.2f}" for p in chosen)
+
+
+def _dedupe(genres: Iterable[str]) -> list[str]:
+    """Drop case-insensitive repeats, keeping the first spelling and the order."""
+    seen: set[str] = set()
+    out = []
+    for g in genres:
+        if g.casefold() not in seen:
+            seen.add(g.casefold())
+            out.append(g)
+    return out
+
+
+def _join(genres: list[str]) -> str:
+    return ", ".join(genres)

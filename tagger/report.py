@@ -1,0 +1,114 @@
+"""Render scan results: a rich table and summary, JSON and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+from .cache import TrackResult
+from .errors import TaggerError
+
+TOP_SHOWN = 3  # genres per file in the table and CSV
+
+
+def record(result: TrackResult, action: str | None = None, reason: str | None = None) -> dict:
+    """The machine-readable form of one result (one JSON object / CSV row)."""
+    rec = {
+        "path": result.path,
+        "status": result.status,
+        "genres": [{"genre": g, "confidence": round(c, 4)} for g, c in result.genres],
+        "error": result.error,
+        "current_genres": list(result.current_genres),
+        "duration": None if result.duration is None else round(result.duration, 2),
+        "from_cache": result.from_cache,
+    }
+    if action is not None:
+        rec["action"] = action
+        rec["action_reason"] = reason
+    return rec
+
+
+def write_report(path: str | os.PathLike, records: list[dict]) -> str:
+    """Write records as JSON or CSV, by the file's extension; returns the format."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("json", "csv"):
+        raise TaggerError("the report file must end in .json or .csv", path)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            if fmt == "json":
+                json.dump(records, f, ensure_ascii=False, indent=1)
+                f.write("\n")
+            else:
+                _write_csv(f, records)
+    except OSError as e:
+        raise TaggerError(f"cannot write the report: {e.strerror}", path) from e
+    return fmt
+
+
+def _write_csv(f, records: list[dict]) -> None:
+    fields = ["path", "status", "genre", "confidence", "genres", "current_genres",
+              "duration", "from_cache", "error"]
+    if records and "action" in records[0]:
+        fields += ["action", "action_reason"]
+    writer = csv.DictWriter(f, fields, extrasaction="ignore")
+    writer.writeheader()
+    for rec in records:
+        top = rec["genres"][0] if rec["genres"] else {"genre": "", "confidence": ""}
+        writer.writerow({
+            **rec, "genre": top["genre"], "confidence": top["confidence"],
+            "genres": ";".join(f"{g['genre']}:{g['confidence']:.4f}" for g in rec["genres"]),
+            "current_genres": ";".join(rec["current_genres"]),
+        })
+
+
+def table(records: list[dict], title: str = "Proposed genres"):
+    """A rich Table: path, current genre tag, proposed genre(s), confidence."""
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False, expand=False)
+    t.add_column("File", overflow="fold")
+    t.add_column("Current")
+    t.add_column("Proposed")
+    t.add_column("Confidence", justify="right")
+    with_action = bool(records) and "action" in records[0]
+    if with_action:
+        t.add_column("--write would")
+    for rec in records:
+        current = "; ".join(rec["current_genres"]) or "-"
+        if rec["status"] == "ok":
+            top = rec["genres"][:TOP_SHOWN]
+            proposed = top[0]["genre"] + "".join(
+                f" [dim]/ {g['genre']} {g['confidence']:.0%}[/dim]" for g in top[1:])
+            conf = f"{top[0]['confidence']:.0%}"
+        else:
+            proposed, conf = f"[red]error: {_escape(rec['error'])}[/red]", ""
+        row = [_escape(rec["path"]), _escape(current), proposed, conf]
+        if with_action:
+            row.append(rec["action"] + (f" ({rec['action_reason']})" if rec.get("action_reason") else ""))
+        t.add_row(*row)
+    return t
+
+
+def _escape(text: str | None) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")
+
+
+def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,
+                  failed: int, seconds: float | None = None) -> list[str]:
+    """Plain lines: counts, genre distribution, time and speed."""
+    records = list(records)
+    lines = [f"{found} files found: {analysed} analysed, {cached} from cache, {failed} failed"]
+    genres = Counter(r["genres"][0]["genre"] for r in records if r["status"] == "ok" and r["genres"])
+    if genres:
+        lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in genres.most_common()))
+    if seconds is not None:
+        rate = (analysed + cached) / seconds if seconds > 0 else 0.0
+        lines.append(f"Time: {seconds:.1f} s ({rate:.2f} tracks/s)")
+    return lines

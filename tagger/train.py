@@ -1,0 +1,263 @@
+"""Labelled folders -> split by track -> fit -> evaluate -> save a model folder.
+
+``musicnn`` (the default) keeps the pretrained MSD musicnn backbone frozen and
+fits a class-balanced multinomial logistic regression on its chunk
+embeddings; the fitted scaler and weights become the Keras genre head, so the
+saved model is one network from log-mel chunk to genre probabilities.
+``cnn`` and ``crnn`` are trained from scratch on 4 s chunks with Keras.
+Every split is by track: all chunks of a track sit on one side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_HOP,
+                        MUSICNN_N_FFT, MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE, MUSICNN_WEIGHTS,
+                        SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
+from .dataset import Dataset, folds, holdout
+from .errors import DataError, ModelError
+from .features import FrontEnd
+from .model import METADATA, WEIGHTS, aggregate, import_tensorflow
+
+ARCHS = ("musicnn", "cnn", "crnn")
+HEAD_C = 0.01  # inverse L2 strength of the logistic regression head (chosen by 4-fold CV)
+
+
+def frontend_for(arch: str) -> FrontEnd:
+    if arch not in ARCHS:
+        raise ModelError(f"unknown architecture '{arch}' (choose from {', '.join(ARCHS)})")
+    frames, hop = ((MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES) if arch == "musicnn"
+                   else (SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES))
+    return FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS, frames, hop)
+
+
+@dataclass
+class Settings:
+    arch: str = "musicnn"
+    epochs: int = 30  # cnn / crnn: at most, early stopping ends sooner
+    head_c: float = HEAD_C
+    jobs: int | None = None
+    seed: int = 0
+    verbose: bool = False
+
+
+Progress = Callable[[str], None]
+
+
+def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
+                     say: Progress = print) -> tuple[Dataset, list[np.ndarray]]:
+    """Decode every track once: its log-mel chunks. Tracks that fail to
+    decode are left out, and said."""
+    from .pipeline import decode_chunks
+
+    found: dict[str, np.ndarray] = {}
+    for item, c in decode_chunks(data.paths, fe, jobs):
+        if c is None:
+            say(f"skipped {item.path}: {item.error}")
+        else:
+            found[item.path] = c
+    keep = [i for i, p in enumerate(data.paths) if p in found]
+    if not keep:
+        raise DataError("no track could be decoded")
+    kept = data.subset(keep)
+    return kept, [found[p] for p in kept.paths]
+
+
+def embeddings(chunks: list[np.ndarray], verbose: bool = False) -> list[np.ndarray]:
+    """The frozen musicnn backbone's embedding of every chunk: per track (n, 1706)."""
+    tf = import_tensorflow(verbose)
+    from .network import musicnn_backbone
+
+    backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
+    backbone.load_weights(MUSICNN_WEIGHTS)
+    call = tf.function(lambda x: backbone(x, training=False)["embedding"], reduce_retracing=True)
+    out = []
+    for c in chunks:
+        out.append(np.concatenate([call(c[i: i + 64]).numpy() for i in range(0, len(c), 64)]))
+    return out
+
+
+# -- musicnn head --------------------------------------------------------------
+
+def fit_head(emb: list[np.ndarray], y: np.ndarray, n_labels: int, c: float, seed: int) -> dict:
+    """Class-balanced multinomial logistic regression on standardised chunk
+    embeddings; returns the arrays of the Keras head."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.concatenate(emb)
+    Y = np.concatenate([np.full(len(e), label) for e, label in zip(emb, y)])
+    mean, var = X.mean(0), X.var(0)
+    Z = (X - mean) / np.sqrt(np.maximum(var, 1e-12))
+    # Balance by tracks, not chunks: every track weighs the same within its
+    # label, and every label the same in total.
+    counts = np.bincount(y, minlength=n_labels).astype(float)
+    weights = np.concatenate([np.full(len(e), 1.0 / (len(e) * counts[label] * n_labels))
+                              for e, label in zip(emb, y)]) * len(y)
+    clf = LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    clf.fit(Z, Y, sample_weight=weights)
+    W = np.zeros((X.shape[1], n_labels), np.float32)
+    b = np.full(n_labels, -1e4, np.float32)  # a label absent from training is never predicted
+    W[:, clf.classes_] = clf.coef_.T
+    b[clf.classes_] = clf.intercept_
+    return {"mean": mean.astype(np.float32), "var": np.maximum(var, 1e-12).astype(np.float32),
+            "W": W, "b": b}
+
+
+def head_probs(head: dict, emb: np.ndarray) -> np.ndarray:
+    """numpy form of the head, for cross-validation: (n, 1706) -> (n, n_labels)."""
+    z = (emb - head["mean"]) / np.sqrt(head["var"]) @ head["W"] + head["b"]
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def musicnn_network(head: dict, n_labels: int):
+    """The full Keras model: frozen backbone + the fitted head."""
+    from .network import genre_head, musicnn_backbone, musicnn_genre_model
+
+    backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
+    backbone.load_weights(MUSICNN_WEIGHTS)
+    net = genre_head(n_labels)
+    net.get_layer("standardize").set_weights([head["mean"], head["var"], np.array(0)])
+    net.get_layer("genres").set_weights([head["W"], head["b"]])
+    return musicnn_genre_model(backbone, net)
+
+
+# -- cnn / crnn ----------------------------------------------------------------
+
+def fit_scratch(arch: str, chunks: list[np.ndarray], y: np.ndarray, n_labels: int,
+                fe: FrontEnd, settings: Settings, say: Progress = print):
+    """Train a cnn / crnn on chunks, with class weights and early stopping on
+    a validation set of whole tracks."""
+    tf = import_tensorflow(settings.verbose)
+    import keras
+
+    from . import network
+
+    keras.utils.set_random_seed(settings.seed)
+    data = Dataset([str(i) for i in range(len(y))], y, [str(i) for i in range(n_labels)])
+    try:
+        tr, va = holdout(data, 0.15, settings.seed)
+    except ValueError:  # too few tracks to hold some out per label
+        tr, va = np.arange(len(y)), np.arange(0)
+
+    def stack(index):
+        if len(index) == 0:
+            return None, None
+        return (np.concatenate([chunks[i] for i in index]),
+                np.concatenate([np.full(len(chunks[i]), y[i]) for i in index]))
+
+    Xtr, Ytr = stack(tr)
+    Xva, Yva = stack(va)
+    counts = np.bincount(Ytr, minlength=n_labels).astype(float)
+    class_weight = {i: (len(Ytr) / (n_labels * counts[i]) if counts[i] else 0.0)
+                    for i in range(n_labels)}
+    model = getattr(network, arch)(n_labels, fe.chunk_frames, fe.n_mels)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    callbacks = []
+    if Xva is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=4, restore_best_weights=True))
+    model.fit(Xtr, Ytr, validation_data=None if Xva is None else (Xva, Yva),
+              epochs=settings.epochs, batch_size=32, class_weight=class_weight,
+              callbacks=callbacks, verbose=2 if settings.verbose else 0)
+    return model
+
+
+def predict_scratch(model, chunks: list[np.ndarray]) -> list[np.ndarray]:
+    return [model.predict(c, batch_size=64, verbose=0) for c in chunks]
+
+
+# -- the commands' work ----------------------------------------------------------
+
+def cross_validate(data: Dataset, settings: Settings, k: int, say: Progress = print
+                   ) -> tuple[Dataset, np.ndarray]:
+    """K-fold CV by track: (the decoded dataset, per-track probabilities
+    (n_tracks, n_labels) predicted by the fold that held each track out)."""
+    fe = frontend_for(settings.arch)
+    say(f"decoding {len(data.paths)} tracks")
+    data, chunks = chunks_per_track(data, fe, settings.jobs, say)
+    n = len(data.labels)
+    probs = np.zeros((len(data.y), n))
+    if settings.arch == "musicnn":
+        say("computing musicnn embeddings")
+        emb = embeddings(chunks, settings.verbose)
+    for f, (tr, te) in enumerate(folds(data, k, settings.seed), 1):
+        say(f"fold {f}/{k}: training on {len(tr)} tracks, testing on {len(te)}")
+        if settings.arch == "musicnn":
+            head = fit_head([emb[i] for i in tr], data.y[tr], n, settings.head_c, settings.seed)
+            chunk_probs = [head_probs(head, emb[i]) for i in te]
+        else:
+            model = fit_scratch(settings.arch, [chunks[i] for i in tr], data.y[tr], n, fe,
+                                settings, say)
+            chunk_probs = predict_scratch(model, [chunks[i] for i in te])
+        for i, p in zip(te, chunk_probs):
+            probs[i] = [c for _, c in sorted(
+                ((data.labels.index(g), c) for g, c in aggregate(p, data.labels).genres))]
+    return data, probs
+
+
+def train(data: Dataset, out: str | os.PathLike, settings: Settings, say: Progress = print,
+          scores: dict | None = None) -> dict:
+    """Fit on every track of ``data`` and save the model folder ``out``."""
+    fe = frontend_for(settings.arch)
+    say(f"decoding {len(data.paths)} tracks")
+    data, chunks = chunks_per_track(data, fe, settings.jobs, say)
+    n = len(data.labels)
+    say(f"training {settings.arch} on {len(data.y)} tracks, {sum(map(len, chunks))} chunks")
+    meta_head = {}
+    if settings.arch == "musicnn":
+        emb = embeddings(chunks, settings.verbose)
+        head = fit_head(emb, data.y, n, settings.head_c, settings.seed)
+        network = musicnn_network(head, n)
+        meta_head = {"hidden": 0}
+    else:
+        network = fit_scratch(settings.arch, chunks, data.y, n, fe, settings, say)
+    meta = {
+        "name": Path(out).name,
+        "arch": settings.arch,
+        "labels": data.labels,
+        "frontend": fe.to_dict(),
+        "log": "log10(10000 * mel + 1)",
+        "aggregation": "mean of chunk probabilities",
+        "head": meta_head,
+        "training": {
+            "head_c": settings.head_c if settings.arch == "musicnn" else None,
+            "epochs": settings.epochs if settings.arch != "musicnn" else None,
+            "seed": settings.seed,
+            "backbone": "MSD musicnn (Pons & Serra, ISC licence), frozen"
+            if settings.arch == "musicnn" else None,
+        },
+        "data": {"tracks": len(data.y), "chunks": int(sum(map(len, chunks))),
+                 "per_label": data.counts()},
+        "scores": scores or {},
+        "created": dt.date.today().isoformat(),
+        "code_version": __version__,
+    }
+    save(network, meta, out)
+    return meta
+
+
+def save(network, meta: dict, out: str | os.PathLike) -> None:
+    """Write model.weights.h5 and metadata.json into ``out`` (replaced whole)."""
+    out = Path(out)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    network.save_weights(tmp / WEIGHTS)
+    (tmp / METADATA).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)

@@ -1,0 +1,241 @@
+"""The process pool over decode + features. No TensorFlow here.
+
+Each worker decodes one file at a time and returns its log-mel spectrogram.
+The pool knows which file each worker holds, so a decoder that crashes its
+process (a segfault in a native library) or hangs costs only that file: the
+worker is replaced, the file is reported with the reason, and the rest go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .decode import audio_duration, load_audio
+from .errors import TaggerError
+from .features import FrontEnd, fast_windows, log_mel
+
+DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
+# Test-only switches: a worker given a path containing this text crashes or hangs.
+CRASH_ENV = "TAGGER_TEST_CRASH_ON"
+HANG_ENV = "TAGGER_TEST_HANG_ON"
+
+
+@dataclass
+class Decoded:
+    """A decoded track: its log-mel (frames, n_mels) float32 and duration in s;
+    or, when it failed, ``error`` with the reason."""
+
+    path: str
+    spec: np.ndarray | None = None
+    duration: float | None = None
+    error: str | None = None
+    current_genres: list[str] = field(default_factory=list)
+
+
+def _current_genres(path: str) -> list[str]:
+    """The file's genre tag; unreadable tags do not fail the analysis."""
+    from .tags import read_genres
+
+    try:
+        return read_genres(path)
+    except TaggerError:
+        return []
+
+
+def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
+    """Decode ``path``, compute its log-mel and read its current genre tag.
+
+    With ``fast`` = n, decode only n chunk-long windows spread over the track,
+    by seeking, so the rest is never decoded; their spectrograms are joined
+    chunk after chunk (the pipeline then cuts them without overlap)."""
+    _test_hooks(path)
+    try:
+        windows = None
+        if fast:
+            total = audio_duration(path)
+            if total is not None:
+                windows = fast_windows(total, fast, fe.chunk_seconds)
+        if windows is None:
+            y = load_audio(path, fe.sample_rate)
+            return Decoded(path, log_mel(y, fe), len(y) / fe.sample_rate,
+                           current_genres=_current_genres(path))
+        length = fe.chunk_samples / fe.sample_rate
+        specs = []
+        for start in windows:
+            try:
+                y = load_audio(path, fe.sample_rate, offset=start, duration=length)
+            except TaggerError:
+                if specs:  # a window past the real end of the track
+                    break
+                raise
+            spec = log_mel(y, fe)
+            if len(spec) >= fe.chunk_frames or not specs:
+                specs.append(spec[: fe.chunk_frames])
+        return Decoded(path, np.concatenate(specs), total, current_genres=_current_genres(path))
+    except TaggerError as e:
+        return Decoded(path, error=e.reason)
+    except MemoryError:
+        return Decoded(path, error="out of memory while decoding")
+    except Exception as e:  # noqa: BLE001 - a decoder bug must not stop the batch
+        return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
+
+
+def _test_hooks(path: str) -> None:
+    crash, hang = os.environ.get(CRASH_ENV), os.environ.get(HANG_ENV)
+    if crash and crash in path:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if hang and hang in path:
+        time.sleep(3600)
+
+
+def _worker(conn, fe_dict: dict, verbose: bool) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if not verbose:
+        # Native decoders (mpg123, ...) print notes about every bad frame;
+        # failures reach the user as the file's error instead.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    fe = FrontEnd.from_dict(fe_dict)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        path, fast = task
+        conn.send(analyse(path, fe, fast))
+
+
+def _context():
+    # forkserver: workers fork from a small clean process started before
+    # TensorFlow is imported, so replacing a crashed worker is cheap and safe.
+    methods = mp.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["tagger.workers"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class _Slot:
+    def __init__(self, ctx, fe: FrontEnd, verbose: bool):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: tuple | None = None
+        self.started = 0.0
+
+    def give(self, task) -> None:
+        self.task, self.started = task, time.monotonic()
+        self.conn.send(task)
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class DecodePool:
+    """``jobs`` worker processes; ``imap`` yields a Decoded for every task, in
+    completion order. At most one file per worker is in flight, so memory
+    stays flat however large the library."""
+
+    def __init__(self, fe: FrontEnd, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 verbose: bool = False):
+        self.fe, self.timeout, self.verbose = fe, timeout, verbose
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self._ctx = _context()
+        self._slots = [_Slot(self._ctx, fe, verbose) for _ in range(self.jobs)]
+
+    def imap(self, tasks: Iterable[tuple[str, tuple | None]]) -> Iterator[Decoded]:
+        pending = iter(tasks)
+        waiting: deque = deque()
+        exhausted = False
+
+        def next_task():
+            nonlocal exhausted
+            if waiting:
+                return waiting.popleft()
+            if exhausted:
+                return None
+            task = next(pending, None)
+            exhausted = task is None
+            return task
+
+        for slot in self._slots:
+            task = next_task()
+            if task is None:
+                break
+            slot.give(task)
+        while any(s.task for s in self._slots):
+            busy = [s for s in self._slots if s.task]
+            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
+                         timeout=1.0)
+            now = time.monotonic()
+            for i, slot in enumerate(self._slots):
+                if not slot.task:
+                    continue
+                result = None
+                if slot.conn in ready or slot.proc.sentinel in ready:
+                    try:
+                        result = slot.conn.recv() if slot.conn.poll() else None
+                    except (EOFError, OSError):
+                        result = None
+                    if result is None and not slot.proc.is_alive():
+                        result = Decoded(slot.task[0], error=_crash_reason(slot.proc.exitcode))
+                        slot = self._replace(i)
+                if result is None and slot.task and now - slot.started > self.timeout:
+                    result = Decoded(slot.task[0],
+                                     error=f"decoder timed out after {self.timeout:g} s")
+                    slot = self._replace(i)
+                if result is not None:
+                    slot.task = None
+                    task = next_task()
+                    if task is not None:
+                        slot.give(task)
+                    yield result
+
+    def _replace(self, i: int) -> _Slot:
+        self._slots[i].kill()
+        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose)
+        return self._slots[i]
+
+    def close(self) -> None:
+        for slot in self._slots:
+            try:
+                if slot.task is None:
+                    slot.conn.send(None)
+            except OSError:
+                pass
+        for slot in self._slots:
+            slot.proc.join(0.5)
+            slot.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _crash_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"decoder crashed ({name})"
+    return f"decoder process exited unexpectedly (code {exitcode})"

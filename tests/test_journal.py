@@ -1,0 +1,258 @@
+"""tagger.journal: the undo journal, on real files and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import mutagen
+import pytest
+import sqlite_utils
+
+from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
+from tagger import tags
+from tagger.errors import CacheError, TaggerError
+from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
+                            UndoFile, file_state, undo)
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory):
+    return AudioLibrary(tmp_path_factory.mktemp("originals"))
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = sqlite_utils.Database(tmp_path / "cache.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def journal(db):
+    return Journal(db)
+
+
+def write(journal, run_id, path, new, id3v23=False):
+    """What the pipeline does for one file."""
+    previous = tags.read_genres(path) or None
+    entry = journal.record_before(run_id, path, previous, new)
+    tags.write_genres(path, new, id3v23=id3v23)
+    journal.record_after(entry, *file_state(path))
+    return entry
+
+
+def audio_of(path):
+    return path.read_bytes() if path.suffix.lstrip(".") in STUB_FORMATS else decode(path)
+
+
+def test_runs_and_entries_are_listed(journal, library, tmp_path):
+    assert journal.runs() == []
+    assert journal.latest_run() is None
+    run = journal.start_run({"min_confidence": 0.6, "id3v23": False})
+    tagged = library.copy("flac", tmp_path, tagged=True)
+    bare = library.copy("ogg", tmp_path)
+    write(journal, run, tagged, ["Jazz"])
+    write(journal, run, bare, ["Hip-Hop", "Jazz"])
+    journal.finish_run(run)
+
+    [listed] = journal.runs()
+    assert listed["id"] == run == journal.latest_run()
+    assert listed["options"] == {"min_confidence": 0.6, "id3v23": False}
+    assert listed["files_written"] == listed["files_recorded"] == 2
+    assert listed["started_at"] <= listed["finished_at"]
+    assert listed["undone_at"] is None
+
+    first, second = journal.entries(run)
+    assert (first["path"], first["previous_genres"], first["new_genres"]) == (
+        str(tagged), ["Rock"], ["Jazz"])
+    assert (second["previous_genres"], second["new_genres"]) == (
+        None, ["Hip-Hop", "Jazz"])  # None: the file had no genre field
+    assert (second["size"], second["mtime_ns"], second["fingerprint"]) == file_state(bare)
+
+
+def test_record_before_is_committed_before_the_write(journal, tmp_path):
+    run = journal.start_run({})
+    journal.record_before(run, tmp_path / "a.mp3", ["Rock"], ["Jazz"])
+    # Another connection (as after a crash) already sees it.
+    other = sqlite3.connect(tmp_path / "cache.db")
+    rows = other.execute("select path, previous_genres, written_at "
+                         "from write_journal").fetchall()
+    other.close()
+    assert rows == [(str(tmp_path / "a.mp3"), json.dumps(["Rock"]), None)]
+
+
+def test_refuses_to_record_inside_an_open_transaction(db, journal, tmp_path):
+    run = journal.start_run({})
+    db.begin()
+    with pytest.raises(CacheError) as e:
+        journal.record_before(run, tmp_path / "a.mp3", None, ["Jazz"])
+    db.rollback()
+    assert "a transaction is open" in str(e.value)
+
+
+def test_record_for_an_unknown_run_raises(journal, tmp_path):
+    with pytest.raises(TaggerError) as e:
+        journal.record_before(7, tmp_path / "a.mp3", None, ["Jazz"])
+    assert str(e.value) == "no write run 7"
+
+
+@pytest.mark.parametrize("name", ALL_FORMATS)
+def test_undo_restores_every_format_without_touching_audio(journal, library,
+                                                           tmp_path, name):
+    tagged = library.copy(name, tmp_path, tagged=True, stem="tagged")
+    bare = library.copy(name, tmp_path, stem="bare")
+    audio = {p: audio_of(p) for p in (tagged, bare)}
+    run = journal.start_run({})
+    write(journal, run, tagged, ["Hip-Hop", "Jazz"])
+    write(journal, run, bare, ["Hip-Hop", "Jazz"])
+    journal.finish_run(run)
+
+    result = journal.undo()
+
+    assert result.run_id == run
+    assert result.files == [UndoFile(str(tagged), RESTORED),
+                            UndoFile(str(bare), RESTORED)]
+    assert tags.read_genres(tagged) == ["Rock"]
+    assert tags.read_genres(bare) == []
+    for path, before in audio.items():
+        if name in STUB_FORMATS:
+            assert path.read_bytes().startswith(before)
+        else:
+            assert audio_of(path) == before
+    assert journal.runs()[0]["undone_at"] is not None
+
+
+def test_undoing_twice_is_an_error(journal, library, tmp_path):
+    run = journal.start_run({})
+    write(journal, run, library.copy("mp3", tmp_path), ["Jazz"])
+    journal.undo(run)
+    with pytest.raises(TaggerError) as e:
+        journal.undo(run)
+    assert str(e.value).startswith(f"write run {run} was already undone at ")
+    with pytest.raises(TaggerError):
+        journal.undo()  # the latest run is that one
+
+
+def test_nothing_to_undo(journal):
+    with pytest.raises(TaggerError) as e:
+        journal.undo()
+    assert str(e.value) == "no write run to undo"
+    with pytest.raises(TaggerError) as e:
+        journal.undo(3)
+    assert str(e.value) == "no write run 3"
+
+
+def test_file_changed_since_is_refused_and_the_batch_goes_on(journal, library,
+                                                            tmp_path):
+    edited = library.copy("mp3", tmp_path, tagged=True, stem="edited")
+    kept = library.copy("mp3", tmp_path, tagged=True, stem="kept")
+    run = journal.start_run({})
+    write(journal, run, edited, ["Jazz"])
+    write(journal, run, kept, ["Jazz"])
+    tags.write_genres(edited, ["Metal"])  # the user's own tagger, later
+
+    result = journal.undo(run)
+
+    [refused] = result.problems()
+    assert refused.path == str(edited)
+    assert refused.outcome == REFUSED
+    assert refused.reason.startswith("changed since tagger wrote it (")
+    assert tags.read_genres(edited) == ["Metal"]
+    assert tags.read_genres(kept) == ["Rock"]
+    assert result.counts() == {RESTORED: 1, UNCHANGED: 0, REFUSED: 1, ERROR: 0}
+    outcomes = {e["path"]: e["undo_outcome"] for e in journal.entries(run)}
+    assert outcomes == {str(edited): REFUSED, str(kept): RESTORED}
+
+
+def test_read_only_file_is_an_error_and_the_batch_goes_on(journal, library,
+                                                          tmp_path):
+    locked = library.copy("flac", tmp_path, tagged=True, stem="locked")
+    other = library.copy("flac", tmp_path, tagged=True, stem="other")
+    run = journal.start_run({})
+    write(journal, run, locked, ["Jazz"])
+    write(journal, run, other, ["Jazz"])
+    locked.chmod(0o444)  # changes ctime only: size, mtime, content as written
+
+    result = journal.undo(run)
+
+    assert result.files == [UndoFile(str(locked), ERROR, "file is read-only"),
+                            UndoFile(str(other), RESTORED)]
+    assert tags.read_genres(locked) == ["Jazz"]
+    assert tags.read_genres(other) == ["Rock"]
+
+
+def test_missing_file_is_refused(journal, library, tmp_path):
+    path = library.copy("wv", tmp_path)
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz"])
+    path.unlink()
+    assert journal.undo(run).files == [
+        UndoFile(str(path), REFUSED, "file no longer exists")]
+
+
+def test_killed_mid_write_entries(journal, library, tmp_path):
+    # record_before committed, record_after never came: tagger was killed.
+    never_written = library.copy("ogg", tmp_path, tagged=True, stem="never")
+    written = library.copy("ogg", tmp_path, tagged=True, stem="written")
+    other_edit = library.copy("ogg", tmp_path, tagged=True, stem="other")
+    run = journal.start_run({})
+    journal.record_before(run, never_written, ["Rock"], ["Jazz"])
+    journal.record_before(run, written, ["Rock"], ["Jazz"])
+    tags.write_genres(written, ["Jazz"])
+    journal.record_before(run, other_edit, ["Rock"], ["Jazz"])
+    tags.write_genres(other_edit, ["Blues"])
+
+    result = journal.undo(run)
+
+    assert [(f.path, f.outcome) for f in result.files] == [
+        (str(never_written), UNCHANGED), (str(written), RESTORED),
+        (str(other_edit), REFUSED)]
+    assert tags.read_genres(never_written) == ["Rock"]
+    assert tags.read_genres(written) == ["Rock"]
+    assert tags.read_genres(other_edit) == ["Blues"]
+
+
+def test_file_written_twice_in_a_run_goes_back_to_the_first_state(journal, library,
+                                                                  tmp_path):
+    path = library.copy("aac", tmp_path, tagged=True)
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz"])
+    write(journal, run, path, ["Jazz", "Blues"])
+    assert journal.undo(run).counts()[RESTORED] == 1
+    assert tags.read_genres(path) == ["Rock"]
+
+
+def test_undo_writes_the_run_id3_version(journal, library, tmp_path):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    run = journal.start_run({"id3v23": True})
+    write(journal, run, path, ["Jazz", "Blues"], id3v23=True)
+    journal.undo(run)
+    id3 = mutagen.File(path).tags
+    assert id3.version[:2] == (2, 3)
+    assert tags.read_genres(path) == ["Rock"]
+
+
+def test_undo_function_takes_the_database(db, library, tmp_path):
+    journal = Journal(db)
+    path = library.copy("wma", tmp_path, tagged=True)
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz"])
+    journal.finish_run(run)
+    assert undo(db).files == [UndoFile(str(path), RESTORED)]
+    assert tags.read_genres(path) == ["Rock"]
+
+
+def test_journal_tables_live_beside_other_tables(db, tmp_path):
+    db["results"].insert({"path": "x", "genre": "rock"})  # the cache's own
+    Journal(db)
+    Journal(db)  # opening again is harmless
+    assert {"results", "write_runs", "write_journal"} <= set(db.table_names())
+
+
+def test_file_state_changes_with_a_tag_edit(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    before = file_state(path)
+    tags.write_genres(path, ["Jazz"])
+    assert file_state(path) != before
+    assert file_state(path) == file_state(path)
