@@ -85,12 +85,13 @@ def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> n
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error"]
     if offset:
         cmd += ["-ss", f"{offset:.3f}"]  # before -i: seek in the input, decode only the rest
-    if duration is not None:
-        cmd += ["-t", f"{duration:.3f}"]
     # "file:" keeps a name such as "-x" or "a:b.mp3" from being read as an
     # option or a protocol.
     cmd += ["-i", "file:" + os.path.abspath(path), "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-ac", "1", "-ar", str(sr), "-f", "f32le", "-acodec", "pcm_f32le", "-"]
+            "-ac", "1", "-ar", str(sr)]
+    if duration is not None:
+        cmd += ["-t", f"{duration:.3f}"]  # on the output: exact whatever the codec's frames
+    cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "-"]
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=FFMPEG_TIMEOUT)

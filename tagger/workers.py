@@ -23,6 +23,7 @@ from .decode import audio_duration, load_audio
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
+FAST_MARGIN = 0.1  # s decoded past each --fast window
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Test-only switches: a worker given a path containing this text crashes or hangs.
 CRASH_ENV = "TAGGER_TEST_CRASH_ON"
@@ -68,7 +69,9 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
             y = load_audio(path, fe.sample_rate)
             return Decoded(path, log_mel(y, fe), len(y) / fe.sample_rate,
                            current_genres=_current_genres(path))
-        length = fe.chunk_samples / fe.sample_rate
+        # A little more than one chunk: some codecs (AAC) start a seek a few
+        # ms late, and the chunk is cut to length below.
+        length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
         specs = []
         for start in windows:
             try:

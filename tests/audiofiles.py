@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 SAMPLE_RATE = 44_100  # Hz
-KINDS = ("tone", "noise", "silence")
+KINDS = ("tone", "noise", "silence", "drums")
 
 # Keep ffmpeg from adding an encoder tag or other metadata of its own.
 _QUIET = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
@@ -92,7 +92,8 @@ def signal(seconds: float = 1.0, kind: str = "tone", *,
     """A test signal, shape (frames, channels), float32 in [-1, 1].
 
     ``tone``: 440 Hz plus two quieter harmonics; ``noise``: seeded white
-    noise; ``silence``: zeros.
+    noise; ``silence``: zeros; ``drums``: decaying noise bursts every 0.25 s
+    over a low thump, a drum-like pattern.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -102,6 +103,10 @@ def signal(seconds: float = 1.0, kind: str = "tone", *,
                    for f, a in ((440, 0.4), (880, 0.15), (1320, 0.08)))
     elif kind == "noise":
         mono = np.random.default_rng(0).uniform(-0.3, 0.3, t.size)
+    elif kind == "drums":
+        phase = t % 0.25
+        burst = np.random.default_rng(1).uniform(-1, 1, t.size) * np.exp(-phase * 40)
+        mono = 0.4 * burst + 0.4 * np.sin(2 * np.pi * 60 * t) * np.exp(-phase * 15)
     else:
         mono = np.zeros(t.size)
     return np.repeat(np.asarray(mono, np.float32)[:, None], channels, axis=1)

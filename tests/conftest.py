@@ -1,0 +1,51 @@
+"""Shared fixtures: a small real music library generated once per session,
+copied into each test's temp folder before anything touches it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from audiofiles import make_audio
+
+# name -> (seconds, kind, codec or None): every format the issue names, in
+# nested folders, with unicode and spaces in the names.
+LIBRARY = {
+    "Rock/Band – Album/01 ünïcode tone.wav": (4.0, "tone", None),
+    "Rock/Band – Album/02 drums.flac": (4.0, "drums", None),
+    "Jazz/noise track.mp3": (4.0, "noise", None),
+    "Jazz/Sub Folder/drums.ogg": (4.0, "drums", None),
+    "Jazz/Sub Folder/tone.opus": (4.0, "tone", None),
+    "Misc/aac tone.m4a": (4.0, "tone", "aac"),
+}
+NON_AUDIO = ["Rock/cover.jpg", "Jazz/notes.txt", "Misc/album.cue"]
+
+
+@pytest.fixture(scope="session")
+def library_originals(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("library-originals")
+    for name, (seconds, kind, codec) in LIBRARY.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        make_audio(root / name, seconds, kind, codec=codec)
+    for name in NON_AUDIO:
+        (root / name).write_bytes(b"not audio")
+    hidden = root / ".hidden"
+    hidden.mkdir()
+    make_audio(hidden / "skipped.wav", 1.0)
+    return root
+
+
+@pytest.fixture
+def music(library_originals, tmp_path) -> Path:
+    """A fresh copy of the generated library, safe to modify."""
+    dest = tmp_path / "Music"
+    shutil.copytree(library_originals, dest)
+    return dest
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """A real SQLite file for the cache."""
+    return tmp_path / "cache.db"

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from audiofiles import make_audio, signal
+from tagger.decode import audio_duration, load_audio
+from tagger.errors import DecodeError
+
+SR = 16_000
+
+
+@pytest.mark.parametrize("name, codec", [
+    ("a.wav", None), ("a.flac", None), ("a.mp3", None), ("a.ogg", None), ("a.opus", None),
+    ("a.m4a", "aac"), ("b.m4a", "alac"), ("a.aiff", None), ("a.wma", None), ("a.wv", None),
+])
+def test_every_format_decodes_to_mono_float32_at_the_requested_rate(tmp_path, name, codec):
+    path = make_audio(tmp_path / name, 2.0, "tone", codec=codec, channels=2)
+    y = load_audio(path, SR)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) - 2 * SR) < 0.06 * SR  # encoders pad a little
+    # A 440 Hz tone: the spectrum peaks there, whatever the codec.
+    spectrum = np.abs(np.fft.rfft(y[SR // 4: SR // 4 + SR]))
+    assert abs(np.argmax(spectrum) - 440) <= 2
+
+
+def test_lossless_decode_matches_the_samples(tmp_path):
+    path = make_audio(tmp_path / "a.flac", 1.0, "noise", sample_rate=SR)
+    expected = signal(1.0, "noise", sample_rate=SR)[:, 0]
+    np.testing.assert_allclose(load_audio(path, SR), expected, atol=1 / 2 ** 15)
+
+
+@pytest.mark.parametrize("name", ["a.wav", "a.mp3", "a.m4a"])
+def test_offset_and_duration_decode_only_a_window(tmp_path, name):
+    path = make_audio(tmp_path / name, 4.0, "tone")
+    y = load_audio(path, SR, offset=1.0, duration=1.5)
+    assert abs(len(y) - 1.5 * SR) < 0.02 * SR  # AAC seeks land a few ms late
+
+
+def test_awkward_file_names_reach_the_decoder_as_names(tmp_path):
+    # A leading dash, a colon (ffmpeg protocol syntax) and shell syntax.
+    path = make_audio(tmp_path / "-x $(echo hi) a:b.m4a", 1.0, codec="aac")
+    assert len(load_audio(path, SR)) > 0.9 * SR
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.mp3"
+    path.write_bytes(b"")
+    with pytest.raises(DecodeError) as e:
+        load_audio(path, SR)
+    assert str(e.value) == f"{path}: empty file (0 bytes)"
+
+
+@pytest.mark.parametrize("name", ["random.mp3", "random.flac", "random.m4a", "text.ogg"])
+def test_not_audio(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(np.random.default_rng(0).bytes(5000) if "random" in name else b"hello\n" * 50)
+    with pytest.raises(DecodeError) as e:
+        load_audio(path, SR)
+    assert e.value.path == str(path)
+    assert e.value.reason
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DecodeError, match="No such file"):
+        load_audio(tmp_path / "gone.wav", SR)
+
+
+def test_audio_duration_from_headers(tmp_path):
+    assert audio_duration(make_audio(tmp_path / "a.ogg", 3.0)) == pytest.approx(3.0, abs=0.05)
+    (tmp_path / "bad.mp3").write_bytes(b"x" * 100)
+    assert audio_duration(tmp_path / "bad.mp3") is None

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from audiofiles import make_audio
+from tagger.decode import load_audio
+from tagger.features import FrontEnd, chunk_starts, chunks, fast_windows, log_mel
+
+FE = FrontEnd(16000, 512, 256, 96, 187, 94)
+
+
+def test_log_mel_shape_and_range():
+    y = np.random.default_rng(0).uniform(-0.5, 0.5, 16000 * 2).astype(np.float32)
+    spec = log_mel(y, FE)
+    assert spec.shape == (2 * 16000 // 256 + 1, 96)
+    assert spec.dtype == np.float32
+    assert spec.min() >= 0 and np.isfinite(spec).all()
+
+
+def test_loud_input_does_not_overflow():
+    # musicnn's own front-end cast mel power to float16 and overflowed here.
+    y = np.ones(16000, np.float32) * 1.0
+    y[::2] = -1.0
+    assert np.isfinite(log_mel(y, FE)).all()
+
+
+def test_log_mel_of_a_file_equals_log_mel_of_its_samples(tmp_path):
+    path = make_audio(tmp_path / "a.flac", 2.0, "drums", sample_rate=16000)
+    y = load_audio(path, 16000)
+    np.testing.assert_array_equal(log_mel(load_audio(path, 16000), FE), log_mel(y, FE))
+
+
+@pytest.mark.parametrize("frames, expected", [
+    (100, [0]), (187, [0]), (188, [0, 1]), (281, [0, 94]), (282, [0, 94, 95]),
+    (400, [0, 94, 188, 213]),
+])
+def test_chunk_starts_overlap_and_cover_the_tail(frames, expected):
+    assert chunk_starts(frames, FE) == expected
+
+
+def test_chunks_are_views_of_the_spectrogram():
+    spec = np.arange(400 * 96, dtype=np.float32).reshape(400, 96)
+    c = chunks(spec, FE)
+    assert c.shape == (4, 187, 96)
+    np.testing.assert_array_equal(c[1], spec[94:281])
+    np.testing.assert_array_equal(c[-1], spec[-187:])
+
+
+def test_a_short_track_is_padded_by_repetition_not_dropped():
+    spec = np.arange(50 * 96, dtype=np.float32).reshape(50, 96)
+    c = chunks(spec, FE)
+    assert c.shape == (1, 187, 96)
+    np.testing.assert_array_equal(c[0, 50:100], spec)
+
+
+def test_fast_windows_spread_over_the_middle_of_the_track():
+    w = fast_windows(240.0, 4, 3.0)
+    assert len(w) == 4 and all(24 - 1.5 <= s <= 216 for s in w)
+    assert np.all(np.diff(w) > 40)
+    assert fast_windows(2.0, 4, 3.0) == (0.0,)
+    assert all(0 <= s <= 7 for s in fast_windows(10.0, 4, 3.0))

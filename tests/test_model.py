@@ -1,0 +1,107 @@
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiofiles import signal
+from tagger.constants import DEFAULT_MODEL_DIR
+from tagger.errors import ModelError
+from tagger.features import chunks, log_mel
+from tagger.model import GenreModel, aggregate, model_id, read_metadata
+
+GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return GenreModel(device="cpu")
+
+
+def golden_clip(fe) -> np.ndarray:
+    """10 s of drums over a tone at the model's rate: a fixed, generated input."""
+    sr = fe.sample_rate
+    y = signal(10.0, "drums", sample_rate=sr)[:, 0] + 0.5 * signal(10.0, "tone", sample_rate=sr)[:, 0]
+    return y.astype(np.float32)
+
+
+def golden_prediction(model=None):
+    model = model or GenreModel(device="cpu")
+    c = chunks(log_mel(golden_clip(model.frontend), model.frontend), model.frontend)
+    pred = aggregate(model.predict(c), model.labels)
+    return model.id, pred.distribution
+
+
+def test_shipped_model_golden_output(model):
+    golden = json.loads(GOLDEN.read_text())
+    assert model.id == golden["model_id"], (
+        "the shipped model changed: run tests/data/make_golden.py and check the diff")
+    _, distribution = golden_prediction(model)
+    assert distribution.keys() == golden["distribution"].keys()
+    for label, p in golden["distribution"].items():
+        assert distribution[label] == pytest.approx(p, abs=1e-4), label
+
+
+def test_shipped_model_metadata_and_size():
+    meta = read_metadata(DEFAULT_MODEL_DIR)
+    assert meta["arch"] == "musicnn"
+    assert len(meta["labels"]) == 10
+    assert meta["frontend"]["sample_rate"] == 16000
+    size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
+    assert size < 20 * 2 ** 20
+
+
+def test_predict_returns_a_distribution_per_chunk_in_any_batch_size(model):
+    x = np.random.default_rng(0).uniform(0, 3, (70, 187, 96)).astype(np.float32)
+    p = model.predict(x, batch=32)
+    assert p.shape == (70, len(model.labels))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(model.predict(x[:5], batch=32), p[:5], atol=1e-5)
+
+
+def test_aggregate_ranks_genres_by_mean_probability():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.6, 0.3, 0.1]])
+    pred = aggregate(probs, ["a", "b", "c"])
+    assert [g for g, _ in pred.genres] == ["a", "b", "c"]
+    assert pred.genres[0][1] == pytest.approx(1.4 / 3)
+    assert sum(pred.distribution.values()) == pytest.approx(1.0, abs=1e-5)  # rounded to 6 places
+    assert pred.chunks == 3
+
+
+def test_gpu_requested_without_one_is_a_clear_error():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ModelError, match="TensorFlow sees no GPU"):
+        GenreModel(device="gpu")
+
+
+def test_unknown_device():
+    with pytest.raises(ModelError, match="unknown device 'tpu'"):
+        GenreModel(device="tpu")
+
+
+def test_not_a_model_folder(tmp_path):
+    with pytest.raises(ModelError) as e:
+        GenreModel(tmp_path)
+    assert str(e.value) == f"{tmp_path}: not a model folder (no metadata.json)"
+
+
+def test_model_id_follows_the_files(tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    assert model_id(copy) == model_id(DEFAULT_MODEL_DIR)
+    meta = json.loads((copy / "metadata.json").read_text())
+    meta["name"] = "other"
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    assert model_id(copy) != model_id(DEFAULT_MODEL_DIR)
+
+
+def test_corrupt_weights_are_a_model_error(tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    (copy / "model.weights.h5").write_bytes(b"not hdf5")
+    with pytest.raises(ModelError, match="cannot load model.weights.h5"):
+        GenreModel(copy)
