@@ -244,7 +244,7 @@ def undo(
         typer.echo(f"{f.path}: {f.outcome}: {f.reason}", err=True)
     counts = result.counts()
     typer.echo(f"Undo of write run {result.run_id}: " +
-               ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+               ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if n))
     raise typer.Exit(1 if result.problems() else 0)
 
 

@@ -91,8 +91,9 @@ class Scan:
                 continue
             moved = None if self.options.force else self.cache.find_moved(fp, track.size, self.model_id)
             if moved is not None:
-                moved.path = track.path
+                old_path, moved.path = moved.path, track.path
                 self.cache.store(moved, track.size, track.mtime_ns, fp, self.model_id)
+                self.cache.forget(old_path)
                 yield self._count(moved)
                 continue
             todo[track.path] = (track, fp)

@@ -100,8 +100,13 @@ def _test_hooks(path: str) -> None:
         time.sleep(3600)
 
 
-def _worker(conn, fe_dict: dict, verbose: bool) -> None:
+def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    # Forkserver children inherit the server's environment, which may be
+    # older than the pool's: take the test switches from the pool.
+    for key in (CRASH_ENV, HANG_ENV):
+        os.environ.pop(key, None)
+    os.environ.update(env)
     if not verbose:
         # Native decoders (mpg123, ...) print notes about every bad frame;
         # failures reach the user as the file's error instead.
@@ -134,7 +139,9 @@ def _context():
 class _Slot:
     def __init__(self, ctx, fe: FrontEnd, verbose: bool):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose), daemon=True)
+        env = {k: os.environ[k] for k in (CRASH_ENV, HANG_ENV) if k in os.environ}
+        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, env),
+                                daemon=True)
         self.proc.start()
         child.close()
         self.task: tuple | None = None

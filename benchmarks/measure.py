@@ -1,0 +1,160 @@
+"""Measuring tools: wall time and peak memory of a process tree, and the
+decode + log-mel ceiling in a process pool. No TensorFlow here."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+PAGE = os.sysconf("SC_PAGE_SIZE")  # bytes
+POLL = 0.05  # s between memory samples
+
+
+@dataclass
+class Measured:
+    """One command's run: wall time (s), peak memory of its process tree
+    (bytes; RSS summed over the processes, and PSS, which counts a page
+    shared by n processes as 1/n in each), and its output."""
+
+    seconds: float
+    peak_rss: int
+    peak_pss: int
+    peak_procs: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process, from /proc/<pid>/stat."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name in parentheses may hold spaces: split after it.
+        out[int(name)] = int(stat[stat.rfind(b")") + 2:].split()[1])
+    return out
+
+
+def tree(root: int) -> list[int]:
+    """root and all its descendants (the decode workers, their ffmpeg, ...)."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _parents().items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
+def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> Measured:
+    """Run ``cmd`` (an argument list, no shell) to its end, sampling the memory
+    of its whole process tree every POLL s from another thread."""
+    peak = {"rss": 0, "pss": 0, "procs": 0}
+    done = threading.Event()
+
+    def sample(pid: int) -> None:
+        while not done.is_set():
+            pids = tree(pid)
+            peak["rss"] = max(peak["rss"], sum(_rss(p) for p in pids))
+            peak["pss"] = max(peak["pss"], sum(_pss(p) for p in pids))
+            peak["procs"] = max(peak["procs"], len(pids))
+            done.wait(POLL)
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                env=env, cwd=cwd)
+        sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
+        sampler.start()
+        code = proc.wait()
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        out.seek(0)
+        err.seek(0)
+        return Measured(seconds, peak["rss"], peak["pss"], peak["procs"], code,
+                        out.read().decode("utf-8", "replace"),
+                        err.read().decode("utf-8", "replace"))
+
+
+# -- the decode + log-mel ceiling ----------------------------------------------
+
+_FE = None
+
+
+def _warm(fe_dict: dict, barrier) -> None:
+    """Pool initializer: import the decoders and librosa and run each once,
+    so the timed part holds only per-file work; then wait at the barrier."""
+    global _FE
+    import numpy as np
+
+    from tagger.features import FrontEnd, log_mel
+
+    _FE = FrontEnd.from_dict(fe_dict)
+    log_mel(np.zeros(_FE.sample_rate, np.float32), _FE)
+    import soundfile  # noqa: F401
+    import soxr  # noqa: F401
+    barrier.wait()
+
+
+def _decode_one(path: str):
+    """(path, seconds of audio, log-mel frames, error or None)."""
+    from tagger.decode import load_audio
+    from tagger.errors import TaggerError
+    from tagger.features import log_mel
+
+    try:
+        y = load_audio(path, _FE.sample_rate)
+        spec = log_mel(y, _FE)
+    except TaggerError as e:
+        return path, 0.0, 0, e.reason
+    return path, len(y) / _FE.sample_rate, spec.shape[0], None
+
+
+def ceiling(paths: list[str], fe_dict: dict, jobs: int) -> tuple[float, float, list]:
+    """Decode every path at the model's sample rate and compute its log-mel in
+    a pool of ``jobs`` warmed-up processes, in the given order, one file per
+    task. Returns (wall s, audio s, [(path, error)]). Pool start-up is not
+    timed: this is the limit a scan could reach on these cores."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(jobs + 1)
+    with ctx.Pool(jobs, initializer=_warm, initargs=(fe_dict, barrier)) as pool:
+        barrier.wait()  # every worker is warm
+        start = time.perf_counter()
+        results = list(pool.imap_unordered(_decode_one, paths, chunksize=1))
+        seconds = time.perf_counter() - start
+    audio = sum(r[1] for r in results)
+    errors = [(r[0], r[3]) for r in results if r[3] is not None]
+    return seconds, audio, errors

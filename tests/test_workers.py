@@ -1,0 +1,47 @@
+import pytest
+
+from audiofiles import make_audio
+from tagger.features import FrontEnd
+from tagger.workers import CRASH_ENV, HANG_ENV, DecodePool, analyse
+
+FE = FrontEnd(16000, 512, 256, 96, 187, 94)
+
+
+@pytest.fixture
+def files(tmp_path):
+    return [str(make_audio(tmp_path / f"{name}.flac", 2.0, "drums"))
+            for name in ("one", "crash-me", "two", "hang-me", "three")]
+
+
+def test_pool_decodes_every_file(files):
+    with DecodePool(FE, jobs=2) as pool:
+        out = {d.path: d for d in pool.imap((p, None) for p in files)}
+    assert set(out) == set(files)
+    for d in out.values():
+        assert d.error is None and d.spec.shape == (126, 96) and d.duration == pytest.approx(2.0)
+
+
+def test_a_crashing_or_hanging_decoder_costs_only_its_file(files, monkeypatch):
+    monkeypatch.setenv(CRASH_ENV, "crash-me")
+    monkeypatch.setenv(HANG_ENV, "hang-me")
+    with DecodePool(FE, jobs=2, timeout=3) as pool:
+        out = {d.path: d for d in pool.imap((p, None) for p in files)}
+    errors = {p.rsplit("/", 1)[1]: d.error for p, d in out.items()}
+    assert errors == {"one.flac": None, "two.flac": None, "three.flac": None,
+                      "crash-me.flac": "decoder crashed (SIGSEGV)",
+                      "hang-me.flac": "decoder timed out after 3 s"}
+
+
+def test_fast_decodes_only_the_windows(tmp_path):
+    path = str(make_audio(tmp_path / "long.ogg", 30.0, "drums"))
+    d = analyse(path, FE, fast=4)
+    assert d.error is None
+    assert d.spec.shape == (4 * 187, 96)  # four chunks' worth, not 30 s
+    assert d.duration == pytest.approx(30.0, abs=0.1)
+
+
+def test_decode_errors_come_back_as_reasons(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF" + b"\0" * 10)
+    d = analyse(str(bad), FE)
+    assert d.spec is None and d.error
