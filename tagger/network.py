@@ -87,22 +87,12 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
     return keras.Model(x, {"embedding": embedding, "tags": tags}, name="musicnn")
 
 
-def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE, hidden: int = 0,
-               dropout: float = 0.5, l2: float = 1e-3) -> keras.Model:
-    """Embedding (batch, input_size) -> probabilities (batch, n_labels).
-
-    The embedding is standardised by a Normalization layer adapted on the
-    training set; ``hidden`` > 0 adds one ReLU layer.
-    """
+def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE) -> keras.Model:
+    """Embedding (batch, input_size) -> probabilities (batch, n_labels): one
+    softmax layer, a multinomial logistic regression whose weights already
+    include the standardisation of its inputs (see train.fit_head)."""
     x = keras.Input((input_size,), name="embedding")
-    h = layers.Normalization(name="standardize")(x)
-    h = layers.Dropout(dropout)(h)
-    if hidden:
-        h = layers.Dense(hidden, activation="relu",
-                         kernel_regularizer=keras.regularizers.l2(l2))(h)
-        h = layers.Dropout(dropout)(h)
-    out = layers.Dense(n_labels, activation="softmax", name="genres",
-                       kernel_regularizer=keras.regularizers.l2(l2))(h)
+    out = layers.Dense(n_labels, activation="softmax", name="genres")(x)
     return keras.Model(x, out, name="genre_head")
 
 

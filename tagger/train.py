@@ -91,31 +91,34 @@ def embeddings(chunks: list[np.ndarray], verbose: bool = False) -> list[np.ndarr
 
 def fit_head(emb: list[np.ndarray], y: np.ndarray, n_labels: int, c: float, seed: int) -> dict:
     """Class-balanced multinomial logistic regression on standardised chunk
-    embeddings; returns the arrays of the Keras head."""
+    embeddings. Returns the softmax layer's weights with the standardisation
+    folded in: W (1706, n_labels) and b (n_labels,)."""
     from sklearn.linear_model import LogisticRegression
 
     X = np.concatenate(emb)
     Y = np.concatenate([np.full(len(e), label) for e, label in zip(emb, y)])
-    mean, var = X.mean(0), X.var(0)
-    Z = (X - mean) / np.sqrt(np.maximum(var, 1e-12))
+    mean, scale = X.mean(0), np.sqrt(np.maximum(X.var(0), 1e-12))
     # Balance by tracks, not chunks: every track weighs the same within its
     # label, and every label the same in total.
     counts = np.bincount(y, minlength=n_labels).astype(float)
-    weights = np.concatenate([np.full(len(e), 1.0 / (len(e) * counts[label] * n_labels))
-                              for e, label in zip(emb, y)]) * len(y)
+    weights = np.concatenate([np.full(len(e), 1.0 / (len(e) * counts[label]))
+                              for e, label in zip(emb, y)])
+    weights *= len(X) / weights.sum()  # mean 1, so that C means what it does unweighted
     clf = LogisticRegression(C=c, max_iter=3000, random_state=seed)
-    clf.fit(Z, Y, sample_weight=weights)
-    W = np.zeros((X.shape[1], n_labels), np.float32)
-    b = np.full(n_labels, -1e4, np.float32)  # a label absent from training is never predicted
-    W[:, clf.classes_] = clf.coef_.T
-    b[clf.classes_] = clf.intercept_
-    return {"mean": mean.astype(np.float32), "var": np.maximum(var, 1e-12).astype(np.float32),
-            "W": W, "b": b}
+    clf.fit((X - mean) / scale, Y, sample_weight=weights)
+    coef, intercept = clf.coef_, clf.intercept_
+    if len(clf.classes_) == 2:  # sklearn keeps one row for two classes: sigmoid(z)
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0], intercept[0]]) / 2
+    W = np.zeros((X.shape[1], n_labels))
+    b = np.full(n_labels, -1e4)  # a label absent from training is never predicted
+    W[:, clf.classes_] = coef.T / scale[:, None]
+    b[clf.classes_] = intercept - (mean / scale) @ coef.T
+    return {"W": W.astype(np.float32), "b": b.astype(np.float32)}
 
 
 def head_probs(head: dict, emb: np.ndarray) -> np.ndarray:
     """numpy form of the head, for cross-validation: (n, 1706) -> (n, n_labels)."""
-    z = (emb - head["mean"]) / np.sqrt(head["var"]) @ head["W"] + head["b"]
+    z = emb @ head["W"] + head["b"]
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -128,7 +131,6 @@ def musicnn_network(head: dict, n_labels: int):
     backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
     backbone.load_weights(MUSICNN_WEIGHTS)
     net = genre_head(n_labels)
-    net.get_layer("standardize").set_weights([head["mean"], head["var"], np.array(0)])
     net.get_layer("genres").set_weights([head["W"], head["b"]])
     return musicnn_genre_model(backbone, net)
 
@@ -221,7 +223,7 @@ def train(data: Dataset, out: str | os.PathLike, settings: Settings, say: Progre
         emb = embeddings(chunks, settings.verbose)
         head = fit_head(emb, data.y, n, settings.head_c, settings.seed)
         network = musicnn_network(head, n)
-        meta_head = {"hidden": 0}
+        meta_head = {}
     else:
         network = fit_scratch(settings.arch, chunks, data.y, n, fe, settings, say)
     meta = {

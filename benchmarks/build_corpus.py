@@ -226,7 +226,7 @@ def _write_manifest(corpus: Path, entries: list[Entry]) -> None:
     path.write_text(json.dumps(sorted(known.values(), key=lambda e: e["path"]), indent=1) + "\n")
 
 
-if __name__ == "__main__":  # build the corpus alone: python benchmarks/corpus.py [DIR] [--quick]
+if __name__ == "__main__":  # build the corpus alone: python benchmarks/build_corpus.py [DIR] [--quick]
     args = [a for a in sys.argv[1:] if a != "--quick"]
     root = Path(args[0]) if args else Path(__file__).resolve().parent / "corpus"
     for e in build(root, quick="--quick" in sys.argv):

@@ -1,0 +1,524 @@
+"""Speed benchmark of ``tagger scan``: prints figures and ratios, asserts nothing.
+
+    python benchmarks/run.py [--corpus DIR] [--jobs 2] [--quick]
+
+In one run, on the same files and cores, for each set of files (the
+full-length tracks of the corpus, then the gtzan-dev clips read in place):
+
+1. the decode + log-mel ceiling: tagger.decode.load_audio at the model's
+   sample rate + tagger.features.log_mel in a pool of --jobs warmed processes;
+2. a cold ``tagger scan`` (fresh --db, start-up included);
+3. a warm re-scan of the unchanged files (same --db);
+4. a cold ``tagger scan --fast`` (fresh --db);
+5. the peer reference (peer.py): the same network, one call per
+   non-overlapping 3 s chunk, track after track, in one process;
+
+then the peak memory of cold ``--fast`` scans of a small library (the corpus
+tracks + clips) and of one ten times larger (the same files under other
+names), and a warm re-scan of the larger one. Run it on an otherwise idle
+machine: the load average is printed before and after each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import build_corpus as corpus_mod  # noqa: E402
+from measure import Measured, ceiling, run_measured  # noqa: E402
+
+DEFAULT_CORPUS = HERE / "corpus"
+DEFAULT_GTZAN = Path(os.environ.get("TAGGER_GTZAN", REPO.parent / "shared" / "data" / "gtzan-dev"))
+COPIES = 10  # the large library is this many copies of the small one
+QUICK_CLIPS_PER_GENRE = 2
+
+# Reference targets from the issue (2 cores, no GPU). Printed beside the
+# figures; nothing here fails when one is missed.
+TARGETS = {
+    "ceiling_ratio": ">= 0.5",
+    "fast_speedup": ">= 4x",
+    "fast_agreement": ">= 90 %",
+    "warm_rate": ">= 2000 files/s",
+    "memory_ratio": "flat (~1.0)",
+    "peer_speedup": ">= 3x",
+}
+
+
+class Printer:
+    """Prints to stdout and keeps a copy for output.txt."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def log(message: str) -> None:
+    """Progress, on stderr (the figures go to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {message}",
+          file=sys.stderr, flush=True)
+
+
+# -- the machine ---------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | None) -> dict:
+    import soundfile
+
+    ffmpeg = corpus_mod.ffmpeg_exe()
+    ffmpeg_version = subprocess.run([ffmpeg, "-version"], capture_output=True,
+                                    text=True).stdout.split("\n")[0]
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem = 0.0
+    dirty = _git("status", "--porcelain", "--", "tagger", "models")
+    info = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu": cpu_model(), "memory_gib": round(mem, 1), "load_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "versions": {m: _version(m) for m in (
+            "tagger", "tensorflow", "keras", "numpy", "librosa", "soundfile", "soxr",
+            "imageio-ffmpeg", "mutagen", "sqlite-utils")},
+        "libsndfile": soundfile.__libsndfile_version__,
+        "ffmpeg": ffmpeg_version,
+        "git": (f"{rev}, exported" if rev else _git("rev-parse", "--short", "HEAD")
+                + (" + uncommitted changes in tagger/ or models/" if dirty else "")),
+        "env": {k: os.environ[k] for k in sorted(os.environ)
+                if k.startswith(("OPENBLAS_", "OMP_", "TF_ENABLE", "TF_NUM", "MKL_"))},
+        "jobs": jobs, "corpus": str(corpus_dir), "quick": quick,
+    }
+    v = info["versions"]
+    out(f"tagger benchmark, {info['date']}{' (--quick)' if quick else ''}")
+    out(f"machine:  {info['cores']} cores ({info['usable_cores']} usable), {info['cpu']}, "
+        f"{info['memory_gib']} GiB RAM, {platform.system()} {platform.release()}")
+    out(f"load avg: {' '.join(f'{x:.2f}' for x in info['load_start'])} at start "
+        "(the machine may be shared: see the end)")
+    out(f"versions: Python {info['python']}, tagger {v['tagger']} (git {info['git'] or '?'}), "
+        f"tensorflow {v['tensorflow']}, keras {v['keras']}, numpy {v['numpy']}, "
+        f"librosa {v['librosa']}, soundfile {v['soundfile']} (libsndfile "
+        f"{info['libsndfile']}), soxr {v['soxr']}, imageio-ffmpeg {v['imageio-ffmpeg']} "
+        f"({ffmpeg_version.split(' Copyright')[0]}), mutagen {v['mutagen']}, "
+        f"sqlite-utils {v['sqlite-utils']}")
+    if info["env"]:
+        out("env:      " + " ".join(f"{k}={val}" for k, val in info["env"].items()))
+    out(f"jobs:     {jobs} (decode pool of the ceiling and tagger scan --jobs); "
+        "the peer runs in one process")
+    return info
+
+
+def use_revision(rev: str, dest: Path) -> str:
+    """Export commit ``rev`` to ``dest`` and make every tagger import, here and
+    in the processes started from here, come from it. Returns the short hash."""
+    import io
+    import tarfile
+
+    commit = _git("rev-parse", "--short", rev)
+    if not commit:
+        raise SystemExit(f"Error: no git commit {rev!r} in {REPO}")
+    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit],
+                          capture_output=True, check=True).stdout
+    shutil.rmtree(dest, ignore_errors=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(dest, filter="data")
+    # The editable install's finder comes after sys.path (and PYTHONPATH).
+    sys.path.insert(0, str(dest))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(dest)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return commit
+
+
+# -- the files -----------------------------------------------------------------
+
+def gtzan_clips(gtzan: Path, quick: bool) -> list[str]:
+    """The clips set's roots: the gtzan-dev folder itself (read in place), or a
+    few files per genre with --quick."""
+    if not quick:
+        return [str(gtzan)]
+    roots = []
+    for genre in sorted(p for p in gtzan.iterdir() if p.is_dir()):
+        roots += [str(p) for p in sorted(genre.glob("*.ogg"))[:QUICK_CLIPS_PER_GENRE]]
+    return roots
+
+
+def files_of(roots: list[str]) -> list[str]:
+    """The files tagger scan will find under roots, in its order."""
+    from tagger.library import walk
+
+    return [t.path for t in walk(roots)]
+
+
+def audio_seconds(paths: list[str]) -> float:
+    from tagger.decode import audio_duration
+
+    return sum(audio_duration(p) or 0.0 for p in paths)
+
+
+def make_large(corpus_dir: Path, tracks: list[str], clips: list[str], quick: bool) -> Path:
+    """COPIES copies of (tracks + clips) under other names: hard links to the
+    corpus's own files, symbolic links to the clips (read in place)."""
+    root = corpus_dir / ("library-x10-quick" if quick else "library-x10")
+    shutil.rmtree(root, ignore_errors=True)
+    tracks_root = corpus_dir / "tracks"
+    for i in range(COPIES):
+        copy = root / f"copy-{i:02d}"
+        for p in tracks:
+            dst = copy / "tracks" / Path(p).relative_to(tracks_root)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(p, dst)
+            except OSError:
+                shutil.copyfile(p, dst)
+        for p in clips:
+            dst = copy / "clips" / Path(p).parent.name / Path(p).name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(p, dst)
+    return root
+
+
+# -- one tagger scan -------------------------------------------------------------
+
+def tagger_cmd() -> list[str]:
+    exe = shutil.which("tagger")
+    return [exe] if exe else [sys.executable, "-c", "from tagger.cli import app; app()"]
+
+
+SUMMARY = re.compile(r"(\d+) files found: (\d+) analysed, (\d+) from cache, (\d+) failed")
+TIME = re.compile(r"Time: ([\d.]+) s")
+
+
+def scan(roots: list[str], db: Path, jobs: int, fast: bool = False,
+         report: Path | None = None) -> dict:
+    """Run ``tagger scan`` as a user would, timed and memory-sampled."""
+    cmd = tagger_cmd() + ["scan", *roots, "--db", str(db), "--jobs", str(jobs), "-q"]
+    if fast:
+        cmd.append("--fast")
+    if report is not None:
+        cmd += ["--report", str(report)]
+    m = run_measured(cmd)
+    res = _summary(m)
+    if report is not None and report.is_file():
+        res["top"] = top_genres(report)
+    if m.returncode not in (0, 1) or res.get("found") is None:
+        log(f"tagger scan exited {m.returncode}: {m.stderr.strip()[-1000:]}")
+    return res
+
+
+def _summary(m: Measured) -> dict:
+    res = {"seconds": m.seconds, "peak_rss": m.peak_rss, "peak_pss": m.peak_pss,
+           "peak_procs": m.peak_procs, "returncode": m.returncode,
+           "stderr_tail": m.stderr.strip()[-2000:]}
+    s = SUMMARY.search(m.stdout)
+    if s:
+        res.update(zip(("found", "analysed", "cached", "failed"), map(int, s.groups())))
+    t = TIME.search(m.stdout)
+    if t:
+        res["own_seconds"] = float(t.group(1))
+    return res
+
+
+def top_genres(report: Path) -> dict[str, str]:
+    """path -> top genre of every analysed file in a --report JSON."""
+    records = json.loads(report.read_text())
+    return {r["path"]: r["genres"][0]["genre"] for r in records
+            if r["status"] == "ok" and r["genres"]}
+
+
+def agreement(a: dict[str, str], b: dict[str, str]) -> tuple[int, int, list]:
+    """(same top genre, files in both, [(path, a, b)] that differ)."""
+    both = sorted(set(a) & set(b))
+    diff = [(p, a[p], b[p]) for p in both if a[p] != b[p]]
+    return len(both) - len(diff), len(both), diff
+
+
+# -- a set of files, every step ----------------------------------------------------
+
+def measure_set(name: str, roots: list[str], work: Path, jobs: int, fe: dict) -> dict:
+    paths = files_of(roots)
+    res = {"name": name, "roots": roots, "files": len(paths), "audio_s": audio_seconds(paths)}
+    log(f"{name}: {len(paths)} files, {res['audio_s'] / 60:.1f} min of audio")
+
+    log(f"{name}: decode + log-mel ceiling, pool of {jobs}")
+    secs, audio, errors = ceiling(paths, fe, jobs)
+    res["ceiling"] = {"seconds": secs, "audio_s": audio, "errors": errors, "load": os.getloadavg()}
+    log(f"{name}: ceiling {secs:.1f} s ({len(errors)} errors)")
+
+    db = work / f"{name}-full.db"
+    log(f"{name}: cold tagger scan")
+    res["full"] = scan(roots, db, jobs, report=work / f"{name}-full.json")
+    log(f"{name}: cold scan {res['full']['seconds']:.1f} s")
+
+    log(f"{name}: warm re-scan")
+    res["warm"] = scan(roots, db, jobs)
+    log(f"{name}: warm re-scan {res['warm']['seconds']:.2f} s")
+
+    log(f"{name}: cold tagger scan --fast")
+    res["fast"] = scan(roots, work / f"{name}-fast.db", jobs, fast=True,
+                       report=work / f"{name}-fast.json")
+    log(f"{name}: cold --fast scan {res['fast']['seconds']:.1f} s")
+
+    log(f"{name}: peer reference (one network call per 3 s chunk)")
+    peer_report = work / f"{name}-peer.json"
+    m = run_measured([sys.executable, str(HERE / "peer.py"), "--report", str(peer_report), *roots])
+    res["peer"] = {"seconds": m.seconds, "peak_rss": m.peak_rss, "peak_pss": m.peak_pss,
+                   "returncode": m.returncode}
+    if peer_report.is_file():
+        rep = json.loads(peer_report.read_text())
+        res["peer"].update({k: v for k, v in rep.items() if k != "tracks"})
+        res["peer"]["top"] = {t["path"]: t["genre"] for t in rep["tracks"]}
+    else:
+        log(f"peer failed: {m.stderr.strip()[-1000:]}")
+    log(f"{name}: peer {m.seconds:.1f} s")
+    res["load_end"] = os.getloadavg()
+    return res
+
+
+# -- printing ---------------------------------------------------------------------
+
+def _mib(n: int | None) -> str:
+    return "-" if not n else f"{n / 2**20:,.0f} MiB"
+
+
+def _x(a: float | None, b: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if not a or not b else fmt.format(a / b)
+
+
+def _rt(audio: float, secs: float) -> str:
+    return f"{secs:,.1f} s ({audio / secs:,.0f}x real time)" if secs else "-"
+
+
+def print_corpus(out: Printer, entries, sets: list[dict], gtzan: Path) -> None:
+    out()
+    out("corpus")
+    by_fmt: dict[str, list] = {}
+    for e in entries:
+        by_fmt.setdefault(e.format, []).append(e)
+    out(f"  {'set':8}{'format':8}{'files':>6}{'minutes':>9}  source")
+    for fmt, es in by_fmt.items():
+        pkgs = sorted({e.package + ("" if not e.transcoded else " -> ffmpeg") for e in es})
+        out(f"  {'tracks':8}{fmt:8}{len(es):>6}{sum(e.seconds for e in es) / 60:>9.1f}  "
+            + ", ".join(pkgs))
+    for s in sets:
+        if s["name"] == "clips":
+            out(f"  {'clips':8}{'ogg':8}{s['files']:>6}{s['audio_s'] / 60:>9.1f}  "
+                f"gtzan-dev, read in place ({gtzan})")
+    total_files = sum(s["files"] for s in sets)
+    total_min = sum(s["audio_s"] for s in sets) / 60
+    out(f"  {'total':16}{total_files:>6}{total_min:>9.1f}")
+
+
+def print_figures(out: Printer, sets: list[dict], memory: dict) -> None:
+    out()
+    w = 34
+    out("figures".ljust(w) + "".join(
+        f"{s['name']} ({s['files']} files, {s['audio_s'] / 60:.0f} min)".ljust(w) for s in sets))
+
+    def row(label: str, fn) -> None:
+        out(("  " + label).ljust(w) + "".join(str(fn(s)).ljust(w) for s in sets))
+
+    row("decode+log-mel ceiling", lambda s: _rt(s["audio_s"], s["ceiling"]["seconds"]))
+    row("cold tagger scan", lambda s: _rt(s["audio_s"], s["full"]["seconds"]))
+    row("  tagger's own timer", lambda s: f"{s['full'].get('own_seconds', 0):.1f} s")
+    row("cold tagger scan --fast", lambda s: _rt(s["audio_s"], s["fast"]["seconds"]))
+    row("warm re-scan", lambda s: f"{s['warm']['seconds']:.2f} s = "
+        f"{s['files'] / s['warm']['seconds']:,.0f} files/s")
+    row("peer: 1 call per 3 s chunk", lambda s: _rt(s["audio_s"], s["peer"]["seconds"]))
+    row("  peer start-up / decode / net", lambda s: f"{s['peer'].get('startup_s', 0):.1f} / "
+        f"{s['peer'].get('decode_s', 0):.1f} / {s['peer'].get('network_s', 0):.1f} s")
+    row("  peer ms per chunk graph/eager", lambda s: f"{s['peer'].get('network_ms_per_chunk')} / "
+        f"{s['peer'].get('eager_ms_per_chunk')}")
+    row("peak RSS / PSS, cold scan", lambda s: f"{_mib(s['full']['peak_rss'])} / "
+        f"{_mib(s['full']['peak_pss'])}")
+    row("peak RSS / PSS, --fast", lambda s: f"{_mib(s['fast']['peak_rss'])} / "
+        f"{_mib(s['fast']['peak_pss'])}")
+    row("peak RSS / PSS, peer", lambda s: f"{_mib(s['peer']['peak_rss'])} / "
+        f"{_mib(s['peer']['peak_pss'])}")
+    row("failed files full/fast/peer", lambda s: f"{s['full'].get('failed', '?')} / "
+        f"{s['fast'].get('failed', '?')} / {len(s['peer'].get('errors', []))}")
+
+    small, large = memory["small"], memory["large"]
+    out()
+    out("memory in library size (cold tagger scan --fast, fresh db)")
+    for label, r in (("small", small), ("large", large)):
+        out(f"  {label:6}{r['files']:>6} files: peak RSS {_mib(r['scan']['peak_rss'])}, "
+            f"PSS {_mib(r['scan']['peak_pss'])}, {r['scan']['peak_procs']} processes, "
+            f"{r['scan']['seconds']:.1f} s")
+    warm = memory["warm"]
+    out(f"  warm re-scan of the large library: {warm['seconds']:.2f} s = "
+        f"{large['files'] / warm['seconds']:,.0f} files/s (tagger's own timer "
+        f"{warm.get('own_seconds', 0):.2f} s), peak RSS {_mib(warm['peak_rss'])}")
+
+
+def ratios(sets: list[dict], memory: dict) -> dict:
+    by = {s["name"]: s for s in sets}
+    main = by.get("tracks") or sets[0]
+    r = {}
+    r["ceiling_ratio"] = main["ceiling"]["seconds"] / main["full"]["seconds"]
+    r["fast_speedup"] = main["full"]["seconds"] / main["fast"]["seconds"]
+    same, n, diff = agreement(main["full"].get("top", {}), main["fast"].get("top", {}))
+    r["fast_agreement"] = (same, n, diff)
+    r["warm_rate"] = memory["large"]["files"] / memory["warm"]["seconds"]
+    r["memory_ratio"] = memory["large"]["scan"]["peak_rss"] / memory["small"]["scan"]["peak_rss"]
+    r["peer_speedup"] = main["peer"]["seconds"] / main["full"]["seconds"]
+    return r
+
+
+def print_ratios(out: Printer, sets: list[dict], memory: dict) -> dict:
+    r = ratios(sets, memory)
+    main = next((s for s in sets if s["name"] == "tracks"), sets[0])
+    same, n, diff = r["fast_agreement"]
+    out()
+    out(f"ratios, on the {main['name']} set unless said ({'measured':>12}   target)")
+    rows = [
+        ("ceiling time / full scan time", f"{r['ceiling_ratio']:.2f}", "ceiling_ratio"),
+        ("full scan time / --fast scan time", f"{r['fast_speedup']:.1f}x", "fast_speedup"),
+        ("--fast top genre = full top genre",
+         f"{same / n:.0%} ({same}/{n})" if n else "-", "fast_agreement"),
+        ("warm re-scan, large library", f"{r['warm_rate']:,.0f} files/s", "warm_rate"),
+        ("peak RSS large / small library", f"{r['memory_ratio']:.2f}", "memory_ratio"),
+        ("peer time / full scan time", f"{r['peer_speedup']:.2f}x", "peer_speedup"),
+    ]
+    for label, value, key in rows:
+        out(f"  {label:40}{value:>18}   {TARGETS[key]}")
+    for s in sets:
+        if s is main:
+            continue
+        a, b, _ = agreement(s["full"].get("top", {}), s["fast"].get("top", {}))
+        out(f"  {s['name']}: ceiling/full {s['ceiling']['seconds'] / s['full']['seconds']:.2f}, "
+            f"full/fast {s['full']['seconds'] / s['fast']['seconds']:.1f}x, "
+            f"peer/full {s['peer']['seconds'] / s['full']['seconds']:.2f}x, "
+            f"fast = full top genre {a}/{b}")
+    for s in sets:
+        a, b, _ = agreement(s["full"].get("top", {}), s["peer"].get("top", {}))
+        out(f"  {s['name']}: full scan top genre = peer top genre on {a}/{b} files")
+    if diff:
+        out(f"  --fast differs from the full scan on ({main['name']}):")
+        for path, full, fast in diff:
+            out(f"    {Path(path).name}: full {full}, --fast {fast}")
+    return r
+
+
+# -- main ---------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Measure tagger scan against the decode ceiling and the peer reference.")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="corpus folder (default: benchmarks/corpus, git-ignored)")
+    parser.add_argument("--gtzan", type=Path, default=DEFAULT_GTZAN,
+                        help="gtzan-dev folder, read in place (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="decode processes (default: all cores)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small subset (1 track per format, 2 clips per genre): a smoke run")
+    parser.add_argument("--rev", default=None,
+                        help="benchmark this git commit (exported with git archive) instead of "
+                             "the working tree, e.g. HEAD while others edit tagger/")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where to keep databases, reports and output "
+                             "(default: benchmarks/results/<date-time>)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    work = (args.results or HERE / "results" / (stamp + ("-quick" if args.quick else ""))).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    corpus_dir = args.corpus.resolve()
+    rev = use_revision(args.rev, work / "src") if args.rev else None
+
+    out = Printer()
+    info = header(out, args.jobs, corpus_dir, args.quick, rev)
+
+    log(f"building the corpus in {corpus_dir}")
+    entries = corpus_mod.build(corpus_dir, quick=args.quick, jobs=args.jobs,
+                               say=lambda m: log(m.strip()))
+    tracks = files_of([str(corpus_dir / e.path) for e in entries])
+
+    from tagger.constants import DEFAULT_MODEL_DIR
+    from tagger.model import read_metadata
+    fe = read_metadata(DEFAULT_MODEL_DIR)["frontend"]
+
+    set_roots = [("tracks", tracks)]
+    if args.gtzan.is_dir():
+        set_roots.append(("clips", gtzan_clips(args.gtzan.resolve(), args.quick)))
+    else:
+        log(f"no gtzan-dev folder at {args.gtzan}: the clips set is left out")
+    sets = [measure_set(name, roots, work, args.jobs, fe) for name, roots in set_roots]
+
+    clips = files_of(set_roots[1][1]) if len(set_roots) > 1 else []
+    large_root = make_large(corpus_dir, tracks, clips, args.quick)
+    small_root = large_root / "copy-00"
+    memory = {}
+    for label, root in (("small", small_root), ("large", large_root)):
+        n = len(files_of([str(root)]))
+        log(f"memory: cold --fast scan of the {label} library ({n} files)")
+        memory[label] = {"files": n, "scan": scan([str(root)], work / f"{label}-fast.db",
+                                                  args.jobs, fast=True)}
+        log(f"memory: {label} {memory[label]['scan']['seconds']:.1f} s, "
+            f"peak RSS {_mib(memory[label]['scan']['peak_rss'])}")
+    log("warm re-scan of the large library")
+    memory["warm"] = scan([str(large_root)], work / "large-fast.db", args.jobs)
+
+    print_corpus(out, entries, sets, args.gtzan)
+    print_figures(out, sets, memory)
+    r = print_ratios(out, sets, memory)
+    elapsed = time.perf_counter() - started
+    out()
+    out(f"load avg at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"benchmark wall time {elapsed / 60:.1f} min; details in {work}")
+
+    (work / "output.txt").write_text("\n".join(out.lines) + "\n")
+    (work / "results.json").write_text(json.dumps({
+        "info": info, "corpus": [asdict(e) for e in entries], "sets": sets, "memory": memory,
+        "ratios": {k: v for k, v in r.items() if k != "fast_agreement"},
+        "fast_agreement": {"same": r["fast_agreement"][0], "of": r["fast_agreement"][1],
+                           "differ": r["fast_agreement"][2]},
+        "wall_seconds": elapsed}, indent=1, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
