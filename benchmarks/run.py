@@ -44,6 +44,7 @@ from measure import Measured, ceiling, run_measured  # noqa: E402
 DEFAULT_CORPUS = HERE / "corpus"
 DEFAULT_GTZAN = Path(os.environ.get("TAGGER_GTZAN", REPO.parent / "shared" / "data" / "gtzan-dev"))
 COPIES = 10  # the large library is this many copies of the small one
+CLIPS_PER_GENRE = 10  # gtzan-dev clips per genre (all 352 would add ~25 min to a run)
 QUICK_CLIPS_PER_GENRE = 2
 
 # Reference targets from the issue (2 cores, no GPU). Printed beside the
@@ -126,8 +127,9 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
             "imageio-ffmpeg", "mutagen", "sqlite-utils")},
         "libsndfile": soundfile.__libsndfile_version__,
         "ffmpeg": ffmpeg_version,
-        "git": (f"{rev}, exported" if rev else _git("rev-parse", "--short", "HEAD")
-                + (" + uncommitted changes in tagger/ or models/" if dirty else "")),
+        "git": (f"{rev} (exported)" if rev else _git("rev-parse", "--short", "HEAD")
+                + (" + uncommitted changes in tagger/ or models/" if dirty else "")
+                + ", copied at start"),
         "env": {k: os.environ[k] for k in sorted(os.environ)
                 if k.startswith(("OPENBLAS_", "OMP_", "TF_ENABLE", "TF_NUM", "MKL_"))},
         "jobs": jobs, "corpus": str(corpus_dir), "quick": quick,
@@ -151,20 +153,29 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
     return info
 
 
-def use_revision(rev: str, dest: Path) -> str:
-    """Export commit ``rev`` to ``dest`` and make every tagger import, here and
-    in the processes started from here, come from it. Returns the short hash."""
+def use_code(rev: str | None, dest: Path) -> str | None:
+    """Put the code under test in ``dest`` and make every tagger import, here
+    and in the processes started from here, come from it: commit ``rev``
+    (git archive), or else a copy of the working tree's tagger/ and models/,
+    so that edits made while the benchmark runs do not change what it
+    measures. Returns the short hash of rev, or None for the working tree."""
     import io
     import tarfile
 
-    commit = _git("rev-parse", "--short", rev)
-    if not commit:
-        raise SystemExit(f"Error: no git commit {rev!r} in {REPO}")
-    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit],
-                          capture_output=True, check=True).stdout
     shutil.rmtree(dest, ignore_errors=True)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(dest, filter="data")
+    commit = None
+    if rev:
+        commit = _git("rev-parse", "--short", rev)
+        if not commit:
+            raise SystemExit(f"Error: no git commit {rev!r} in {REPO}")
+        data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit],
+                              capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(dest, filter="data")
+    else:
+        for part in ("tagger", "models"):
+            shutil.copytree(REPO / part, dest / part,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # The editable install's finder comes after sys.path (and PYTHONPATH).
     sys.path.insert(0, str(dest))
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -174,14 +185,14 @@ def use_revision(rev: str, dest: Path) -> str:
 
 # -- the files -----------------------------------------------------------------
 
-def gtzan_clips(gtzan: Path, quick: bool) -> list[str]:
-    """The clips set's roots: the gtzan-dev folder itself (read in place), or a
-    few files per genre with --quick."""
-    if not quick:
+def gtzan_clips(gtzan: Path, per_genre: int) -> list[str]:
+    """The clips set's roots, read in place: the first ``per_genre`` clips of
+    each genre folder, or the whole gtzan-dev folder when per_genre is 0."""
+    if not per_genre:
         return [str(gtzan)]
     roots = []
     for genre in sorted(p for p in gtzan.iterdir() if p.is_dir()):
-        roots += [str(p) for p in sorted(genre.glob("*.ogg"))[:QUICK_CLIPS_PER_GENRE]]
+        roots += [str(p) for p in sorted(genre.glob("*.ogg"))[:per_genre]]
     return roots
 
 
@@ -250,8 +261,8 @@ def scan(roots: list[str], db: Path, jobs: int, fast: bool = False,
 
 def _summary(m: Measured) -> dict:
     res = {"seconds": m.seconds, "peak_rss": m.peak_rss, "peak_pss": m.peak_pss,
-           "peak_procs": m.peak_procs, "returncode": m.returncode,
-           "stderr_tail": m.stderr.strip()[-2000:]}
+           "peak_procs": m.peak_procs, "returncode": m.returncode, "load": os.getloadavg()[0],
+           "stdout": m.stdout.strip()[-2000:], "stderr_tail": m.stderr.strip()[-2000:]}
     s = SUMMARY.search(m.stdout)
     if s:
         res.update(zip(("found", "analysed", "cached", "failed"), map(int, s.groups())))
@@ -284,7 +295,8 @@ def measure_set(name: str, roots: list[str], work: Path, jobs: int, fe: dict) ->
 
     log(f"{name}: decode + log-mel ceiling, pool of {jobs}")
     secs, audio, errors = ceiling(paths, fe, jobs)
-    res["ceiling"] = {"seconds": secs, "audio_s": audio, "errors": errors, "load": os.getloadavg()}
+    res["ceiling"] = {"seconds": secs, "audio_s": audio, "errors": errors,
+                      "load": os.getloadavg()[0]}
     log(f"{name}: ceiling {secs:.1f} s ({len(errors)} errors)")
 
     db = work / f"{name}-full.db"
@@ -305,7 +317,7 @@ def measure_set(name: str, roots: list[str], work: Path, jobs: int, fe: dict) ->
     peer_report = work / f"{name}-peer.json"
     m = run_measured([sys.executable, str(HERE / "peer.py"), "--report", str(peer_report), *roots])
     res["peer"] = {"seconds": m.seconds, "peak_rss": m.peak_rss, "peak_pss": m.peak_pss,
-                   "returncode": m.returncode}
+                   "returncode": m.returncode, "load": os.getloadavg()[0]}
     if peer_report.is_file():
         rep = json.loads(peer_report.read_text())
         res["peer"].update({k: v for k, v in rep.items() if k != "tracks"})
@@ -377,6 +389,8 @@ def print_figures(out: Printer, sets: list[dict], memory: dict) -> None:
         f"{_mib(s['fast']['peak_pss'])}")
     row("peak RSS / PSS, peer", lambda s: f"{_mib(s['peer']['peak_rss'])} / "
         f"{_mib(s['peer']['peak_pss'])}")
+    row("load avg ceil/full/fast/peer", lambda s: " / ".join(
+        f"{s[k]['load']:.1f}" for k in ("ceiling", "full", "fast", "peer")))
     row("failed files full/fast/peer", lambda s: f"{s['full'].get('failed', '?')} / "
         f"{s['fast'].get('failed', '?')} / {len(s['peer'].get('errors', []))}")
 
@@ -453,11 +467,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="gtzan-dev folder, read in place (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="decode processes (default: all cores)")
+    parser.add_argument("--clips-per-genre", type=int, default=None,
+                        help=f"gtzan-dev clips per genre, 0 = all (default {CLIPS_PER_GENRE}, "
+                             f"{QUICK_CLIPS_PER_GENRE} with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="a small subset (1 track per format, 2 clips per genre): a smoke run")
     parser.add_argument("--rev", default=None,
                         help="benchmark this git commit (exported with git archive) instead of "
-                             "the working tree, e.g. HEAD while others edit tagger/")
+                             "a copy of the working tree's tagger/ and models/")
     parser.add_argument("--results", type=Path, default=None,
                         help="where to keep databases, reports and output "
                              "(default: benchmarks/results/<date-time>)")
@@ -467,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     work = (args.results or HERE / "results" / (stamp + ("-quick" if args.quick else ""))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     corpus_dir = args.corpus.resolve()
-    rev = use_revision(args.rev, work / "src") if args.rev else None
+    rev = use_code(args.rev, work / "src")
 
     out = Printer()
     info = header(out, args.jobs, corpus_dir, args.quick, rev)
@@ -483,7 +500,10 @@ def main(argv: list[str] | None = None) -> int:
 
     set_roots = [("tracks", tracks)]
     if args.gtzan.is_dir():
-        set_roots.append(("clips", gtzan_clips(args.gtzan.resolve(), args.quick)))
+        per_genre = args.clips_per_genre
+        if per_genre is None:
+            per_genre = QUICK_CLIPS_PER_GENRE if args.quick else CLIPS_PER_GENRE
+        set_roots.append(("clips", gtzan_clips(args.gtzan.resolve(), per_genre)))
     else:
         log(f"no gtzan-dev folder at {args.gtzan}: the clips set is left out")
     sets = [measure_set(name, roots, work, args.jobs, fe) for name, roots in set_roots]

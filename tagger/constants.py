@@ -31,6 +31,9 @@ MUSICNN_CHUNK_HOP_FRAMES = 94  # frames = 1.5 s: chunks overlap by half
 SCRATCH_CHUNK_FRAMES = 250  # frames = 4 s * 16000 / 256
 SCRATCH_CHUNK_HOP_FRAMES = 125  # frames = 2 s
 
+# Less audio than this is no track to analyse (a header with a few samples).
+MIN_SECONDS = 0.1  # s
+
 # Inference batches: chunks per network call (large batches suit a GPU).
 BATCH_CHUNKS = 64
 

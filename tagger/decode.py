@@ -108,7 +108,10 @@ def _ffmpeg_reason(stderr: bytes) -> str:
     text = stderr.decode("utf-8", "replace")
     if "matches no streams" in text or "does not contain any stream" in text:
         return "no audio stream"
-    if "Invalid data found" in text or "could not find codec" in text.lower():
+    if "moov atom not found" in text:
+        return "truncated or incomplete MP4/M4A file (no moov atom)"
+    if ("Invalid data found" in text or "could not find codec" in text.lower()
+            or "Error opening input" in text):
         return "not an audio file, or a format ffmpeg cannot read"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return "cannot decode: " + (lines[-1][:200] if lines else "ffmpeg produced no audio")

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from .constants import MIN_SECONDS
 from .decode import audio_duration, load_audio
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
@@ -67,6 +68,8 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
                 windows = fast_windows(total, fast, fe.chunk_seconds)
         if windows is None:
             y = load_audio(path, fe.sample_rate)
+            if len(y) < MIN_SECONDS * fe.sample_rate:
+                return Decoded(path, error=f"too short to analyse ({len(y) / fe.sample_rate:.2f} s)")
             return Decoded(path, log_mel(y, fe), len(y) / fe.sample_rate,
                            current_genres=_current_genres(path))
         # A little more than one chunk: some codecs (AAC) start a seek a few

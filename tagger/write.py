@@ -34,12 +34,12 @@ def apply(planned: list[tuple[dict, Decision]], cache: Cache, identities: dict[s
     analysed: a file changed or deleted since is not written. Temp files a
     killed earlier write left under ``roots`` are removed first.
     """
-    todo = [(r, d) for r, d in planned if d.action == WRITE]
-    if not todo:
-        return None, []
     for root in roots:
         if os.path.isdir(root):
             tags.remove_stale_temps(root)
+    todo = [(r, d) for r, d in planned if d.action == WRITE]
+    if not todo:
+        return None, []
     journal = Journal(cache.db)
     run_id = journal.start_run(options)
     outcomes = []

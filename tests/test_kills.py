@@ -1,0 +1,139 @@
+"""SIGKILL `tagger scan --write` at random moments, restart it, and check that
+nothing was lost: audio unchanged, finished tracks not analysed again, every
+written file in the journal, no temp file left, and undo restores everything."""
+
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from audiofiles import decode, make_audio
+from tagger import tags
+from tagger.constants import TEMP_MARKER
+
+KILLS = 8
+FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
+           ("e.wav", None), ("f.opus", None), ("g.aiff", None), ("h.wv", None),
+           ("i.wma", None), ("j.m4a", "alac")]
+
+
+def tagger(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "tagger", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+@pytest.fixture
+def library(tmp_path):
+    root = tmp_path / "lib"
+    root.mkdir()
+    for i, (name, codec) in enumerate(FORMATS * 2):
+        meta = {"genre": "Old"} if i % 2 else None  # half carry a genre already
+        make_audio(root / f"{i // len(FORMATS)}{name}", 4.0, "drums" if i % 3 else "tone",
+                   codec=codec, metadata=meta)
+    return root
+
+
+def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
+    db = tmp_path / "cache.db"
+    files = sorted(library.iterdir())
+    audio = {p: decode(p) for p in files}
+    before = {p: tags.read_genres(p) for p in files}
+    rng = random.Random(0)
+    args = ("scan", library, "--db", db, "--write", "--overwrite", "--min-confidence", "0",
+            "-q", "-j", "2")
+    done_before = 0
+    for i in range(KILLS):
+        proc = tagger(*args)
+        if i % 2 == 0:  # anywhere: start-up, decoding, analysis or writing
+            time.sleep(rng.uniform(2.0, 9.0))
+        else:  # in the middle of writing: once the journal grows
+            entries = _journal_entries(db)
+            deadline = time.monotonic() + 120
+            while (_journal_entries(db) == entries and proc.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        done = _analysed(db)
+        assert done >= done_before  # committed results survive every kill
+        done_before = done
+        for p in files:
+            assert decode(p) == audio[p], p
+    final = tagger(*args)
+    out, err = final.communicate(timeout=300)
+    assert final.returncode == 0, err.decode()
+    # The last run analysed only what the killed runs had not finished, plus
+    # at most the one file a kill caught between its tag write and the
+    # cache's record of the file's new identity.
+    analysed = int(re.search(rb"(\d+) analysed", out).group(1))
+    assert analysed <= len(files) - done_before + 1, out
+    assert not [p for p in library.iterdir() if TEMP_MARKER in p.name]
+    after = {p: tags.read_genres(p) for p in files}
+    assert all(len(g) == 1 for g in after.values())
+    journal = _journaled(db)
+    assert {str(p) for p in files if after[p] != before[p]} <= journal
+    for p in files:
+        assert decode(p) == audio[p], p
+
+    runs = sqlite3.connect(db).execute(
+        "select id from write_runs order by id desc").fetchall()
+    assert len(runs) >= 2  # some kills landed while files were being written
+    for (run_id,) in runs:
+        undo = tagger("undo", run_id, "--db", db)
+        _, err = undo.communicate(timeout=120)
+        assert undo.returncode == 0, err.decode()
+    assert {p: tags.read_genres(p) for p in files} == before
+    for p in files:
+        assert decode(p) == audio[p], p
+
+
+def _analysed(db) -> int:
+    if not os.path.exists(db):
+        return 0
+    try:
+        return sqlite3.connect(db).execute(
+            "select count(*) from results where status = 'ok'").fetchone()[0]
+    except sqlite3.OperationalError:  # killed before the table existed
+        return 0
+
+
+def _journal_entries(db) -> int:
+    try:
+        return sqlite3.connect(db).execute("select count(*) from write_journal").fetchone()[0]
+    except sqlite3.OperationalError:  # no database or table yet
+        return 0
+
+
+def _journaled(db) -> set[str]:
+    return {p for (p,) in sqlite3.connect(db).execute("select path from write_journal")}
+
+
+def test_a_second_run_on_the_same_cache_waits_its_turn(library, tmp_path):
+    import threading
+
+    from tagger.cache import Cache
+
+    db = tmp_path / "cache.db"
+    cache = Cache(db)
+    lines = []
+    with cache.lock():
+        proc = tagger("scan", library / "0a.mp3", "--db", db, "-q")
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr))
+        reader.start()
+        deadline = time.monotonic() + 120
+        while not any(b"Waiting for another tagger run" in ln for ln in lines):
+            assert proc.poll() is None, "the second run did not wait"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert _analysed(db) == 0  # it waits before touching anything
+    out = proc.stdout.read()
+    assert proc.wait(timeout=120) == 0
+    reader.join()
+    assert b"1 files found: 1 analysed" in out
+    assert lines[0].decode().strip() == f"Waiting for another tagger run using {db} ..."
