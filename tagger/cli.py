@@ -288,30 +288,31 @@ def train(
     Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
     """
     from .dataset import load_folder
-    from .train import Settings, cross_validate, train as fit
+    from .train import Settings, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
         data = load_folder(data_dir)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
+        prep = prepare(data, settings, say)
         scores = None
         if cv:
             from .evaluate import scores as score
 
-            cv_data, probs = cross_validate(data, settings, cv, say)
+            probs = cross_validate(prep, settings, cv, say)
             scores = {"cv": {"folds": cv, "seed": seed, "by": "track",
-                             **score(cv_data.y, probs, cv_data.labels)}}
-            scores["min_confidence"] = _calibrated_threshold(cv_data.y, probs)
+                             **score(prep.data.y, probs, prep.data.labels)}}
+            scores["min_confidence"] = _calibrated_threshold(prep.data.y, probs)
             _print_scores(scores["cv"])
-        meta = fit(data, out, settings, say, scores)
+        meta = fit(prep, out, settings, say, scores)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
                f"{', '.join(meta['labels'])})")
 
 
-def _calibrated_threshold(y, probs, target: float = 0.9) -> float:
+def _calibrated_threshold(y, probs, target: float = 0.95) -> float:
     """The lowest confidence above which CV predictions are right at least
     ``target`` of the time: the default --min-confidence for writing."""
     import numpy as np
@@ -366,11 +367,12 @@ def evaluate(
     try:
         data = load_folder(data_dir)
         if cv:
-            from .train import Settings, cross_validate
+            from .train import Settings, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
-            data, probs = cross_validate(data, Settings(arch=arch, jobs=jobs, seed=seed,
-                                                        verbose=verbose), cv, say)
+            settings = Settings(arch=arch, jobs=jobs, seed=seed, verbose=verbose)
+            prep = prepare(data, settings, say)
+            data, probs = prep.data, cross_validate(prep, settings, cv, say)
             result = {"cv": cv, "seed": seed, "arch": arch, **score(data.y, probs, data.labels)}
         else:
             data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say)

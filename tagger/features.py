@@ -61,18 +61,39 @@ def chunk_starts(n_frames: int, fe: FrontEnd, hop: int | None = None) -> list[in
     return starts
 
 
-def chunks(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> np.ndarray:
-    """(frames, n_mels) -> (n_chunks, chunk_frames, n_mels), float32.
+@dataclass
+class Chunked:
+    """A spectrogram and where its chunks start: chunks cut on demand, so a
+    long track's overlapping chunks never all sit in memory at once."""
 
-    A spectrogram shorter than one chunk is repeated to fill it (musicnn's
-    "repeat-pad"), so a short track gives one chunk instead of none."""
+    spec: np.ndarray  # (frames, n_mels), at least one chunk long
+    starts: list[int]
+    frames: int  # per chunk
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def take(self, i: int = 0, j: int | None = None) -> np.ndarray:
+        """Chunks i..j as an array (j - i, frames, n_mels), float32."""
+        return np.stack([self.spec[s: s + self.frames] for s in self.starts[i:j]])
+
+
+def chunked(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> Chunked:
+    """Chunk a (frames, n_mels) spectrogram every ``hop`` frames (default
+    fe.chunk_hop_frames). A spectrogram shorter than one chunk is repeated
+    to fill it (musicnn's "repeat-pad"), so a short track gives one chunk
+    instead of none."""
     n = spec.shape[0]
     if n == 0:
         raise ValueError("empty spectrogram")
     if n < fe.chunk_frames:
         spec = np.tile(spec, (math.ceil(fe.chunk_frames / n), 1))[: fe.chunk_frames]
-    starts = chunk_starts(spec.shape[0], fe, hop)
-    return np.stack([spec[s: s + fe.chunk_frames] for s in starts])
+    return Chunked(spec, chunk_starts(spec.shape[0], fe, hop), fe.chunk_frames)
+
+
+def chunks(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> np.ndarray:
+    """(frames, n_mels) -> all chunks (n_chunks, chunk_frames, n_mels), float32."""
+    return chunked(spec, fe, hop).take()
 
 
 def fast_windows(duration: float, n: int, window: float) -> tuple[float, ...]:

@@ -111,7 +111,7 @@ def build_network(meta: dict):
     arch = meta["arch"]
     if arch == "musicnn":
         backbone = network.musicnn_backbone(fe.n_mels, fe.chunk_frames)
-        head = network.genre_head(n, **meta.get("head", {}))
+        head = network.genre_head(n)
         return network.musicnn_genre_model(backbone, head)
     if arch == "cnn":
         return network.cnn(n, fe.chunk_frames, fe.n_mels)
@@ -129,14 +129,30 @@ class Prediction:
     chunks: int
 
 
-def aggregate(probs: np.ndarray, labels: list[str]) -> Prediction:
-    """Chunk probabilities (n_chunks, n_labels) -> one ranked prediction: the
-    mean over chunks, which stays a distribution that sums to 1."""
-    mean = np.asarray(probs, dtype=np.float64).mean(axis=0)
+AGGREGATIONS = ("geometric", "mean")
+LOG_FLOOR = 1e-7  # probabilities below this count as this in the geometric mean
+
+
+def aggregate(probs: np.ndarray, labels: list[str], method: str = "geometric") -> Prediction:
+    """Chunk probabilities (n_chunks, n_labels) -> one ranked prediction.
+
+    "geometric": the normalised geometric mean over chunks (the mean of log
+    probabilities), which rewards genres every chunk agrees on and, measured
+    by 4-fold CV on gtzan-dev, is both more accurate and better calibrated
+    than "mean", the arithmetic mean. Either way the result sums to 1."""
+    p = np.asarray(probs, dtype=np.float64)
+    if method == "geometric":
+        logp = np.log(np.maximum(p, LOG_FLOOR)).mean(axis=0)
+        mean = np.exp(logp - logp.max())
+        mean /= mean.sum()
+    elif method == "mean":
+        mean = p.mean(axis=0)
+    else:
+        raise ModelError(f"unknown aggregation '{method}' (choose from {', '.join(AGGREGATIONS)})")
     order = np.argsort(-mean, kind="stable")
     genres = [(labels[i], float(mean[i])) for i in order]
     return Prediction(genres, {labels[i]: round(float(mean[i]), 6) for i in range(len(labels))},
-                      int(len(probs)))
+                      int(len(p)))
 
 
 class GenreModel:
@@ -148,6 +164,7 @@ class GenreModel:
         self.meta = read_metadata(self.directory)
         self.labels: list[str] = list(self.meta["labels"])
         self.frontend = FrontEnd.from_dict(self.meta["frontend"])
+        self.aggregation = self.meta.get("aggregation", "mean")
         self.id = model_id(self.directory)
         self._tf = import_tensorflow(verbose)
         self.device = resolve_device(self._tf, device)
@@ -159,6 +176,29 @@ class GenreModel:
                 raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
         self._call = self._tf.function(lambda x: self.network(x, training=False),
                                        reduce_retracing=True)
+
+    def aggregate(self, probs: np.ndarray) -> Prediction:
+        """One track's chunk probabilities -> its prediction, the model's way."""
+        return aggregate(probs, self.labels, self.aggregation)
+
+    def predict_chunked(self, tracks: list, batch: int = BATCH_CHUNKS) -> np.ndarray:
+        """Chunks of several tracks (features.Chunked), cut batch by batch:
+        (total chunks, n_labels) probabilities, track after track."""
+        spans = [(t, i) for t in tracks for i in range(0, len(t), batch)]
+        out = []
+        pending, size = [], 0
+        for t, i in spans:
+            part = t.take(i, i + batch)
+            pending.append(part)
+            size += len(part)
+            if size >= batch:
+                joined = np.concatenate(pending)
+                out.append(self.predict(joined[:batch], batch))
+                rest = joined[batch:]
+                pending, size = ([rest], len(rest)) if len(rest) else ([], 0)
+        if pending:
+            out.append(self.predict(np.concatenate(pending), batch))
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
     def predict(self, chunks: np.ndarray, batch: int = BATCH_CHUNKS) -> np.ndarray:
         """(n, chunk_frames, n_mels) float32 -> (n, n_labels) probabilities."""

@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
-
 from .cache import Cache, TrackResult, fingerprint
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
-from .features import FrontEnd, chunks
+from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
 from .model import model_id, read_metadata
 from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
@@ -138,20 +136,20 @@ class Scan:
 
 def decode_chunks(paths: list[str], fe: FrontEnd, jobs: int | None = None,
                   timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
-                  ) -> Iterator[tuple[Decoded, np.ndarray | None]]:
-    """Decode in the worker pool and cut into chunks: (Decoded, chunks of shape
-    (n, chunk_frames, n_mels)) per path in completion order; chunks is None
-    when the file failed (Decoded.error says why)."""
+                  ) -> Iterator[tuple[Decoded, Chunked | None]]:
+    """Decode in the worker pool and chunk: (Decoded, Chunked) per path in
+    completion order; Chunked is None when the file failed (Decoded.error
+    says why)."""
     with DecodePool(fe, jobs, timeout, verbose) as pool:
         for item in pool.imap((p, FAST_WINDOWS if fast else None) for p in paths):
             if item.error is not None:
                 yield item, None
             else:
                 # --fast windows were joined end to end: cut them without overlap.
-                yield item, chunks(item.spec, fe, fe.chunk_frames if fast else None)
+                yield item, chunked(item.spec, fe, fe.chunk_frames if fast else None)
 
 
-def batches(items: Iterable[tuple[Decoded, np.ndarray | None]], min_chunks: int = BATCH_CHUNKS):
+def batches(items: Iterable[tuple[Decoded, Chunked | None]], min_chunks: int = BATCH_CHUNKS):
     """Group decoded tracks so that one network call sees at least
     ``min_chunks`` chunks (several short tracks, or one long one). Failed
     tracks pass through alone, as [(Decoded, None)]."""
@@ -172,7 +170,7 @@ def batches(items: Iterable[tuple[Decoded, np.ndarray | None]], min_chunks: int 
 def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     """(Decoded, Prediction or None) for each path, in completion order. The
     model is loaded on the first decoded track, while the workers go on."""
-    from .model import GenreModel, aggregate
+    from .model import GenreModel
 
     for group in batches(decode_chunks(paths, fe, options.jobs, options.timeout, options.fast,
                                        options.verbose)):
@@ -181,10 +179,10 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
             continue
         if model is None:
             model = GenreModel(options.model_dir, options.device, options.verbose)
-        probs = model.predict(np.concatenate([c for _, c in group]))
+        probs = model.predict_chunked([c for _, c in group])
         start = 0
         for item, c in group:
-            yield item, aggregate(probs[start: start + len(c)], model.labels)
+            yield item, model.aggregate(probs[start: start + len(c)])
             start += len(c)
 
 

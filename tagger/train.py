@@ -46,6 +46,7 @@ class Settings:
     arch: str = "musicnn"
     epochs: int = 30  # cnn / crnn: at most, early stopping ends sooner
     head_c: float = HEAD_C
+    aggregation: str = "geometric"  # chunk probabilities -> track (model.aggregate)
     jobs: int | None = None
     seed: int = 0
     verbose: bool = False
@@ -65,7 +66,7 @@ def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
         if c is None:
             say(f"skipped {item.path}: {item.error}")
         else:
-            found[item.path] = c
+            found[item.path] = c.take()
     keep = [i for i, p in enumerate(data.paths) if p in found]
     if not keep:
         raise DataError("no track could be decoded")
@@ -183,18 +184,35 @@ def predict_scratch(model, chunks: list[np.ndarray]) -> list[np.ndarray]:
 
 # -- the commands' work ----------------------------------------------------------
 
-def cross_validate(data: Dataset, settings: Settings, k: int, say: Progress = print
-                   ) -> tuple[Dataset, np.ndarray]:
-    """K-fold CV by track: (the decoded dataset, per-track probabilities
-    (n_tracks, n_labels) predicted by the fold that held each track out)."""
+@dataclass
+class Prepared:
+    """A dataset decoded once: per-track chunks, and for musicnn the frozen
+    backbone's embeddings, shared by cross-validation and the final fit."""
+
+    data: Dataset
+    chunks: list[np.ndarray]
+    emb: list[np.ndarray] | None
+
+
+def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepared:
     fe = frontend_for(settings.arch)
     say(f"decoding {len(data.paths)} tracks")
     data, chunks = chunks_per_track(data, fe, settings.jobs, say)
+    emb = None
+    if settings.arch == "musicnn":
+        say(f"computing musicnn embeddings of {sum(map(len, chunks))} chunks")
+        emb = embeddings(chunks, settings.verbose)
+    return Prepared(data, chunks, emb)
+
+
+def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = print
+                   ) -> np.ndarray:
+    """K-fold CV by track: per-track probabilities (n_tracks, n_labels), each
+    predicted by the fold that held the track out."""
+    data, chunks, emb = prep.data, prep.chunks, prep.emb
+    fe = frontend_for(settings.arch)
     n = len(data.labels)
     probs = np.zeros((len(data.y), n))
-    if settings.arch == "musicnn":
-        say("computing musicnn embeddings")
-        emb = embeddings(chunks, settings.verbose)
     for f, (tr, te) in enumerate(folds(data, k, settings.seed), 1):
         say(f"fold {f}/{k}: training on {len(tr)} tracks, testing on {len(te)}")
         if settings.arch == "musicnn":
@@ -206,24 +224,21 @@ def cross_validate(data: Dataset, settings: Settings, k: int, say: Progress = pr
             chunk_probs = predict_scratch(model, [chunks[i] for i in te])
         for i, p in zip(te, chunk_probs):
             probs[i] = [c for _, c in sorted(
-                ((data.labels.index(g), c) for g, c in aggregate(p, data.labels).genres))]
-    return data, probs
+                ((data.labels.index(g), c) for g, c in
+                 aggregate(p, data.labels, settings.aggregation).genres))]
+    return probs
 
 
-def train(data: Dataset, out: str | os.PathLike, settings: Settings, say: Progress = print,
+def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progress = print,
           scores: dict | None = None) -> dict:
-    """Fit on every track of ``data`` and save the model folder ``out``."""
+    """Fit on every track and save the model folder ``out``."""
+    data, chunks = prep.data, prep.chunks
     fe = frontend_for(settings.arch)
-    say(f"decoding {len(data.paths)} tracks")
-    data, chunks = chunks_per_track(data, fe, settings.jobs, say)
     n = len(data.labels)
     say(f"training {settings.arch} on {len(data.y)} tracks, {sum(map(len, chunks))} chunks")
-    meta_head = {}
     if settings.arch == "musicnn":
-        emb = embeddings(chunks, settings.verbose)
-        head = fit_head(emb, data.y, n, settings.head_c, settings.seed)
+        head = fit_head(prep.emb, data.y, n, settings.head_c, settings.seed)
         network = musicnn_network(head, n)
-        meta_head = {}
     else:
         network = fit_scratch(settings.arch, chunks, data.y, n, fe, settings, say)
     meta = {
@@ -232,8 +247,7 @@ def train(data: Dataset, out: str | os.PathLike, settings: Settings, say: Progre
         "labels": data.labels,
         "frontend": fe.to_dict(),
         "log": "log10(10000 * mel + 1)",
-        "aggregation": "mean of chunk probabilities",
-        "head": meta_head,
+        "aggregation": settings.aggregation,
         "training": {
             "head_c": settings.head_c if settings.arch == "musicnn" else None,
             "epochs": settings.epochs if settings.arch != "musicnn" else None,

@@ -25,6 +25,12 @@ from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
 FAST_MARGIN = 0.1  # s decoded past each --fast window
+# Tracks longer than this are decoded a segment at a time (memory stays flat).
+LONG_TRACK = 900.0  # s
+SEGMENT = 300.0  # s
+# Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
+# more, so their headers are not even read for the duration.
+LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Test-only switches: a worker given a path containing this text crashes or hangs.
 CRASH_ENV = "TAGGER_TEST_CRASH_ON"
@@ -56,43 +62,73 @@ def _current_genres(path: str) -> list[str]:
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     """Decode ``path``, compute its log-mel and read its current genre tag.
 
-    With ``fast`` = n, decode only n chunk-long windows spread over the track,
-    by seeking, so the rest is never decoded; their spectrograms are joined
-    chunk after chunk (the pipeline then cuts them without overlap)."""
+    A track longer than LONG_TRACK seconds is decoded a segment at a time,
+    so memory holds its spectrogram but never all of its samples. With
+    ``fast`` = n, only n chunk-long windows spread over the track are
+    decoded, by seeking, so the rest is never decoded; their spectrograms are
+    joined chunk after chunk (the pipeline then cuts them without overlap)."""
     _test_hooks(path)
     try:
-        windows = None
-        if fast:
-            total = audio_duration(path)
-            if total is not None:
-                windows = fast_windows(total, fast, fe.chunk_seconds)
-        if windows is None:
+        total = audio_duration(path) if fast or _may_be_long(path) else None
+        if fast and total is not None:
+            spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds))
+            return Decoded(path, spec, total, current_genres=_current_genres(path))
+        if total is not None and total > LONG_TRACK:
+            spec, seconds = _segments(path, fe, total)
+        else:
             y = load_audio(path, fe.sample_rate)
-            if len(y) < MIN_SECONDS * fe.sample_rate:
-                return Decoded(path, error=f"too short to analyse ({len(y) / fe.sample_rate:.2f} s)")
-            return Decoded(path, log_mel(y, fe), len(y) / fe.sample_rate,
-                           current_genres=_current_genres(path))
-        # A little more than one chunk: some codecs (AAC) start a seek a few
-        # ms late, and the chunk is cut to length below.
-        length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
-        specs = []
-        for start in windows:
-            try:
-                y = load_audio(path, fe.sample_rate, offset=start, duration=length)
-            except TaggerError:
-                if specs:  # a window past the real end of the track
-                    break
-                raise
-            spec = log_mel(y, fe)
-            if len(spec) >= fe.chunk_frames or not specs:
-                specs.append(spec[: fe.chunk_frames])
-        return Decoded(path, np.concatenate(specs), total, current_genres=_current_genres(path))
+            spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
+        if seconds < MIN_SECONDS:
+            return Decoded(path, error=f"too short to analyse ({seconds:.2f} s)")
+        return Decoded(path, spec, seconds, current_genres=_current_genres(path))
     except TaggerError as e:
         return Decoded(path, error=e.reason)
     except MemoryError:
         return Decoded(path, error="out of memory while decoding")
     except Exception as e:  # noqa: BLE001 - a decoder bug must not stop the batch
         return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
+
+
+def _may_be_long(path: str) -> bool:
+    """Cheap pre-check before asking the headers for the duration."""
+    try:
+        return os.path.getsize(path) > LONG_TRACK_BYTES
+    except OSError:
+        return False
+
+
+def _segments(path: str, fe: FrontEnd, total: float) -> tuple[np.ndarray, float]:
+    """The log-mel of a long track, decoded SEGMENT seconds at a time."""
+    specs, seconds, offset = [], 0.0, 0.0
+    while offset < total:
+        try:
+            y = load_audio(path, fe.sample_rate, offset=offset, duration=SEGMENT)
+        except TaggerError:
+            if specs:  # the headers promised more than the file holds
+                break
+            raise
+        specs.append(log_mel(y, fe))
+        seconds += len(y) / fe.sample_rate
+        offset += SEGMENT
+    return np.concatenate(specs), seconds
+
+
+def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:
+    # A little more than one chunk: some codecs (AAC) start a seek a few
+    # ms late, and the chunk is cut to length here.
+    length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
+    specs = []
+    for start in starts:
+        try:
+            y = load_audio(path, fe.sample_rate, offset=start, duration=length)
+        except TaggerError:
+            if specs:  # a window past the real end of the track
+                break
+            raise
+        spec = log_mel(y, fe)
+        if len(spec) >= fe.chunk_frames or not specs:
+            specs.append(spec[: fe.chunk_frames])
+    return np.concatenate(specs)
 
 
 def _test_hooks(path: str) -> None:

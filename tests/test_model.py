@@ -60,9 +60,19 @@ def test_predict_returns_a_distribution_per_chunk_in_any_batch_size(model):
     np.testing.assert_allclose(model.predict(x[:5], batch=32), p[:5], atol=1e-5)
 
 
+def test_geometric_aggregation_favours_the_genre_every_chunk_agrees_on():
+    probs = np.array([[0.9, 0.1], [0.001, 0.999], [0.9, 0.1]])
+    assert [g for g, _ in aggregate(probs, ["a", "b"], "mean").genres] == ["a", "b"]
+    geo = aggregate(probs, ["a", "b"], "geometric")
+    assert [g for g, _ in geo.genres] == ["b", "a"]
+    a = (0.9 * 0.001 * 0.9) ** (1 / 3)
+    b = (0.1 * 0.999 * 0.1) ** (1 / 3)
+    assert geo.genres[0][1] == pytest.approx(b / (a + b))
+
+
 def test_aggregate_ranks_genres_by_mean_probability():
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.6, 0.3, 0.1]])
-    pred = aggregate(probs, ["a", "b", "c"])
+    pred = aggregate(probs, ["a", "b", "c"], "mean")
     assert [g for g, _ in pred.genres] == ["a", "b", "c"]
     assert pred.genres[0][1] == pytest.approx(1.4 / 3)
     assert sum(pred.distribution.values()) == pytest.approx(1.0, abs=1e-5)  # rounded to 6 places

@@ -1,6 +1,7 @@
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from tagger import pipeline
@@ -86,11 +87,50 @@ def test_fast_scan_gives_results_for_every_file(music, db):
 
 
 def test_batches_group_short_tracks_and_pass_failures_alone():
-    import numpy as np
-
+    from tagger.features import Chunked
     from tagger.workers import Decoded
 
-    items = [(Decoded("a"), np.zeros((30, 1, 1))), (Decoded("b", error="x"), None),
-             (Decoded("c"), np.zeros((40, 1, 1))), (Decoded("d"), np.zeros((5, 1, 1)))]
+    def track(n):
+        return Chunked(np.zeros((n + 1, 1)), list(range(n)), 1)
+
+    items = [(Decoded("a"), track(30)), (Decoded("b", error="x"), None),
+             (Decoded("c"), track(40)), (Decoded("d"), track(5))]
     groups = [[d.path for d, _ in g] for g in pipeline.batches(items, min_chunks=64)]
     assert groups == [["b"], ["a", "c"], ["d"]]
+
+
+def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
+    from tagger.features import FrontEnd, chunked
+    from tagger.model import GenreModel
+
+    fe = FrontEnd(16000, 512, 256, 96, 187, 94)
+    rng = np.random.default_rng(0)
+    tracks = [chunked(rng.uniform(0, 3, (n, 96)).astype(np.float32), fe) for n in (900, 150, 2000)]
+    model = GenreModel(device="cpu")
+    together = model.predict_chunked(tracks, batch=16)
+    alone = np.concatenate([model.predict(t.take()) for t in tracks])
+    assert together.shape == (sum(map(len, tracks)), 10)
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_a_long_track_is_decoded_in_segments(tmp_path, monkeypatch):
+    from audiofiles import make_audio
+    from tagger import workers
+    from tagger.decode import load_audio
+    from tagger.features import FrontEnd, log_mel
+
+    fe = FrontEnd(16000, 512, 256, 96, 187, 94)
+    path = str(make_audio(tmp_path / "long.flac", 20.0, "drums"))
+    whole = log_mel(load_audio(path, 16000), fe)
+    monkeypatch.setattr(workers, "LONG_TRACK", 10.0)
+    monkeypatch.setattr(workers, "LONG_TRACK_BYTES", 0)
+    monkeypatch.setattr(workers, "SEGMENT", 6.0)
+    calls = []
+    real = workers.load_audio
+    monkeypatch.setattr(workers, "load_audio", lambda *a, **k: calls.append(k) or real(*a, **k))
+    d = workers.analyse(path, fe)
+    assert [c["offset"] for c in calls] == [0.0, 6.0, 12.0, 18.0]
+    assert d.duration == pytest.approx(20.0, abs=0.01)
+    # One extra frame per segment boundary; the rest matches closely.
+    assert abs(len(d.spec) - len(whole)) <= 3
+    np.testing.assert_allclose(d.spec[10:300], whole[10:300], atol=1e-3)
