@@ -110,14 +110,48 @@ def build_network(meta: dict):
     n = len(meta["labels"])
     arch = meta["arch"]
     if arch == "musicnn":
-        backbone = network.musicnn_backbone(fe.n_mels, fe.chunk_frames)
-        head = network.genre_head(n)
-        return network.musicnn_genre_model(backbone, head)
+        backbone = network.musicnn_backbone(fe.n_mels, None)
+        return network.musicnn_genre_model(backbone, network.genre_head(n))
     if arch == "cnn":
         return network.cnn(n, fe.chunk_frames, fe.n_mels)
     if arch == "crnn":
         return network.crnn(n, fe.chunk_frames, fe.n_mels)
     raise ModelError(f"unknown architecture '{arch}'")
+
+
+# Frame-wise musicnn: frames per network call, and the context each call
+# gets beyond them on both sides. musicnn's widest view is 64 frames of its
+# 128-frame temporal filters plus 3 x 3 frames of its mid-end.
+FRAMES_PER_CALL = 2000  # frames = 32 s; memory per call ~100 MB
+CONTEXT = 80  # frames
+
+
+def pool_chunks(frames_fn, track) -> np.ndarray:
+    """musicnn's temporal pooling of every chunk of a track from frame-wise
+    features: (n_chunks, 1506), max and mean interleaved per feature.
+
+    ``frames_fn`` maps log-mel (1, time, n_mels) to features (1, time, 753).
+    Chunks are taken in groups spanning at most FRAMES_PER_CALL frames, each
+    group's frames computed once with CONTEXT frames of real audio around
+    them, so overlapping chunks cost no extra network passes and memory stays
+    flat however long the track."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    starts, f, n = track.starts, track.frames, len(track.spec)
+    out = []
+    i = 0
+    while i < len(starts):
+        g0, j = starts[i], i + 1
+        while j < len(starts) and starts[j] + f - g0 <= FRAMES_PER_CALL:
+            j += 1
+        g1 = starts[j - 1] + f
+        a, b = max(0, g0 - CONTEXT), min(n, g1 + CONTEXT)
+        mid = np.asarray(frames_fn(track.spec[None, a:b]))[0, g0 - a: g1 - a]
+        windows = sliding_window_view(mid, f, axis=0)[[s - g0 for s in starts[i:j]]]
+        out.append(np.stack([windows.max(axis=-1), windows.mean(axis=-1)], axis=-1)
+                   .reshape(j - i, -1))
+        i = j
+    return np.concatenate(out).astype(np.float32)
 
 
 @dataclass
@@ -176,14 +210,32 @@ class GenreModel:
                 raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
         self._call = self._tf.function(lambda x: self.network(x, training=False),
                                        reduce_retracing=True)
+        self._frames = self._pooled = None
+        if self.meta["arch"] == "musicnn":
+            from .network import musicnn_framewise
+
+            backbone = self.network.get_layer("musicnn")
+            frames, embed = musicnn_framewise(backbone)
+            head = self.network.get_layer("genre_head")
+            self._frames = self._tf.function(lambda x: frames(x, training=False),
+                                             reduce_retracing=True)
+            self._pooled = self._tf.function(lambda x: head(embed(x, training=False),
+                                                            training=False),
+                                             reduce_retracing=True)
 
     def aggregate(self, probs: np.ndarray) -> Prediction:
         """One track's chunk probabilities -> its prediction, the model's way."""
         return aggregate(probs, self.labels, self.aggregation)
 
     def predict_chunked(self, tracks: list, batch: int = BATCH_CHUNKS) -> np.ndarray:
-        """Chunks of several tracks (features.Chunked), cut batch by batch:
-        (total chunks, n_labels) probabilities, track after track."""
+        """Chunk probabilities of several tracks (features.Chunked), track
+        after track: (total chunks, n_labels). musicnn runs frame-wise (see
+        pool_chunks); other networks get their chunks cut batch by batch."""
+        if self._frames is not None:
+            with self._tf.device(self.device):
+                pooled = np.concatenate([pool_chunks(self._frames, t) for t in tracks])
+                return np.concatenate([self._pooled(pooled[i: i + batch * 4]).numpy()
+                                       for i in range(0, len(pooled), batch * 4)])
         spans = [(t, i) for t in tracks for i in range(0, len(t), batch)]
         out = []
         pending, size = [], 0

@@ -71,7 +71,7 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
         conv = _bn(f"batch_normalization_{i + 6}")(conv)
         h = conv if i == 0 else layers.Add()([conv, h])
         mid.append(h)
-    mid = layers.Concatenate(axis=-1)(mid)  # (batch, time, 753)
+    mid = layers.Concatenate(axis=-1, name="midend")(mid)  # (batch, time, 753)
 
     # Back-end: max and mean over time, interleaved per feature as TF1's
     # concat-then-flatten of (753, 2) did, then the dense layers.
@@ -94,6 +94,27 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE) -> keras.Model:
     x = keras.Input((input_size,), name="embedding")
     out = layers.Dense(n_labels, activation="softmax", name="genres")(x)
     return keras.Model(x, out, name="genre_head")
+
+
+def musicnn_framewise(backbone: keras.Model) -> tuple[keras.Model, keras.Model]:
+    """musicnn split where it pools over time, sharing its weights:
+
+    - ``frames``: log-mel (batch, time, n_mels) -> per-frame features
+      (batch, time, 753), for any length of time (the network is
+      convolutional up to its temporal pooling);
+    - ``embed``: per-chunk pools (batch, 1506), max and mean interleaved per
+      feature as musicnn flattens them -> the embedding (batch, 1706).
+
+    Running ``frames`` once over a whole track and pooling each chunk's frames
+    costs one network pass per frame however much the chunks overlap."""
+    frames = keras.Model(backbone.input, backbone.get_layer("midend").output, name="frames")
+    pooled = keras.Input((753 * 2,), name="pooled")
+    flat = backbone.get_layer("batch_normalization_9")(pooled)
+    dense = backbone.get_layer("dense")(flat)
+    penultimate = backbone.get_layer("batch_normalization_10")(dense)
+    pair = ops.reshape(pooled, (-1, 753, 2))
+    embedding = ops.concatenate([pair[:, :, 0], pair[:, :, 1], penultimate], axis=-1)
+    return frames, keras.Model(pooled, embedding, name="embed")
 
 
 def musicnn_genre_model(backbone: keras.Model, head: keras.Model) -> keras.Model:

@@ -19,7 +19,7 @@ from .library import Track, walk
 from .model import model_id, read_metadata
 from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
 
-FAST_WINDOWS = 4  # windows --fast decodes per track
+FAST_WINDOWS = 6  # windows --fast decodes per track (4 agreed with the full scan on 85 % of 40 real tracks)
 
 
 @dataclass

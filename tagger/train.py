@@ -26,8 +26,8 @@ from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_
                         SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .dataset import Dataset, folds, holdout
 from .errors import DataError, ModelError
-from .features import FrontEnd
-from .model import METADATA, WEIGHTS, aggregate, import_tensorflow
+from .features import Chunked, FrontEnd
+from .model import METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks
 
 ARCHS = ("musicnn", "cnn", "crnn")
 HEAD_C = 0.01  # inverse L2 strength of the logistic regression head (chosen by 4-fold CV)
@@ -56,17 +56,17 @@ Progress = Callable[[str], None]
 
 
 def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
-                     say: Progress = print) -> tuple[Dataset, list[np.ndarray]]:
-    """Decode every track once: its log-mel chunks. Tracks that fail to
+                     say: Progress = print) -> tuple[Dataset, list[Chunked]]:
+    """Decode every track once: its chunked log-mel. Tracks that fail to
     decode are left out, and said."""
     from .pipeline import decode_chunks
 
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, Chunked] = {}
     for item, c in decode_chunks(data.paths, fe, jobs):
         if c is None:
             say(f"skipped {item.path}: {item.error}")
         else:
-            found[item.path] = c.take()
+            found[item.path] = c
     keep = [i for i, p in enumerate(data.paths) if p in found]
     if not keep:
         raise DataError("no track could be decoded")
@@ -74,18 +74,18 @@ def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
     return kept, [found[p] for p in kept.paths]
 
 
-def embeddings(chunks: list[np.ndarray], verbose: bool = False) -> list[np.ndarray]:
-    """The frozen musicnn backbone's embedding of every chunk: per track (n, 1706)."""
+def embeddings(tracks: list[Chunked], verbose: bool = False) -> list[np.ndarray]:
+    """The frozen musicnn backbone's embedding of every chunk, computed
+    frame-wise as the scan does (model.pool_chunks): per track (n, 1706)."""
     tf = import_tensorflow(verbose)
-    from .network import musicnn_backbone
+    from .network import musicnn_backbone, musicnn_framewise
 
-    backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
+    backbone = musicnn_backbone(MUSICNN_N_MELS, None)
     backbone.load_weights(MUSICNN_WEIGHTS)
-    call = tf.function(lambda x: backbone(x, training=False)["embedding"], reduce_retracing=True)
-    out = []
-    for c in chunks:
-        out.append(np.concatenate([call(c[i: i + 64]).numpy() for i in range(0, len(c), 64)]))
-    return out
+    frames, embed = musicnn_framewise(backbone)
+    frames_fn = tf.function(lambda x: frames(x, training=False), reduce_retracing=True)
+    embed_fn = tf.function(lambda x: embed(x, training=False), reduce_retracing=True)
+    return [embed_fn(pool_chunks(frames_fn, t)).numpy() for t in tracks]
 
 
 # -- musicnn head --------------------------------------------------------------
@@ -190,7 +190,7 @@ class Prepared:
     backbone's embeddings, shared by cross-validation and the final fit."""
 
     data: Dataset
-    chunks: list[np.ndarray]
+    chunks: list[Chunked]
     emb: list[np.ndarray] | None
 
 
@@ -219,9 +219,9 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
             head = fit_head([emb[i] for i in tr], data.y[tr], n, settings.head_c, settings.seed)
             chunk_probs = [head_probs(head, emb[i]) for i in te]
         else:
-            model = fit_scratch(settings.arch, [chunks[i] for i in tr], data.y[tr], n, fe,
-                                settings, say)
-            chunk_probs = predict_scratch(model, [chunks[i] for i in te])
+            model = fit_scratch(settings.arch, [chunks[i].take() for i in tr], data.y[tr], n,
+                                fe, settings, say)
+            chunk_probs = predict_scratch(model, [chunks[i].take() for i in te])
         for i, p in zip(te, chunk_probs):
             probs[i] = [c for _, c in sorted(
                 ((data.labels.index(g), c) for g, c in
@@ -240,7 +240,8 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
         head = fit_head(prep.emb, data.y, n, settings.head_c, settings.seed)
         network = musicnn_network(head, n)
     else:
-        network = fit_scratch(settings.arch, chunks, data.y, n, fe, settings, say)
+        network = fit_scratch(settings.arch, [c.take() for c in chunks], data.y, n, fe,
+                              settings, say)
     meta = {
         "name": Path(out).name,
         "arch": settings.arch,

@@ -10,6 +10,7 @@ again. One file's failure is recorded and the rest go on.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 from . import tags
@@ -17,6 +18,11 @@ from .cache import Cache
 from .errors import TaggerError
 from .journal import Journal, file_state
 from .policy import ERROR, WRITE, Decision
+
+
+# Test-only: seconds to pause before each file's write, so that a test can
+# kill a write run in the middle.
+DELAY_ENV = "TAGGER_TEST_WRITE_DELAY"
 
 
 @dataclass
@@ -43,8 +49,11 @@ def apply(planned: list[tuple[dict, Decision]], cache: Cache, identities: dict[s
     journal = Journal(cache.db)
     run_id = journal.start_run(options)
     outcomes = []
+    delay = float(os.environ.get(DELAY_ENV) or 0)
     try:
         for result, decision in todo:
+            if delay:
+                time.sleep(delay)
             outcome = _write_one(journal, cache, run_id, result["path"], decision,
                                  identities.get(result["path"]), options)
             outcomes.append(outcome)

@@ -16,6 +16,7 @@ import pytest
 from audiofiles import decode, make_audio
 from tagger import tags
 from tagger.constants import TEMP_MARKER
+from tagger.write import DELAY_ENV
 
 KILLS = 8
 FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
@@ -23,9 +24,10 @@ FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
            ("i.wma", None), ("j.m4a", "alac")]
 
 
-def tagger(*args, **kw):
+def tagger(*args, delay: float = 0.0):
+    env = {**os.environ, DELAY_ENV: str(delay)}
     return subprocess.Popen([sys.executable, "-m", "tagger", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
 @pytest.fixture
@@ -49,7 +51,8 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
             "-q", "-j", "2")
     done_before = 0
     for i in range(KILLS):
-        proc = tagger(*args)
+        # Writes paused 0.1 s each, so that kills land between and inside them.
+        proc = tagger(*args, delay=0.1)
         if i % 2 == 0:  # anywhere: start-up, decoding, analysis or writing
             time.sleep(rng.uniform(2.0, 9.0))
         else:  # in the middle of writing: once the journal grows
@@ -57,7 +60,8 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
             deadline = time.monotonic() + 120
             while (_journal_entries(db) == entries and proc.poll() is None
                    and time.monotonic() < deadline):
-                time.sleep(0.002)
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         done = _analysed(db)

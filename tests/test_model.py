@@ -8,7 +8,7 @@ import pytest
 from audiofiles import signal
 from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
-from tagger.features import chunks, log_mel
+from tagger.features import chunked, log_mel
 from tagger.model import GenreModel, aggregate, model_id, read_metadata
 
 GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
@@ -28,9 +28,8 @@ def golden_clip(fe) -> np.ndarray:
 
 def golden_prediction(model=None):
     model = model or GenreModel(device="cpu")
-    c = chunks(log_mel(golden_clip(model.frontend), model.frontend), model.frontend)
-    pred = aggregate(model.predict(c), model.labels)
-    return model.id, pred.distribution
+    track = chunked(log_mel(golden_clip(model.frontend), model.frontend), model.frontend)
+    return model.id, model.aggregate(model.predict_chunked([track])).distribution
 
 
 def test_shipped_model_golden_output(model):
@@ -77,6 +76,30 @@ def test_aggregate_ranks_genres_by_mean_probability():
     assert pred.genres[0][1] == pytest.approx(1.4 / 3)
     assert sum(pred.distribution.values()) == pytest.approx(1.0, abs=1e-5)  # rounded to 6 places
     assert pred.chunks == 3
+
+
+def test_framewise_musicnn_equals_chunkwise_on_a_single_chunk(model):
+    # One chunk sees the same frames (and zero padding) either way.
+    x = np.random.default_rng(1).uniform(0, 3, (187, 96)).astype(np.float32)
+    track = chunked(x, model.frontend)
+    np.testing.assert_allclose(model.predict_chunked([track]), model.predict(x[None]), atol=1e-5)
+
+
+def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monkeypatch):
+    from tagger import model as model_module
+
+    x = np.random.default_rng(2).uniform(0, 3, (3000, 96)).astype(np.float32)
+    track = chunked(x, model.frontend)
+    whole = model.predict_chunked([track])
+    # Smaller frame groups give the same result: every group gets enough
+    # context, so where the track is cut between calls does not matter.
+    monkeypatch.setattr(model_module, "FRAMES_PER_CALL", 400)
+    np.testing.assert_allclose(model.predict_chunked([track]), whole, atol=1e-5)
+    # Inside a long track a chunk sees real context instead of zero padding,
+    # so it differs from the chunk alone, but the track's verdict stands.
+    alone = model.predict(track.take())
+    assert whole.shape == alone.shape == (len(track), 10)
+    assert model.aggregate(whole).genres[0][0] == model.aggregate(alone).genres[0][0]
 
 
 def test_gpu_requested_without_one_is_a_clear_error():

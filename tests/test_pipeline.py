@@ -108,7 +108,7 @@ def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
     tracks = [chunked(rng.uniform(0, 3, (n, 96)).astype(np.float32), fe) for n in (900, 150, 2000)]
     model = GenreModel(device="cpu")
     together = model.predict_chunked(tracks, batch=16)
-    alone = np.concatenate([model.predict(t.take()) for t in tracks])
+    alone = np.concatenate([model.predict_chunked([t]) for t in tracks])
     assert together.shape == (sum(map(len, tracks)), 10)
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
