@@ -349,6 +349,7 @@ def evaluate(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1),
     device: str = typer.Option("auto", help="auto | cpu | gpu."),
     arch: Optional[str] = typer.Option(None, "--arch", help="With --cv: the architecture (default: the model's)."),
+    epochs: int = typer.Option(30, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
     seed: int = typer.Option(0, help="With --cv: the split seed."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
@@ -370,10 +371,11 @@ def evaluate(
             from .train import Settings, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
-            settings = Settings(arch=arch, jobs=jobs, seed=seed, verbose=verbose)
+            settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
             prep = prepare(data, settings, say)
             data, probs = prep.data, cross_validate(prep, settings, cv, say)
-            result = {"cv": cv, "seed": seed, "arch": arch, **score(data.y, probs, data.labels)}
+            result = {"cv": cv, "seed": seed, "arch": arch, "epochs": epochs if arch != "musicnn" else None,
+                      **score(data.y, probs, data.labels)}
         else:
             data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say)
             result = {"model": str(model or DEFAULT_MODEL_DIR), **score(data.y, probs, data.labels)}

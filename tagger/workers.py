@@ -25,9 +25,12 @@ from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
 FAST_MARGIN = 0.1  # s decoded past each --fast window
-# Tracks longer than this are decoded a segment at a time (memory stays flat).
-LONG_TRACK = 900.0  # s
-SEGMENT = 300.0  # s
+# Tracks longer than this are decoded a segment at a time, so a worker holds
+# at most one segment of samples (60 s of 48 kHz stereo float32 = 23 MB)
+# whatever the track's length. A segment is a whole number of STFT hops at
+# every model rate here (60 s * 16000 Hz / 256 = 3750).
+LONG_TRACK = 120.0  # s
+SEGMENT = 60.0  # s
 # Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
 # more, so their headers are not even read for the duration.
 LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
@@ -107,9 +110,14 @@ def _segments(path: str, fe: FrontEnd, total: float) -> tuple[np.ndarray, float]
             if specs:  # the headers promised more than the file holds
                 break
             raise
-        specs.append(log_mel(y, fe))
+        spec = log_mel(y, fe)
         seconds += len(y) / fe.sample_rate
         offset += SEGMENT
+        if offset < total:
+            # Keep the frames centred inside this segment: the next segment's
+            # first frame is the one a whole-track STFT would put here.
+            spec = spec[: len(y) // fe.hop_length]
+        specs.append(spec)
     return np.concatenate(specs), seconds
 
 
