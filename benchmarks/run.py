@@ -209,10 +209,9 @@ def audio_seconds(paths: list[str]) -> float:
     return sum(audio_duration(p) or 0.0 for p in paths)
 
 
-def make_large(corpus_dir: Path, tracks: list[str], clips: list[str], quick: bool) -> Path:
-    """COPIES copies of (tracks + clips) under other names: hard links to the
-    corpus's own files, symbolic links to the clips (read in place)."""
-    root = corpus_dir / ("library-x10-quick" if quick else "library-x10")
+def make_large(root: Path, corpus_dir: Path, tracks: list[str], clips: list[str]) -> Path:
+    """COPIES copies of (tracks + clips) under other names in ``root``: hard
+    links to the corpus's own files, symbolic links to the clips (read in place)."""
     shutil.rmtree(root, ignore_errors=True)
     tracks_root = corpus_dir / "tracks"
     for i in range(COPIES):
@@ -460,6 +459,25 @@ def print_ratios(out: Printer, sets: list[dict], memory: dict) -> dict:
 
 # -- main ---------------------------------------------------------------------------
 
+def exclusive(corpus_dir: Path):
+    """Hold a lock beside the corpus for the whole run: two runs at once on
+    2 cores would each measure the other."""
+    import fcntl
+
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(corpus_dir / ".benchmark.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise SystemExit(f"Error: another benchmark run ({handle.read().strip() or 'unknown'}) "
+                         f"holds {handle.name}; two runs at once would measure neither")
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}\n")
+    handle.flush()
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Measure tagger scan against the decode ceiling and the peer reference.")
@@ -481,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to keep databases, reports and output "
                              "(default: benchmarks/results/<date-time>)")
     args = parser.parse_args(argv)
+    lock = exclusive(args.corpus.resolve())  # noqa: F841 - held until the process ends
     started = time.perf_counter()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     work = (args.results or HERE / "results" / (stamp + ("-quick" if args.quick else ""))).resolve()
@@ -511,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = [measure_set(name, roots, work, args.jobs, fe) for name, roots in set_roots]
 
     clips = files_of(set_roots[1][1]) if len(set_roots) > 1 else []
-    large_root = make_large(corpus_dir, tracks, clips, args.quick)
+    large_root = make_large(work / "library-x10", corpus_dir, tracks, clips)
     small_root = large_root / "copy-00"
     memory = {}
     for label, root in (("small", small_root), ("large", large_root)):
