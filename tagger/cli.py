@@ -9,7 +9,6 @@ usage errors. TensorFlow is imported only by commands that run a network, so
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -182,7 +181,7 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
             console.print(f"... and {len(records) - len(shown)} more files "
                           "(--report FILE.csv lists them all, -v shows them here)")
     for line in summary_lines(records, stats.found, stats.analysed, stats.cached,
-                              stats.failed, stats.elapsed):
+                              stats.failed, stats.elapsed, stats.audio_seconds):
         console.print(line, markup=False, highlight=False)
     if report is not None:
         write_report(report, records)

@@ -4,7 +4,6 @@ recall / F1, a confusion matrix (table and PNG) and calibration."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 

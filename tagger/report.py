@@ -101,8 +101,10 @@ def _escape(text: str | None) -> str:
 
 
 def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,
-                  failed: int, seconds: float | None = None) -> list[str]:
-    """Plain lines: counts, genre distribution, time and speed."""
+                  failed: int, seconds: float | None = None,
+                  audio_seconds: float = 0.0) -> list[str]:
+    """Plain lines: counts, genre distribution, time and speed (tracks/s and,
+    when audio was analysed, its duration over the time taken)."""
     records = list(records)
     lines = [f"{found} files found: {analysed} analysed, {cached} from cache, {failed} failed"]
     genres = Counter(r["genres"][0]["genre"] for r in records if r["status"] == "ok" and r["genres"])
@@ -110,5 +112,8 @@ def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: in
         lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in genres.most_common()))
     if seconds is not None:
         rate = (analysed + cached) / seconds if seconds > 0 else 0.0
-        lines.append(f"Time: {seconds:.1f} s ({rate:.2f} tracks/s)")
+        speed = f"{rate:.2f} tracks/s"
+        if audio_seconds and seconds > 0:
+            speed += f", {audio_seconds / 60:.1f} min of audio at {audio_seconds / seconds:.0f}x real time"
+        lines.append(f"Time: {seconds:.1f} s ({speed})")
     return lines

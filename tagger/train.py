@@ -142,7 +142,7 @@ def fit_scratch(arch: str, chunks: list[np.ndarray], y: np.ndarray, n_labels: in
                 fe: FrontEnd, settings: Settings, say: Progress = print):
     """Train a cnn / crnn on chunks, with class weights and early stopping on
     a validation set of whole tracks."""
-    tf = import_tensorflow(settings.verbose)
+    import_tensorflow(settings.verbose)
     import keras
 
     from . import network
