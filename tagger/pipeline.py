@@ -54,7 +54,9 @@ class Scan:
     def __init__(self, roots: Iterable[str | os.PathLike], cache: Cache,
                  options: ScanOptions | None = None,
                  on_found: Callable[[int], None] | None = None):
-        self.roots = [os.fspath(r) for r in roots]
+        # Absolute paths: the cache knows a file by its path, whichever
+        # folder the scan was started from or how the path was typed.
+        self.roots = [os.path.abspath(os.fspath(r)) for r in roots]
         self.cache = cache
         self.options = options or ScanOptions()
         self.stats = ScanStats()

@@ -178,7 +178,7 @@ def _context():
     methods = mp.get_all_start_methods()
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["tagger.workers"])
+        ctx.set_forkserver_preload(["tagger.warmup"])
         return ctx
     return mp.get_context("spawn")
 

@@ -138,3 +138,11 @@ def test_a_long_track_is_decoded_in_segments(tmp_path, monkeypatch):
     for b in (375, 750, 1125):
         inner[b - 1: b + 1] = False
     np.testing.assert_allclose(d.spec[inner], whole[inner], atol=1e-3)
+
+
+def test_the_same_file_typed_relative_or_absolute_is_one_cache_entry(music, db, monkeypatch):
+    monkeypatch.chdir(music)
+    scan("Misc", db)
+    run, results = scan(music / "Misc", db)
+    assert (run.stats.analysed, run.stats.cached) == (0, 1)
+    assert results[0].path == str(music / "Misc" / "aac tone.m4a")
