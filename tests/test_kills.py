@@ -99,29 +99,25 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
         assert decode(p) == audio[p], p
 
 
-def _analysed(db) -> int:
-    if not os.path.exists(db):
-        return 0
+def _count(db, sql: str) -> int:
+    """A count from the cache database; 0 before the database or table exists
+    (a run killed at start-up)."""
     try:
-        return sqlite3.connect(db).execute(
-            "select count(*) from results where status = 'ok'").fetchone()[0]
-    except sqlite3.OperationalError:  # killed before the table existed
+        return sqlite3.connect(db).execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:
         return 0
+
+
+def _analysed(db) -> int:
+    return _count(db, "select count(*) from results where status = 'ok'")
 
 
 def _unfinished_runs(db) -> int:
-    try:
-        return sqlite3.connect(db).execute(
-            "select count(*) from write_runs where finished_at is null").fetchone()[0]
-    except sqlite3.OperationalError:  # no database or table yet
-        return 0
+    return _count(db, "select count(*) from write_runs where finished_at is null")
 
 
 def _journal_entries(db) -> int:
-    try:
-        return sqlite3.connect(db).execute("select count(*) from write_journal").fetchone()[0]
-    except sqlite3.OperationalError:  # no database or table yet
-        return 0
+    return _count(db, "select count(*) from write_journal")
 
 
 def _journaled(db) -> set[str]:
