@@ -172,9 +172,12 @@ class Cache:
 
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
                         current_genres: list[str]) -> None:
-        """After tagger itself rewrote a file's tags: same audio, new identity."""
-        self.db["results"].update(path, {"size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
-                                         "current_genres": json.dumps(current_genres)})
+        """After tagger itself rewrote a file's tags: same audio, new identity.
+        A file the cache does not hold has nothing to update."""
+        with contextlib.suppress(sqlite_utils.db.NotFoundError):
+            self.db["results"].update(path, {"size": size, "mtime_ns": mtime_ns,
+                                             "fingerprint": fp,
+                                             "current_genres": json.dumps(current_genres)})
 
     def forget(self, path: str) -> None:
         with contextlib.suppress(sqlite_utils.db.NotFoundError):

@@ -162,3 +162,23 @@ def test_write_refuses_a_file_changed_since_it_was_analysed(music, db):
     assert [(o.action, o.reason) for o in outcomes] == [
         ("error", "changed since it was analysed; scan again")]
     assert tags.read_genres(m4a) == []
+
+
+def test_write_reports_a_file_deleted_since_it_was_analysed(music, db):
+    from tagger.cache import Cache
+    from tagger.policy import Decision
+    from tagger.write import apply
+
+    gone = music / "Misc" / "aac tone.m4a"
+    st = gone.stat()
+    gone.unlink()
+    kept = music / "Jazz" / "noise track.mp3"
+    kst = kept.stat()
+    run_id, outcomes = apply(
+        [({"path": str(gone)}, Decision("write", ["Jazz"])),
+         ({"path": str(kept)}, Decision("write", ["Jazz"]))],
+        Cache(db), {str(gone): (st.st_size, st.st_mtime_ns),
+                    str(kept): (kst.st_size, kst.st_mtime_ns)}, {}, [str(music)])
+    assert [(o.action, o.reason) for o in outcomes] == [
+        ("error", "cannot write: No such file or directory"), ("written", "Jazz")]
+    assert tags.read_genres(kept) == ["Jazz"]
