@@ -28,7 +28,7 @@ def test_lossless_decode_matches_the_samples(tmp_path):
     np.testing.assert_allclose(load_audio(path, SR), expected, atol=1 / 2 ** 15)
 
 
-@pytest.mark.parametrize("name", ["a.wav", "a.mp3", "a.m4a"])
+@pytest.mark.parametrize("name", ["a.wav", "a.mp3", "a.m4a", "a.opus", "a.ogg"])
 def test_offset_and_duration_decode_only_a_window(tmp_path, name):
     path = make_audio(tmp_path / name, 4.0, "tone")
     y = load_audio(path, SR, offset=1.0, duration=1.5)
