@@ -236,20 +236,10 @@ class GenreModel:
                 pooled = np.concatenate([pool_chunks(self._frames, t) for t in tracks])
                 return np.concatenate([self._pooled(pooled[i: i + batch * 4]).numpy()
                                        for i in range(0, len(pooled), batch * 4)])
-        spans = [(t, i) for t in tracks for i in range(0, len(t), batch)]
-        out = []
-        pending, size = [], 0
-        for t, i in spans:
-            part = t.take(i, i + batch)
-            pending.append(part)
-            size += len(part)
-            if size >= batch:
-                joined = np.concatenate(pending)
-                out.append(self.predict(joined[:batch], batch))
-                rest = joined[batch:]
-                pending, size = ([rest], len(rest)) if len(rest) else ([], 0)
-        if pending:
-            out.append(self.predict(np.concatenate(pending), batch))
+        pairs = [(t, s) for t in tracks for s in t.starts]
+        out = [self.predict(np.stack([t.spec[s: s + t.frames] for t, s in pairs[i: i + batch]]),
+                            batch)
+               for i in range(0, len(pairs), batch)]
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
     def predict(self, chunks: np.ndarray, batch: int = BATCH_CHUNKS) -> np.ndarray:

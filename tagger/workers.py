@@ -100,20 +100,27 @@ def _may_be_long(path: str) -> bool:
         return False
 
 
+def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.ndarray]:
+    """Samples of ``duration`` s from each start time (s), by seeking. A
+    piece that fails after the first ends the series: the headers promised
+    more audio than the file holds."""
+    for n, start in enumerate(starts):
+        try:
+            yield load_audio(path, fe.sample_rate, offset=start, duration=duration)
+        except TaggerError:
+            if n:
+                return
+            raise
+
+
 def _segments(path: str, fe: FrontEnd, total: float) -> tuple[np.ndarray, float]:
     """The log-mel of a long track, decoded SEGMENT seconds at a time."""
-    specs, seconds, offset = [], 0.0, 0.0
-    while offset < total:
-        try:
-            y = load_audio(path, fe.sample_rate, offset=offset, duration=SEGMENT)
-        except TaggerError:
-            if specs:  # the headers promised more than the file holds
-                break
-            raise
+    offsets = np.arange(0.0, total, SEGMENT)
+    specs, seconds = [], 0.0
+    for n, y in enumerate(_pieces(path, fe, offsets, SEGMENT)):
         spec = log_mel(y, fe)
         seconds += len(y) / fe.sample_rate
-        offset += SEGMENT
-        if offset < total:
+        if n + 1 < len(offsets):
             # Keep the frames centred inside this segment: the next segment's
             # first frame is the one a whole-track STFT would put here.
             spec = spec[: len(y) // fe.hop_length]
@@ -126,13 +133,7 @@ def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:
     # ms late, and the chunk is cut to length here.
     length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
     specs = []
-    for start in starts:
-        try:
-            y = load_audio(path, fe.sample_rate, offset=start, duration=length)
-        except TaggerError:
-            if specs:  # a window past the real end of the track
-                break
-            raise
+    for y in _pieces(path, fe, starts, length):
         spec = log_mel(y, fe)
         if len(spec) >= fe.chunk_frames or not specs:
             specs.append(spec[: fe.chunk_frames])
