@@ -50,3 +50,59 @@ def test_the_backbone_takes_any_chunk_length(port):
     free.set_weights(port.get_weights())
     x = np.random.default_rng(0).uniform(0, 3, (1, 300, 96)).astype(np.float32)
     assert free.predict(x, verbose=0)["embedding"].shape == (1, 1706)
+
+
+def _frames_pair(backbone):
+    from tagger.network import musicnn_framewise
+
+    return musicnn_framewise(backbone, prune=False)[0], musicnn_framewise(backbone)[0]
+
+
+@pytest.fixture(scope="module")
+def free(port):
+    from tagger.network import musicnn_backbone
+
+    model = musicnn_backbone(96, None)
+    model.set_weights(port.get_weights())
+    return model
+
+
+@pytest.mark.parametrize("frames", [5, 187, 700])
+def test_live_filter_network_matches_the_whole_network(free, frames):
+    """Frame-wise features of real chunks (and of shorter and longer input,
+    where the mid-end's zero padding matters) from the live filters only."""
+    ref = np.load(REFERENCE)["logmel"]
+    x = np.concatenate(list(ref) * 4)[None, :frames]
+    whole, live = _frames_pair(free)
+    a, b = whole.predict(x, verbose=0), live.predict(x, verbose=0)
+    assert a.shape == b.shape == (1, frames, 753)
+    np.testing.assert_allclose(b, a, atol=1e-3, rtol=1e-5)
+
+
+def test_the_checkpoint_front_end_is_mostly_dead_filters(free):
+    from tagger.network import musicnn_frames
+
+    live = {layer.name: layer.kernel.shape[-1] for layer in musicnn_frames(free).layers
+            if layer.name.startswith("live_conv2d") and layer.name != "live_conv2d_5"}
+    # 65 of musicnn's 714 front-end filters are live (see DEAD_FILTER_NORM).
+    assert sum(live.values()) == 65
+    assert live["live_conv2d"] < 204 and live["live_conv2d_1"] < 204
+
+
+def test_pruning_is_exact_for_any_pattern_of_dead_filters(free):
+    """Random front-end filters, every other one zeroed, and random biases, so
+    that dead filters give relu(bias) > 0 or 0 before batch normalisation."""
+    from tagger.network import musicnn_backbone
+
+    rng = np.random.default_rng(1)
+    model = musicnn_backbone(96, None)
+    model.set_weights(free.get_weights())
+    for name in ("conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "conv2d_4"):
+        conv = model.get_layer(name)
+        kernel = rng.normal(0, 0.05, conv.kernel.shape).astype(np.float32)
+        kernel[..., ::2] = 0
+        conv.set_weights([kernel, rng.normal(0, 0.5, conv.bias.shape).astype(np.float32)])
+    x = rng.uniform(0, 3, (2, 300, 96)).astype(np.float32)
+    whole, live = _frames_pair(model)
+    np.testing.assert_allclose(live.predict(x, verbose=0), whole.predict(x, verbose=0),
+                               atol=1e-3, rtol=1e-4)

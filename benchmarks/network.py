@@ -1,0 +1,85 @@
+"""Cost of musicnn's frame-wise network: the whole front-end against the
+live-filter network (tagger.network.musicnn_frames), on the CPU.
+
+    python benchmarks/network.py [--frames 2000] [--calls 10] [--threads N]
+
+Both networks run in this one process, alternately, on the same real
+log-mel frames (gtzan-dev clips joined end to end, or generated noise when
+that folder is missing), after one warm-up call each. Prints the best and
+median ms per call, the ratio, and the largest difference between their
+features. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+
+def frames_input(n: int):
+    import numpy as np
+
+    from tagger.decode import load_audio
+    from tagger.features import log_mel
+    from tagger.train import frontend_for
+
+    fe = frontend_for("musicnn")
+    root = Path(os.environ.get("TAGGER_GTZAN", "../shared/data/gtzan-dev"))
+    specs, have = [], 0
+    for path in sorted(root.glob("*/*.ogg"))[::40]:
+        specs.append(log_mel(load_audio(path, fe.sample_rate), fe))
+        have += len(specs[-1])
+        if have >= n:
+            return np.concatenate(specs)[None, :n], f"{len(specs)} gtzan-dev clips"
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 3, (1, n, fe.n_mels)).astype(np.float32), "generated noise"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=2000, help="frames per call (2000 = 32 s)")
+    parser.add_argument("--calls", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=0, help="TensorFlow intra-op threads (0: all)")
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from tagger.constants import MUSICNN_WEIGHTS
+    from tagger.model import import_tensorflow
+
+    tf = import_tensorflow()
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    from tagger.network import musicnn_backbone, musicnn_framewise
+
+    backbone = musicnn_backbone(96, None)
+    backbone.load_weights(MUSICNN_WEIGHTS)
+    nets = {name: musicnn_framewise(backbone, prune=prune)[0]
+            for name, prune in (("whole front-end", False), ("live filters", True))}
+    x, source = frames_input(args.frames)
+    calls = {name: tf.function(lambda v, net=net: net(v, training=False))
+             for name, net in nets.items()}
+    outputs = {name: np.asarray(call(x)) for name, call in calls.items()}  # trace + warm-up
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(args.calls):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            np.asarray(call(x))
+            times[name].append(time.perf_counter() - start)
+    print(f"musicnn frame-wise network, {args.frames} frames per call ({source}), "
+          f"{args.calls} calls each, alternating, load average {os.getloadavg()[0]:.1f}")
+    for name, ts in times.items():
+        params = nets[name].count_params()
+        print(f"  {name:16s} best {min(ts) * 1000:7.1f} ms  median "
+              f"{statistics.median(ts) * 1000:7.1f} ms  ({params:,} parameters)")
+    whole, live = (statistics.median(ts) for ts in times.values())
+    a, b = outputs.values()
+    print(f"  ratio (median): live filters {whole / live:.2f}x faster; largest feature difference "
+          f"{np.abs(a - b).max():.2g} (features up to {np.abs(a).max():.3g})")
+
+
+if __name__ == "__main__":
+    main()
