@@ -148,11 +148,17 @@ def musicnn_frames(backbone: keras.Model, dead_norm: float = DEAD_FILTER_NORM) -
         dead_val.extend(np.maximum(bias[dead], 0.0) * scale[dead] + shift[dead])
         offset += kernel.shape[-1]
         if len(live):
+            # max over frequency of scale * relu(z) + shift, computed on the
+            # frequency-pooled (time, filters) array instead of the whole
+            # (time, frequency, filters) one: for scale >= 0 it is
+            # scale * relu(max z) + shift; for scale < 0, scale * relu(min z)
+            # + shift, and min z = -max(-z), so such filters are negated.
+            sign = np.where(scale[live] < 0, -1.0, 1.0).astype(np.float32)
             pruned = layers.Conv2D(len(live), kernel.shape[:2], padding=conv.padding,
-                                   activation="relu", name=f"live_{conv_name}")
-            h = pruned(padded if time_padded else normalized)
-            pruned.set_weights([kernel[..., live], bias[live]])
-            live_parts.append(_freq_max(h * scale[live] + shift[live]))
+                                   name=f"live_{conv_name}")
+            peak = _freq_max(pruned(padded if time_padded else normalized))
+            pruned.set_weights([kernel[..., live] * sign, bias[live] * sign])
+            live_parts.append(ops.relu(peak * sign) * scale[live] + shift[live])
     live = live_parts[0] if len(live_parts) == 1 else layers.Concatenate()(live_parts)
     ones = ops.ones_like(live[:, :, :1])
     dead_val = np.asarray(dead_val, dtype=np.float32)

@@ -90,18 +90,23 @@ def test_the_checkpoint_front_end_is_mostly_dead_filters(free):
 
 
 def test_pruning_is_exact_for_any_pattern_of_dead_filters(free):
-    """Random front-end filters, every other one zeroed, and random biases, so
-    that dead filters give relu(bias) > 0 or 0 before batch normalisation."""
+    """Random front-end filters, every other one zeroed, random biases (dead
+    filters give relu(bias) > 0 or 0 before batch normalisation) and some
+    negative batch-norm scales."""
     from tagger.network import musicnn_backbone
 
     rng = np.random.default_rng(1)
     model = musicnn_backbone(96, None)
     model.set_weights(free.get_weights())
-    for name in ("conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "conv2d_4"):
+    for i, name in enumerate(("conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "conv2d_4")):
         conv = model.get_layer(name)
         kernel = rng.normal(0, 0.05, conv.kernel.shape).astype(np.float32)
         kernel[..., ::2] = 0
         conv.set_weights([kernel, rng.normal(0, 0.5, conv.bias.shape).astype(np.float32)])
+        bn = model.get_layer(f"batch_normalization_{i + 1}")
+        gamma, beta, mean, var = bn.get_weights()
+        gamma[1::3] *= -1  # negative scales: max over frequency becomes min
+        bn.set_weights([gamma, beta, mean, var])
     x = rng.uniform(0, 3, (2, 300, 96)).astype(np.float32)
     whole, live = _frames_pair(model)
     np.testing.assert_allclose(live.predict(x, verbose=0), whole.predict(x, verbose=0),
