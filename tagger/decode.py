@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from typing import Iterator
 
 import numpy as np
 
@@ -81,7 +83,9 @@ def _load_sndfile(path: str, sr: int, offset: float, duration: float | None):
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> np.ndarray:
+def _ffmpeg_command(path: str, sr: int, offset: float = 0.0,
+                    duration: float | None = None) -> list[str]:
+    """ffmpeg writing mono float32 samples at ``sr`` Hz to its stdout."""
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error"]
     if offset:
         cmd += ["-ss", f"{offset:.3f}"]  # before -i: seek in the input, decode only the rest
@@ -91,7 +95,11 @@ def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> n
             "-ac", "1", "-ar", str(sr)]
     if duration is not None:
         cmd += ["-t", f"{duration:.3f}"]  # on the output: exact whatever the codec's frames
-    cmd += ["-f", "f32le", "-acodec", "pcm_f32le", "-"]
+    return cmd + ["-f", "f32le", "-acodec", "pcm_f32le", "-"]
+
+
+def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> np.ndarray:
+    cmd = _ffmpeg_command(path, sr, offset, duration)
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=FFMPEG_TIMEOUT)
@@ -102,6 +110,91 @@ def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> n
     if proc.returncode != 0 or not proc.stdout:
         raise DecodeError(_ffmpeg_reason(proc.stderr), path)
     return np.frombuffer(proc.stdout, dtype="<f4").copy()
+
+
+def stream_audio(path: str | os.PathLike, sr: int, block: float) -> Iterator[np.ndarray]:
+    """The whole of ``path`` as mono float32 at ``sr`` Hz, in consecutive
+    pieces of about ``block`` seconds, from one decoder that reads the file
+    once (no seeking): memory holds one piece, however long the track.
+
+    Raises DecodeError naming the file when no audio at all can be decoded;
+    a decoder that fails after some audio ends the stream there (a truncated
+    file keeps what it holds)."""
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise DecodeError(e.strerror or str(e), path) from e
+    if size == 0:
+        raise DecodeError("empty file (0 bytes)", path)
+    pieces = None
+    if os.path.splitext(path)[1][1:].lower() in SNDFILE_EXTENSIONS:
+        pieces = _stream_sndfile(path, sr, block)
+    if pieces is None:
+        pieces = _stream_ffmpeg(path, sr, block)
+    yielded = False
+    for y in pieces:
+        if y.size:
+            yielded = True
+            yield np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+    if not yielded:
+        raise DecodeError("no audio samples", path)
+
+
+def _stream_sndfile(path: str, sr: int, block: float) -> Iterator[np.ndarray] | None:
+    """libsndfile pieces resampled by one soxr stream (no seams); None when
+    libsndfile cannot open the file."""
+    import soundfile as sf
+    import soxr
+
+    try:
+        f = sf.SoundFile(path)
+    except Exception:  # noqa: BLE001 - any libsndfile failure: let ffmpeg try
+        return None
+
+    def pieces() -> Iterator[np.ndarray]:
+        with f:
+            native = f.samplerate
+            stream = soxr.ResampleStream(native, sr, 1, quality="HQ") if native != sr else None
+            frames = max(1, int(block * native))
+            while True:
+                try:
+                    y = f.read(frames, dtype="float32", always_2d=True)
+                except Exception:  # noqa: BLE001 - corrupt tail: keep what was read
+                    y = np.zeros((0, 1), np.float32)
+                last = len(y) < frames
+                y = np.ascontiguousarray(y.mean(axis=1) if y.shape[1] > 1 else y[:, 0])
+                if stream is not None:
+                    y = stream.resample_chunk(y, last=last)
+                yield y
+                if last:
+                    return
+
+    return pieces()
+
+
+def _stream_ffmpeg(path: str, sr: int, block: float) -> Iterator[np.ndarray]:
+    nbytes = max(1, int(block * sr)) * 4
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(_ffmpeg_command(path, sr), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=err)
+        except OSError as e:
+            raise DecodeError(f"cannot run ffmpeg: {e}", path) from e
+        got = False
+        try:
+            while data := proc.stdout.read(nbytes):
+                got = True
+                yield np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        if proc.returncode != 0 and not got:
+            err.seek(0)
+            raise DecodeError(_ffmpeg_reason(err.read()), path)
 
 
 def _ffmpeg_reason(stderr: bytes) -> str:

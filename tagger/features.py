@@ -36,15 +36,17 @@ class FrontEnd:
         return cls(**{k: int(d[k]) for k in cls.__dataclass_fields__})
 
 
-def log_mel(y: np.ndarray, fe: FrontEnd) -> np.ndarray:
+def log_mel(y: np.ndarray, fe: FrontEnd, center: bool = True) -> np.ndarray:
     """Mono samples (n,) at fe.sample_rate -> log10(10000 * mel power + 1),
     float32 of shape (frames, n_mels). Computed in float32 throughout (musicnn
-    cast to float16 before the log and overflowed)."""
+    cast to float16 before the log and overflowed). ``center``: frames
+    centred on every hop, with n_fft / 2 zeros of padding at both ends
+    (1 + n // hop frames); else frames start at every hop inside y."""
     import librosa
 
     mel = librosa.feature.melspectrogram(
         y=np.asarray(y, dtype=np.float32), sr=fe.sample_rate, n_fft=fe.n_fft,
-        hop_length=fe.hop_length, n_mels=fe.n_mels)
+        hop_length=fe.hop_length, n_mels=fe.n_mels, center=center, pad_mode="constant")
     return np.log10(10000.0 * mel.T + 1.0, dtype=np.float32)
 
 

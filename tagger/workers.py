@@ -19,15 +19,14 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .constants import MIN_SECONDS
-from .decode import audio_duration, load_audio
+from .decode import audio_duration, load_audio, stream_audio
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
 FAST_MARGIN = 0.1  # s decoded past each --fast window
-# Tracks longer than this are decoded a segment at a time, so a worker holds
-# at most one segment of samples (60 s of 48 kHz stereo float32 = 23 MB)
-# whatever the track's length. A segment is a whole number of STFT hops at
-# every model rate here (60 s * 16000 Hz / 256 = 3750).
+# Tracks longer than this are decoded in one pass a segment at a time, so a
+# worker holds at most one segment of samples (60 s of 48 kHz stereo float32
+# = 23 MB) whatever the track's length.
 LONG_TRACK = 120.0  # s
 SEGMENT = 60.0  # s
 # Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
@@ -64,8 +63,8 @@ def _current_genres(path: str) -> list[str]:
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     """Decode ``path``, compute its log-mel and read its current genre tag.
 
-    A track longer than LONG_TRACK seconds is decoded a segment at a time,
-    so memory holds its spectrogram but never all of its samples. With
+    A track longer than LONG_TRACK seconds is decoded in one pass a segment
+    at a time, so memory holds its spectrogram but never all of its samples. With
     ``fast`` = n, only n chunk-long windows spread over the track are
     decoded, by seeking, so the rest is never decoded; their spectrograms are
     joined chunk after chunk (the pipeline then cuts them without overlap)."""
@@ -76,7 +75,7 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
             spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds))
             return Decoded(path, spec, total, current_genres=_current_genres(path))
         if total is not None and total > LONG_TRACK:
-            spec, seconds = _segments(path, fe, total)
+            spec, seconds = _segments(path, fe)
         else:
             y = load_audio(path, fe.sample_rate)
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
@@ -112,19 +111,24 @@ def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.nda
             raise
 
 
-def _segments(path: str, fe: FrontEnd, total: float) -> tuple[np.ndarray, float]:
-    """The log-mel of a long track, decoded SEGMENT seconds at a time."""
-    offsets = np.arange(0.0, total, SEGMENT)
-    specs, seconds = [], 0.0
-    for n, y in enumerate(_pieces(path, fe, offsets, SEGMENT)):
-        spec = log_mel(y, fe)
-        seconds += len(y) / fe.sample_rate
-        if n + 1 < len(offsets):
-            # Keep the frames centred inside this segment: the next segment's
-            # first frame is the one a whole-track STFT would put here.
-            spec = spec[: len(y) // fe.hop_length]
-        specs.append(spec)
-    return np.concatenate(specs), seconds
+def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
+    """The log-mel of a long track from one decoder pass, SEGMENT seconds of
+    samples at a time: the same frames as one whole-track STFT (frames
+    centred on every hop, n_fft / 2 zeros of padding at both ends) while
+    memory holds one segment of samples. Returns (spectrogram, seconds)."""
+    hop, half = fe.hop_length, fe.n_fft // 2
+    buf = np.zeros(half, np.float32)  # padded samples from the next frame's start on
+    specs, samples = [], 0
+    for y in stream_audio(path, fe.sample_rate, SEGMENT):
+        samples += len(y)
+        buf = np.concatenate([buf, y])
+        n = (len(buf) - fe.n_fft) // hop + 1  # frames buf holds whole
+        if n > 0:
+            specs.append(log_mel(buf[: (n - 1) * hop + fe.n_fft], fe, center=False))
+            buf = buf[n * hop:]
+    buf = np.concatenate([buf, np.zeros(half, np.float32)])
+    specs.append(log_mel(buf, fe, center=False))
+    return np.concatenate(specs), samples / fe.sample_rate
 
 
 def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiofiles import make_audio, signal
-from tagger.decode import audio_duration, load_audio
+from tagger.decode import audio_duration, load_audio, stream_audio
 from tagger.errors import DecodeError
 
 SR = 16_000
@@ -68,3 +68,35 @@ def test_audio_duration_from_headers(tmp_path):
     assert audio_duration(make_audio(tmp_path / "a.ogg", 3.0)) == pytest.approx(3.0, abs=0.05)
     (tmp_path / "bad.mp3").write_bytes(b"x" * 100)
     assert audio_duration(tmp_path / "bad.mp3") is None
+
+
+@pytest.mark.parametrize("name", ["a.flac", "a.ogg", "a.mp3", "a.opus", "a.m4a"])
+def test_streaming_gives_the_whole_decode_in_pieces(tmp_path, name):
+    path = make_audio(tmp_path / name, 5.0, "noise", channels=2)
+    pieces = list(stream_audio(path, SR, 1.5))
+    whole = load_audio(path, SR)
+    assert len(pieces) >= 3 and all(p.dtype == np.float32 and p.ndim == 1 for p in pieces)
+    joined = np.concatenate(pieces)
+    assert abs(len(joined) - len(whole)) <= 32
+    n = min(len(joined), len(whole))
+    # One resampler over the whole stream: no seams between the pieces.
+    np.testing.assert_allclose(joined[64: n - 64], whole[64: n - 64], atol=2e-3)
+
+
+def test_streaming_bad_input_names_the_file(tmp_path):
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.ogg"
+    text.write_text("not audio at all\n" * 100)
+    for path, reason in ((empty, "empty file"), (text, "not an audio file")):
+        with pytest.raises(DecodeError) as e:
+            list(stream_audio(path, SR, 1.0))
+        assert str(path) in str(e.value) and reason in str(e.value)
+
+
+def test_streaming_a_truncated_file_keeps_what_it_holds(tmp_path):
+    path = make_audio(tmp_path / "a.mp3", 6.0, "noise")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    seconds = sum(len(p) for p in stream_audio(cut, SR, 1.0)) / SR
+    assert 2.0 < seconds < 4.0
