@@ -1,7 +1,8 @@
 """scan(): library -> cache -> decode workers -> model -> cache, yielding results.
 
-TensorFlow is loaded only when some file needs analysing, after the decode
-workers have started, so a re-scan of an unchanged library never pays for it.
+TensorFlow is loaded only when some file needs analysing, while the decode
+workers start on the first files, so a re-scan of an unchanged library never
+pays for it.
 """
 
 from __future__ import annotations
@@ -142,12 +143,21 @@ def decode_chunks(paths: list[str], fe: FrontEnd, jobs: int | None = None,
     completion order; Chunked is None when the file failed (Decoded.error
     says why)."""
     with DecodePool(fe, jobs, timeout, verbose) as pool:
-        for item in pool.imap((p, FAST_WINDOWS if fast else None) for p in paths):
-            if item.error is not None:
-                yield item, None
-            else:
-                # --fast windows were joined end to end: cut them without overlap.
-                yield item, chunked(item.spec, fe, fe.chunk_frames if fast else None)
+        yield from _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
+
+
+def _tasks(paths: list[str], fast: bool):
+    return ((p, FAST_WINDOWS if fast else None) for p in paths)
+
+
+def _chunked(decoded: Iterable[Decoded], fe: FrontEnd, fast: bool
+             ) -> Iterator[tuple[Decoded, Chunked | None]]:
+    for item in decoded:
+        if item.error is not None:
+            yield item, None
+        else:
+            # --fast windows were joined end to end: cut them without overlap.
+            yield item, chunked(item.spec, fe, fe.chunk_frames if fast else None)
 
 
 def batches(items: Iterable[tuple[Decoded, Chunked | None]], min_chunks: int = BATCH_CHUNKS):
@@ -170,21 +180,27 @@ def batches(items: Iterable[tuple[Decoded, Chunked | None]], min_chunks: int = B
 
 def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     """(Decoded, Prediction or None) for each path, in completion order. The
-    model is loaded on the first decoded track, while the workers go on."""
-    from .model import GenreModel
+    model loads while the workers decode the first tracks."""
+    import threading
 
-    for group in batches(decode_chunks(paths, fe, options.jobs, options.timeout, options.fast,
-                                       options.verbose)):
-        if group[0][1] is None:
-            yield group[0][0], None
-            continue
+    from .model import GenreModel, import_tensorflow
+
+    if model is None:
+        # TensorFlow's import (seconds) runs while the pool starts.
+        threading.Thread(target=import_tensorflow, args=(options.verbose,), daemon=True).start()
+    with DecodePool(fe, options.jobs, options.timeout, options.verbose) as pool:
+        decoded = pool.imap(_tasks(paths, options.fast))
         if model is None:
             model = GenreModel(options.model_dir, options.device, options.verbose)
-        probs = model.predict_chunked([c for _, c in group])
-        start = 0
-        for item, c in group:
-            yield item, model.aggregate(probs[start: start + len(c)])
-            start += len(c)
+        for group in batches(_chunked(decoded, fe, options.fast)):
+            if group[0][1] is None:
+                yield group[0][0], None
+                continue
+            probs = model.predict_chunked([c for _, c in group])
+            start = 0
+            for item, c in group:
+                yield item, model.aggregate(probs[start: start + len(c)])
+                start += len(c)
 
 
 def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Iterable, Iterator
@@ -33,6 +35,9 @@ SEGMENT = 60.0  # s
 # more, so their headers are not even read for the duration.
 LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
+# Decoded spectrograms that may wait for the consumer (the network): the
+# workers go on decoding while it loads or runs, within this bound.
+BACKLOG_BYTES = 64 * 2**20
 # Test-only switches: a worker given a path containing this text crashes or hangs.
 CRASH_ENV = "TAGGER_TEST_CRASH_ON"
 HANG_ENV = "TAGGER_TEST_HANG_ON"
@@ -217,8 +222,9 @@ class _Slot:
 
 class DecodePool:
     """``jobs`` worker processes; ``imap`` yields a Decoded for every task, in
-    completion order. At most one file per worker is in flight, so memory
-    stays flat however large the library."""
+    completion order. One file per worker is in flight and at most
+    BACKLOG_BYTES of results wait, so memory stays flat however large the
+    library."""
 
     def __init__(self, fe: FrontEnd, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                  verbose: bool = False):
@@ -226,8 +232,37 @@ class DecodePool:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._ctx = _context()
         self._slots = [_Slot(self._ctx, fe, verbose) for _ in range(self.jobs)]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def imap(self, tasks: Iterable[tuple[str, tuple | None]]) -> Iterator[Decoded]:
+        """Start decoding ``tasks`` now, in a thread that hands them out and
+        collects the results, so the workers go on while the consumer loads
+        a model or works on earlier results. Iterate the returned generator
+        for the results, in completion order."""
+        backlog = _Backlog(BACKLOG_BYTES)
+
+        def run() -> None:
+            try:
+                for item in self._dispatch(tasks):
+                    if not backlog.put(item, self._stop):
+                        return
+            except BaseException as e:  # noqa: BLE001 - re-raised in the consumer
+                backlog.put(_Failed(e), self._stop)
+            backlog.put(_DONE, self._stop)
+
+        self._thread = threading.Thread(target=run, name="tagger-decode-pool", daemon=True)
+        self._thread.start()
+
+        def results() -> Iterator[Decoded]:
+            while (item := backlog.get()) is not _DONE:
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+
+        return results()
+
+    def _dispatch(self, tasks: Iterable[tuple[str, tuple | None]]) -> Iterator[Decoded]:
         pending = iter(tasks)
 
         def next_task():
@@ -238,10 +273,10 @@ class DecodePool:
             if task is None:
                 break
             slot.give(task)
-        while any(s.task for s in self._slots):
+        while not self._stop.is_set() and any(s.task for s in self._slots):
             busy = [s for s in self._slots if s.task]
             ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
-                         timeout=1.0)
+                         timeout=0.2)
             now = time.monotonic()
             for i, slot in enumerate(self._slots):
                 if not slot.task:
@@ -272,6 +307,9 @@ class DecodePool:
         return self._slots[i]
 
     def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         for slot in self._slots:
             try:
                 if slot.task is None:
@@ -287,6 +325,45 @@ class DecodePool:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_DONE = object()
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
+class _Backlog:
+    """Results waiting for the consumer, bounded by the bytes of their
+    spectrograms (there is always room for one)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.size = limit, 0
+        self.items: deque = deque()
+        self.cond = threading.Condition()
+
+    def put(self, item, stop: threading.Event) -> bool:
+        size = item.spec.nbytes if isinstance(item, Decoded) and item.spec is not None else 0
+        with self.cond:
+            while self.items and self.size + size > self.limit:
+                if stop.is_set():
+                    return False
+                self.cond.wait(0.1)
+            self.items.append((item, size))
+            self.size += size
+            self.cond.notify_all()
+        return True
+
+    def get(self):
+        with self.cond:
+            while not self.items:
+                self.cond.wait()
+            item, size = self.items.popleft()
+            self.size -= size
+            self.cond.notify_all()
+        return item
 
 
 def _crash_reason(exitcode: int | None) -> str:

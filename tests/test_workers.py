@@ -45,3 +45,36 @@ def test_decode_errors_come_back_as_reasons(tmp_path):
     bad.write_bytes(b"RIFF" + b"\0" * 10)
     d = analyse(str(bad), FE)
     assert d.spec is None and d.error
+
+
+def _wait(condition, seconds: float = 60.0) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_workers_go_on_while_the_consumer_is_busy(files):
+    """Every file is decoded before the consumer asks for the first result
+    (as while TensorFlow loads), within the backlog's bound."""
+    files = [f for f in files if "-me" not in f]
+    with DecodePool(FE, jobs=2) as pool:
+        results = pool.imap((p, None) for p in files)
+        assert _wait(lambda: not pool._thread.is_alive())
+        assert sorted(d.path for d in results) == sorted(files)
+
+
+def test_the_backlog_is_bounded(files, monkeypatch):
+    from tagger import workers
+
+    monkeypatch.setattr(workers, "BACKLOG_BYTES", 1)  # room for one result only
+    files = [f for f in files if "-me" not in f] * 2
+    with DecodePool(FE, jobs=1) as pool:
+        results = pool.imap((p, None) for p in files)
+        # One result waits, the worker holds the next (finished), the rest wait untouched.
+        assert not _wait(lambda: not pool._thread.is_alive(), seconds=3.0)
+        assert len(list(results)) == len(files)
