@@ -122,7 +122,8 @@ def scan(
             results = order_like(results, run)
             current = {r.path: r.current_genres for r in results}
             planned = plan([record(r) for r in results], policy, read=current.__getitem__)
-            records = [record(r, d.action, d.reason) for r, (_, d) in zip(results, planned)]
+            records = [record(r, d.action, d.reason, d.genres_to_write)
+                       for r, (_, d) in zip(results, planned)]
             _render(records, run.stats, quiet, verbose, report)
             if write:
                 written = _write(planned, cache, run, policy, id3v23, quiet)

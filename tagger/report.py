@@ -15,8 +15,11 @@ from .errors import TaggerError
 TOP_SHOWN = 3  # genres per file in the table and CSV
 
 
-def record(result: TrackResult, action: str | None = None, reason: str | None = None) -> dict:
-    """The machine-readable form of one result (one JSON object / CSV row)."""
+def record(result: TrackResult, action: str | None = None, reason: str | None = None,
+           write_genres: list[str] | None = None) -> dict:
+    """The machine-readable form of one result (one JSON object / CSV row).
+    With an ``action``, also what --write would do and the exact genre text
+    it would write (display names, e.g. "Hip-Hop" for the label "hiphop")."""
     rec = {
         "path": result.path,
         "status": result.status,
@@ -29,6 +32,7 @@ def record(result: TrackResult, action: str | None = None, reason: str | None = 
     if action is not None:
         rec["action"] = action
         rec["action_reason"] = reason
+        rec["write_genres"] = list(write_genres or [])
     return rec
 
 
@@ -54,7 +58,7 @@ def _write_csv(f, records: list[dict]) -> None:
     fields = ["path", "status", "genre", "confidence", "genres", "current_genres",
               "duration", "from_cache", "error"]
     if records and "action" in records[0]:
-        fields += ["action", "action_reason"]
+        fields += ["action", "write_genres", "action_reason"]
     writer = csv.DictWriter(f, fields, extrasaction="ignore")
     writer.writeheader()
     for rec in records:
@@ -63,6 +67,7 @@ def _write_csv(f, records: list[dict]) -> None:
             **rec, "genre": top["genre"], "confidence": top["confidence"],
             "genres": ";".join(f"{g['genre']}:{g['confidence']:.4f}" for g in rec["genres"]),
             "current_genres": ";".join(rec["current_genres"]),
+            "write_genres": ";".join(rec.get("write_genres") or []),
         })
 
 
@@ -89,7 +94,12 @@ def table(records: list[dict], title: str = "Proposed genres"):
             proposed, conf = f"[red]error: {_escape(rec['error'])}[/red]", ""
         row = [_escape(rec["path"]), _escape(current), proposed, conf]
         if with_action:
-            row.append(rec["action"] + (f" ({rec['action_reason']})" if rec.get("action_reason") else ""))
+            action = rec["action"]
+            if rec.get("write_genres"):
+                action += " " + "; ".join(rec["write_genres"])
+            if rec.get("action_reason"):
+                action += f" ({rec['action_reason']})"
+            row.append(_escape(action))
         t.add_row(*row)
     return t
 

@@ -101,7 +101,13 @@ def test_dry_run_says_what_write_would_do_and_writes_nothing(music, db, tmp_path
     out = tmp_path / "r.json"
     run("scan", music, "--db", db, "--min-confidence", "0", "--report", out, "-q")
     assert {p: p.read_bytes() for p in music.rglob("*") if p.is_file()} == before
-    assert {r["action"] for r in json.loads(out.read_text())} == {"write"}
+    records = json.loads(out.read_text())
+    assert {r["action"] for r in records} == {"write"}
+    # The dry run names the tag text the write would put in, not the label.
+    from tagger.policy import DEFAULT_DISPLAY_NAMES
+
+    for r in records:
+        assert r["write_genres"] == [DEFAULT_DISPLAY_NAMES[r["genres"][0]["genre"]]]
 
 
 def test_write_then_undo_restores_tags_and_never_touches_audio(music, db):
