@@ -189,19 +189,25 @@ class Journal:
         written (tagger was killed) -> restored only if the file holds the new
         genres, "unchanged" if it still holds the previous ones, else refused.
         One file's failure never stops the others. The run is then marked
-        undone. Raises TaggerError when there is no such run or it was undone.
+        undone. Undoing an undone run again retries only its files whose
+        restore failed ("error", e.g. a read-only file made writable since).
+        Raises TaggerError when there is no such run, or it was undone with
+        nothing left to retry.
         """
         if run_id is None:
             run_id = self.latest_run()
             if run_id is None:
                 raise TaggerError("no write run to undo")
         run = self._run(run_id)
+        files = _by_path(self.entries(run_id))
         if run["undone_at"]:
-            raise TaggerError(f"write run {run_id} was already undone "
-                              f"at {run['undone_at']}")
+            files = [(first, last) for first, last in files if last["undo_outcome"] == ERROR]
+            if not files:
+                raise TaggerError(f"write run {run_id} was already undone "
+                                  f"at {run['undone_at']}")
         id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
         result = UndoResult(run_id)
-        for first, last in _by_path(self.entries(run_id)):
+        for first, last in files:
             outcome = _undo_file(first, last, id3v23)
             result.files.append(outcome)
             self._update(ENTRIES, last["id"], {

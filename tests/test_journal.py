@@ -11,7 +11,7 @@ import sqlite_utils
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
 from tagger import tags
-from tagger.errors import CacheError, TaggerError
+from tagger.errors import CacheError, TagError, TaggerError
 from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
                             UndoFile, file_state, undo)
 
@@ -132,6 +132,29 @@ def test_undoing_twice_is_an_error(journal, library, tmp_path):
     assert str(e.value).startswith(f"write run {run} was already undone at ")
     with pytest.raises(TaggerError):
         journal.undo()  # the latest run is that one
+
+
+def test_undoing_again_retries_only_the_files_that_failed(journal, library, tmp_path, monkeypatch):
+    run = journal.start_run({})
+    good, bad = library.copy("mp3", tmp_path / "a"), library.copy("flac", tmp_path / "b")
+    write(journal, run, good, ["Jazz"])
+    write(journal, run, bad, ["Jazz"])
+    real = tags.write_genres
+
+    def failing(path, *a, **k):
+        if str(path) == str(bad):
+            raise TagError("permission denied", path)
+        return real(path, *a, **k)
+
+    monkeypatch.setattr(tags, "write_genres", failing)
+    first = journal.undo(run)
+    assert [f.outcome for f in first.files] == [RESTORED, ERROR]
+    monkeypatch.setattr(tags, "write_genres", real)
+    again = journal.undo(run)
+    assert again.files == [UndoFile(str(bad), RESTORED)]
+    assert tags.read_genres(good) == tags.read_genres(bad) == []
+    with pytest.raises(TaggerError):
+        journal.undo(run)  # nothing left to retry
 
 
 def test_nothing_to_undo(journal):
