@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,10 +63,15 @@ def quiet_native_stderr(verbose: bool = False):
                     sys.stderr.write(line)
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def import_tensorflow(verbose: bool = False):
     """Import TensorFlow (and probe its devices) with the start-up chatter
-    filtered out unless verbose."""
-    with quiet_native_stderr(verbose):
+    filtered out unless verbose. Thread-safe: the scan imports it in a
+    thread while the pool starts, and two overlapping redirections of stderr
+    would leave it pointing at the first one's temporary file."""
+    with _IMPORT_LOCK, quiet_native_stderr(verbose):
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")

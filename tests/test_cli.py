@@ -33,6 +33,20 @@ def test_help_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_a_real_scan_process_names_bad_files_on_stderr_without_tensorflow_noise(music, db):
+    """In a real process (stderr is file descriptor 2, which the TensorFlow
+    import redirects while a thread imports it): every file's line, the bad
+    one's reason included, reaches stderr, and TensorFlow's chatter does not."""
+    (music / "Jazz" / "broken.mp3").write_text("not audio")
+    proc = subprocess.run([sys.executable, "-m", "tagger", "scan", str(music), "--db", str(db),
+                           "-j", "2"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    broken = str(music / "Jazz" / "broken.mp3")
+    assert f"{broken}: error: not an audio file, or a format ffmpeg cannot read" in proc.stderr
+    assert proc.stderr.count("[") >= 7  # a progress line per file
+    assert "cpu_feature_guard" not in proc.stderr and "oneDNN" not in proc.stderr
+
+
 def test_scan_reports_json_and_csv_with_one_record_per_file(music, db, tmp_path):
     (music / "Jazz" / "broken.mp3").write_text("not audio")
     report = tmp_path / "r.json"
