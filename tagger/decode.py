@@ -38,6 +38,18 @@ def load_audio(path: str | os.PathLike, sr: int, offset: float = 0.0,
 
     Raises DecodeError naming the file when it cannot be decoded or holds no audio.
     """
+    path = _non_empty(path)
+    y = _load_sndfile(path, sr, offset, duration) if _sndfile_first(path) else None
+    if y is None:
+        y = _load_ffmpeg(path, sr, offset, duration)
+    if y.size == 0:
+        raise DecodeError("no audio samples" if offset == 0 else
+                          f"no audio samples after {offset:.1f} s", path)
+    return _finite(y)
+
+
+def _non_empty(path: str | os.PathLike) -> str:
+    """os.fspath(path); DecodeError when it is missing or empty."""
     path = os.fspath(path)
     try:
         size = os.path.getsize(path)
@@ -45,18 +57,19 @@ def load_audio(path: str | os.PathLike, sr: int, offset: float = 0.0,
         raise DecodeError(e.strerror or str(e), path) from e
     if size == 0:
         raise DecodeError("empty file (0 bytes)", path)
-    ext = os.path.splitext(path)[1][1:].lower()
-    y = None
-    if ext in SNDFILE_EXTENSIONS:
-        y = _load_sndfile(path, sr, offset, duration)
-    if y is None:
-        y = _load_ffmpeg(path, sr, offset, duration)
-    if y.size == 0:
-        raise DecodeError("no audio samples" if offset == 0 else
-                          f"no audio samples after {offset:.1f} s", path)
-    if not np.all(np.isfinite(y)):
-        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
-    return y
+    return path
+
+
+def _sndfile_first(path: str) -> bool:
+    """libsndfile is tried first for its formats; ffmpeg reads the rest."""
+    return os.path.splitext(path)[1][1:].lower() in SNDFILE_EXTENSIONS
+
+
+def _finite(y: np.ndarray) -> np.ndarray:
+    """NaN and infinite samples (broken decoders emit them) as silence."""
+    if np.all(np.isfinite(y)):
+        return y
+    return np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _load_sndfile(path: str, sr: int, offset: float, duration: float | None):
@@ -120,23 +133,15 @@ def stream_audio(path: str | os.PathLike, sr: int, block: float) -> Iterator[np.
     Raises DecodeError naming the file when no audio at all can be decoded;
     a decoder that fails after some audio ends the stream there (a truncated
     file keeps what it holds)."""
-    path = os.fspath(path)
-    try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        raise DecodeError(e.strerror or str(e), path) from e
-    if size == 0:
-        raise DecodeError("empty file (0 bytes)", path)
-    pieces = None
-    if os.path.splitext(path)[1][1:].lower() in SNDFILE_EXTENSIONS:
-        pieces = _stream_sndfile(path, sr, block)
+    path = _non_empty(path)
+    pieces = _stream_sndfile(path, sr, block) if _sndfile_first(path) else None
     if pieces is None:
         pieces = _stream_ffmpeg(path, sr, block)
     yielded = False
     for y in pieces:
         if y.size:
             yielded = True
-            yield np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+            yield _finite(y)
     if not yielded:
         raise DecodeError("no audio samples", path)
 

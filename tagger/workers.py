@@ -264,12 +264,8 @@ class DecodePool:
 
     def _dispatch(self, tasks: Iterable[tuple[str, tuple | None]]) -> Iterator[Decoded]:
         pending = iter(tasks)
-
-        def next_task():
-            return next(pending, None)
-
         for slot in self._slots:
-            task = next_task()
+            task = next(pending, None)
             if task is None:
                 break
             slot.give(task)
@@ -296,7 +292,7 @@ class DecodePool:
                     slot = self._replace(i)
                 if result is not None:
                     slot.task = None
-                    task = next_task()
+                    task = next(pending, None)
                     if task is not None:
                         slot.give(task)
                     yield result
