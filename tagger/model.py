@@ -127,8 +127,10 @@ def build_network(meta: dict):
 
 # Frame-wise musicnn: frames per network call, and the context each call
 # gets beyond them on both sides. musicnn's widest view is 64 frames of its
-# 128-frame temporal filters plus 3 x 3 frames of its mid-end.
-FRAMES_PER_CALL = 2000  # frames = 32 s; memory per call ~100 MB
+# 128-frame temporal filters plus 3 x 3 frames of its mid-end. Longer calls
+# cost less per frame (10.9 vs 11.5 ms per 1,000 frames at 4,000 vs 2,000 on
+# a 2-core CPU) and re-compute less context.
+FRAMES_PER_CALL = 4000  # frames = 64 s; memory per call ~200 MB
 CONTEXT = 80  # frames
 
 
@@ -137,25 +139,34 @@ def pool_chunks(frames_fn, track) -> np.ndarray:
     features: (n_chunks, 1506), max and mean interleaved per feature.
 
     ``frames_fn`` maps log-mel (1, time, n_mels) to features (1, time, 753).
-    Chunks are taken in groups spanning at most FRAMES_PER_CALL frames, each
-    group's frames computed once with CONTEXT frames of real audio around
-    them, so overlapping chunks cost no extra network passes and memory stays
-    flat however long the track."""
+    The track's frames are computed once each, in calls of at most
+    FRAMES_PER_CALL new frames with CONTEXT frames of real audio around them;
+    the frames a call shares with the next group of chunks (they overlap) are
+    kept, not computed again. Overlapping chunks cost no extra network
+    passes and memory stays flat however long the track."""
     from numpy.lib.stride_tricks import sliding_window_view
 
     starts, f, n = track.starts, track.frames, len(track.spec)
     out = []
+    kept, kept_from = None, 0  # features of frames kept_from .. kept_from + len(kept)
     i = 0
     while i < len(starts):
-        g0, j = starts[i], i + 1
-        while j < len(starts) and starts[j] + f - g0 <= FRAMES_PER_CALL:
+        g0 = starts[i]
+        have = kept_from + len(kept) if kept is not None else g0
+        new_from = max(g0, have)
+        j = i + 1
+        while j < len(starts) and starts[j] + f - new_from <= FRAMES_PER_CALL:
             j += 1
         g1 = starts[j - 1] + f
-        a, b = max(0, g0 - CONTEXT), min(n, g1 + CONTEXT)
-        mid = np.asarray(frames_fn(track.spec[None, a:b]))[0, g0 - a: g1 - a]
-        windows = sliding_window_view(mid, f, axis=0)[[s - g0 for s in starts[i:j]]]
+        a, b = max(0, new_from - CONTEXT), min(n, g1 + CONTEXT)
+        new = (np.asarray(frames_fn(track.spec[None, a:b]))[0, new_from - a: g1 - a]
+               if new_from < g1 else np.zeros((0,) + kept.shape[1:], np.float32))
+        if new_from > g0:
+            new = np.concatenate([kept[g0 - kept_from:], new])
+        windows = sliding_window_view(new, f, axis=0)[[s - g0 for s in starts[i:j]]]
         out.append(np.stack([windows.max(axis=-1), windows.mean(axis=-1)], axis=-1)
                    .reshape(j - i, -1))
+        kept, kept_from = new, g0
         i = j
     return np.concatenate(out).astype(np.float32)
 

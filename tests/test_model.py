@@ -102,6 +102,26 @@ def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monke
     assert model.aggregate(whole).genres[0][0] == model.aggregate(alone).genres[0][0]
 
 
+def test_pool_chunks_computes_every_frame_of_a_track_once(model, monkeypatch):
+    from tagger import model as model_module
+
+    x = np.random.default_rng(3).uniform(0, 3, (3000, 96)).astype(np.float32)
+    track = chunked(x, model.frontend)
+    whole = model_module.pool_chunks(model._frames, track)
+    calls = []
+
+    def frames(spec):
+        calls.append(spec.shape[1])
+        return model._frames(spec)
+
+    monkeypatch.setattr(model_module, "FRAMES_PER_CALL", 400)
+    np.testing.assert_allclose(model_module.pool_chunks(frames, track), whole, atol=1e-4)
+    # Overlapping chunk groups share frames: only the context around each
+    # call is computed twice.
+    assert len(calls) > 5
+    assert sum(calls) <= len(x) + 2 * model_module.CONTEXT * len(calls)
+
+
 def test_gpu_requested_without_one_is_a_clear_error():
     import tensorflow as tf
 
