@@ -1,13 +1,16 @@
-"""Cost of musicnn's frame-wise network: the whole front-end against the
-live-filter network (tagger.network.musicnn_frames), on the CPU.
+"""Cost of musicnn's frame-wise network: the whole front-end, the
+live-filter network (tagger.network.musicnn_frames) and the same in
+bfloat16 (what `tagger scan --precision auto` runs on a CPU with native
+bfloat16), on the CPU.
 
-    python benchmarks/network.py [--frames 2000] [--calls 10] [--threads N]
+    python benchmarks/network.py [--frames 4160] [--calls 10] [--threads N]
 
-Both networks run in this one process, alternately, on the same real
-log-mel frames (gtzan-dev clips joined end to end, or generated noise when
-that folder is missing), after one warm-up call each. Prints the best and
-median ms per call, the ratio, and the largest difference between their
-features. Asserts nothing.
+The networks run in this one process, in turn, on the same real log-mel
+frames (gtzan-dev clips joined end to end, or generated noise when that
+folder is missing), after one warm-up call each; --frames defaults to a
+scan's largest call (model.FRAMES_PER_CALL plus context). Prints the best
+and median ms per call, the ratios, and how far each network's features are
+from the whole network's. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ def frames_input(n: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=2000, help="frames per call (2000 = 32 s)")
+    from tagger.model import CONTEXT, FRAMES_PER_CALL
+
+    parser.add_argument("--frames", type=int, default=FRAMES_PER_CALL + 2 * CONTEXT,
+                        help="frames per call (62.5 per second)")
     parser.add_argument("--calls", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow intra-op threads (0: all)")
     args = parser.parse_args()
@@ -48,7 +54,7 @@ def main() -> None:
     import numpy as np
 
     from tagger.constants import MUSICNN_WEIGHTS
-    from tagger.model import import_tensorflow
+    from tagger.model import import_tensorflow, native_bfloat16
 
     tf = import_tensorflow()
     if args.threads:
@@ -57,8 +63,10 @@ def main() -> None:
 
     backbone = musicnn_backbone(96, None)
     backbone.load_weights(MUSICNN_WEIGHTS)
-    nets = {name: musicnn_framewise(backbone, prune=prune)[0]
-            for name, prune in (("whole front-end", False), ("live filters", True))}
+    nets = {name: musicnn_framewise(backbone, prune=prune, precision=precision)[0]
+            for name, prune, precision in (("whole front-end", False, "float32"),
+                                           ("live filters", True, "float32"),
+                                           ("live, bfloat16", True, "bfloat16"))}
     x, source = frames_input(args.frames)
     calls = {name: tf.function(lambda v, net=net: net(v, training=False))
              for name, net in nets.items()}
@@ -70,15 +78,20 @@ def main() -> None:
             np.asarray(call(x))
             times[name].append(time.perf_counter() - start)
     print(f"musicnn frame-wise network, {args.frames} frames per call ({source}), "
-          f"{args.calls} calls each, alternating, load average {os.getloadavg()[0]:.1f}")
+          f"{args.calls} calls each, in turn, load average {os.getloadavg()[0]:.1f}; "
+          f"native bfloat16: {'yes' if native_bfloat16() else 'no'}")
+    whole = outputs["whole front-end"]
     for name, ts in times.items():
         params = nets[name].count_params()
+        diff = np.abs(outputs[name] - whole)
         print(f"  {name:16s} best {min(ts) * 1000:7.1f} ms  median "
-              f"{statistics.median(ts) * 1000:7.1f} ms  ({params:,} parameters)")
-    whole, live = (statistics.median(ts) for ts in times.values())
-    a, b = outputs.values()
-    print(f"  ratio (median): live filters {whole / live:.2f}x faster; largest feature difference "
-          f"{np.abs(a - b).max():.2g} (features up to {np.abs(a).max():.3g})")
+              f"{statistics.median(ts) * 1000:7.1f} ms  ({params:,} parameters); features vs "
+              f"whole: largest difference {diff.max():.2g}, mean {diff.mean() / np.abs(whole).mean():.2%}")
+    median = {name: statistics.median(ts) for name, ts in times.items()}
+    print(f"  ratios (median): live filters {median['whole front-end'] / median['live filters']:.2f}x "
+          f"faster than the whole front-end; bfloat16 "
+          f"{median['live filters'] / median['live, bfloat16']:.2f}x faster than float32 "
+          f"(features up to {np.abs(whole).max():.3g})")
 
 
 if __name__ == "__main__":

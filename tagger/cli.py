@@ -22,12 +22,24 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 
 DbOption = typer.Option(None, "--db", help="SQLite cache file (default: in the user cache dir).")
 ModelOption = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model).")
+PrecisionOption = typer.Option(
+    "auto", help="auto | float32 | bfloat16: the network's arithmetic (auto: bfloat16 on CPUs "
+    "with native bfloat16, 1.3x faster; float32 elsewhere).")
 MAX_TABLE_ROWS = 100
 
 
 def _fail(message: str, code: int = 1):
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _check_device(device: str, precision: str) -> None:
+    from .model import DEVICES, PRECISIONS
+
+    for option, value, allowed in (("--device", device, DEVICES),
+                                   ("--precision", precision, PRECISIONS)):
+        if value not in allowed:
+            _fail(f"{option}: unknown value '{value}' (choose from {', '.join(allowed)})", 2)
 
 
 def _open_cache(db: Optional[Path]):
@@ -52,6 +64,7 @@ def scan(
     model: Optional[Path] = ModelOption,
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes (default: all cores)."),
     device: str = typer.Option("auto", help="auto | cpu | gpu: where the network runs."),
+    precision: str = PrecisionOption,
     fast: bool = typer.Option(False, "--fast", help="Analyse a few windows per track instead of all of it."),
     force: bool = typer.Option(False, "--force", help="Analyse again even files already in the cache."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symlinked folders."),
@@ -80,11 +93,13 @@ def scan(
     from .policy import WritePolicy, load_config, plan
     from .report import record
 
+    _check_device(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
     if report is not None and report.suffix.lower() not in (".json", ".csv"):
         _fail("--report: the file must end in .json or .csv", 2)
     options = ScanOptions(model_dir=model or ScanOptions.model_dir, jobs=jobs, device=device,
+                          precision=precision,
                           force=force, fast=fast, follow_symlinks=follow_symlinks,
                           timeout=timeout, verbose=verbose)
     plain = not quiet and not sys.stderr.isatty()
@@ -348,6 +363,7 @@ def evaluate(
     confusion: Optional[Path] = typer.Option(None, "--confusion", help="Save the confusion matrix picture (PNG)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1),
     device: str = typer.Option("auto", help="auto | cpu | gpu."),
+    precision: str = PrecisionOption,
     arch: Optional[str] = typer.Option(None, "--arch", help="With --cv: the architecture (default: the model's)."),
     epochs: int = typer.Option(30, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
     seed: int = typer.Option(0, help="With --cv: the split seed."),
@@ -364,6 +380,7 @@ def evaluate(
     from .evaluate import confusion_png, model_probs, scores as score
     from .model import read_metadata
 
+    _check_device(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
         data = load_folder(data_dir)
@@ -371,14 +388,17 @@ def evaluate(
             from .train import Settings, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
-            settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
+            settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
+                                precision=precision)
             prep = prepare(data, settings, say)
             data, probs = prep.data, cross_validate(prep, settings, cv, say)
             result = {"cv": cv, "seed": seed, "arch": arch, "epochs": epochs if arch != "musicnn" else None,
+                      "precision": prep.precision,
                       **score(data.y, probs, data.labels)}
         else:
-            data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say)
-            result = {"model": str(model or DEFAULT_MODEL_DIR), **score(data.y, probs, data.labels)}
+            data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
+                                      precision)
+            result = {"model": str(model or DEFAULT_MODEL_DIR), "precision": precision, **score(data.y, probs, data.labels)}
         _print_scores(result)
         if report:
             try:

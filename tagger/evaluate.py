@@ -124,7 +124,7 @@ def scores_table(result: dict):
 
 
 def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, device: str,
-                say=print) -> tuple[Dataset, np.ndarray]:
+                say=print, precision: str = "auto") -> tuple[Dataset, np.ndarray]:
     """Per-track probabilities of a saved model over a labelled dataset,
     in the model's label order; tracks that fail to decode are left out."""
     from .model import read_metadata
@@ -137,7 +137,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
         raise TaggerError(f"the model does not know the label(s) {', '.join(missing)}", model_dir)
     order = {p: i for i, p in enumerate(data.paths)}
     got: dict[int, np.ndarray] = {}
-    options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device)
+    options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
     for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
         if pred is None:
             say(f"skipped {item.path}: {item.error}")

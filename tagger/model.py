@@ -28,6 +28,7 @@ from .features import FrontEnd
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 DEVICES = ("auto", "cpu", "gpu")
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 # TensorFlow's C++ start-up chatter: informational lines on oneDNN, CPU
@@ -210,7 +211,7 @@ class GenreModel:
     """A loaded model: ``predict(chunks)`` on the chosen device."""
 
     def __init__(self, directory: str | os.PathLike | None = None, device: str = "auto",
-                 verbose: bool = False):
+                 verbose: bool = False, precision: str = "float32"):
         self.directory = Path(directory or DEFAULT_MODEL_DIR)
         self.meta = read_metadata(self.directory)
         self.labels: list[str] = list(self.meta["labels"])
@@ -219,6 +220,7 @@ class GenreModel:
         self.id = model_id(self.directory)
         self._tf = import_tensorflow(verbose)
         self.device = resolve_device(self._tf, device)
+        self.precision = resolve_precision(self.device, precision)
         with self._tf.device(self.device):
             self.network = build_network(self.meta)
             try:
@@ -232,7 +234,7 @@ class GenreModel:
             from .network import musicnn_framewise
 
             backbone = self.network.get_layer("musicnn")
-            frames, embed = musicnn_framewise(backbone)
+            frames, embed = musicnn_framewise(backbone, precision=self.precision)
             head = self.network.get_layer("genre_head")
             self._frames = self._tf.function(lambda x: frames(x, training=False),
                                              reduce_retracing=True)
@@ -284,3 +286,31 @@ def resolve_device(tf, device: str) -> str:
     if device in ("gpu", "auto") and gpus:
         return "/GPU:0"
     return "/CPU:0"
+
+
+def native_bfloat16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bfloat16 natively (x86 AVX512-BF16 or AMX),
+    from /proc/cpuinfo's flags; False where that cannot be read (other
+    systems), since emulated bfloat16 is slower than float32."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
+def resolve_precision(device: str, precision: str, cpuinfo: str | None = None) -> str:
+    """'auto' -> bfloat16 on a CPU that computes it natively, else float32
+    (GPUs included: their mixed precision is not measured here)."""
+    if precision not in PRECISIONS:
+        raise ModelError(f"unknown precision '{precision}' (choose from {', '.join(PRECISIONS)})")
+    if precision != "auto":
+        return precision
+    on_cpu = not device.upper().startswith("/GPU")
+    return "bfloat16" if on_cpu and native_bfloat16(cpuinfo) else "float32"

@@ -27,6 +27,7 @@ class ScanOptions:
     model_dir: str | os.PathLike = DEFAULT_MODEL_DIR
     jobs: int | None = None  # decode processes; None = all cores
     device: str = "auto"
+    precision: str = "auto"  # model.PRECISIONS: bfloat16 where the CPU has it natively
     force: bool = False  # analyse again even when cached
     fast: bool = False
     follow_symlinks: bool = False
@@ -191,7 +192,8 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     with DecodePool(fe, options.jobs, options.timeout, options.verbose) as pool:
         decoded = pool.imap(_tasks(paths, options.fast))
         if model is None:
-            model = GenreModel(options.model_dir, options.device, options.verbose)
+            model = GenreModel(options.model_dir, options.device, options.verbose,
+                               options.precision)
         for group in batches(_chunked(decoded, fe, options.fast)):
             if group[0][1] is None:
                 yield group[0][0], None

@@ -27,7 +27,8 @@ from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_
 from .dataset import Dataset, folds, holdout
 from .errors import DataError, ModelError
 from .features import Chunked, FrontEnd
-from .model import METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks
+from .model import (METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks,
+                    resolve_device, resolve_precision)
 
 ARCHS = ("musicnn", "cnn", "crnn")
 HEAD_C = 0.01  # inverse L2 strength of the logistic regression head (chosen by 4-fold CV)
@@ -50,6 +51,10 @@ class Settings:
     jobs: int | None = None
     seed: int = 0
     verbose: bool = False
+    # musicnn: the precision of the held-out tracks' embeddings in CV, to
+    # score the model as a scan at that precision runs it; heads are always
+    # fitted on float32 embeddings.
+    precision: str = "float32"
 
 
 Progress = Callable[[str], None]
@@ -74,7 +79,8 @@ def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
     return kept, [found[p] for p in kept.paths]
 
 
-def embeddings(tracks: list[Chunked], verbose: bool = False) -> list[np.ndarray]:
+def embeddings(tracks: list[Chunked], verbose: bool = False,
+               precision: str = "float32") -> list[np.ndarray]:
     """The frozen musicnn backbone's embedding of every chunk, computed
     frame-wise as the scan does (model.pool_chunks): per track (n, 1706)."""
     tf = import_tensorflow(verbose)
@@ -82,7 +88,7 @@ def embeddings(tracks: list[Chunked], verbose: bool = False) -> list[np.ndarray]
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, None)
     backbone.load_weights(MUSICNN_WEIGHTS)
-    frames, embed = musicnn_framewise(backbone)
+    frames, embed = musicnn_framewise(backbone, precision=precision)
     frames_fn = tf.function(lambda x: frames(x, training=False), reduce_retracing=True)
     embed_fn = tf.function(lambda x: embed(x, training=False), reduce_retracing=True)
     return [embed_fn(pool_chunks(frames_fn, t)).numpy() for t in tracks]
@@ -192,17 +198,24 @@ class Prepared:
     data: Dataset
     chunks: list[Chunked]
     emb: list[np.ndarray] | None
+    test_emb: list[np.ndarray] | None = None  # CV's held-out embeddings, if not emb
+    precision: str = "float32"  # of test_emb (or emb)
 
 
 def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepared:
     fe = frontend_for(settings.arch)
     say(f"decoding {len(data.paths)} tracks")
     data, chunks = chunks_per_track(data, fe, settings.jobs, say)
-    emb = None
-    if settings.arch == "musicnn":
-        say(f"computing musicnn embeddings of {sum(map(len, chunks))} chunks")
-        emb = embeddings(chunks, settings.verbose)
-    return Prepared(data, chunks, emb)
+    if settings.arch != "musicnn":
+        return Prepared(data, chunks, None)
+    say(f"computing musicnn embeddings of {sum(map(len, chunks))} chunks")
+    emb = embeddings(chunks, settings.verbose)
+    precision = resolve_precision(resolve_device(import_tensorflow(), "auto"), settings.precision)
+    test_emb = None
+    if precision != "float32":
+        say(f"computing them again in {precision}, as a scan runs them, for the held-out tracks")
+        test_emb = embeddings(chunks, settings.verbose, precision)
+    return Prepared(data, chunks, emb, test_emb, precision)
 
 
 def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = print
@@ -217,7 +230,8 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
         say(f"fold {f}/{k}: training on {len(tr)} tracks, testing on {len(te)}")
         if settings.arch == "musicnn":
             head = fit_head([emb[i] for i in tr], data.y[tr], n, settings.head_c, settings.seed)
-            chunk_probs = [head_probs(head, emb[i]) for i in te]
+            test = prep.test_emb if prep.test_emb is not None else emb
+            chunk_probs = [head_probs(head, test[i]) for i in te]
         else:
             model = fit_scratch(settings.arch, [chunks[i].take() for i in tr], data.y[tr], n,
                                 fe, settings, say)

@@ -71,6 +71,24 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
         assert got["accuracy"] == 1.0
 
 
+def test_cv_scores_held_out_tracks_at_the_scan_precision(labelled, tmp_path):
+    """evaluate --cv --precision bfloat16 fits heads on float32 embeddings
+    and scores the held-out tracks on bfloat16 ones, as such a scan runs."""
+    from tagger.train import Settings, prepare
+
+    prep = prepare(load_folder(labelled), Settings(jobs=2, precision="bfloat16"), lambda m: None)
+    assert prep.precision == "bfloat16"
+    for exact, rounded in zip(prep.emb, prep.test_emb):
+        assert exact.shape == rounded.shape
+        assert 0 < np.abs(exact - rounded).max() < 0.05 * np.abs(exact).max()
+    report = tmp_path / "cv.json"
+    result = runner.invoke(app, ["evaluate", str(labelled), "--cv", "2", "--precision", "bfloat16",
+                                 "-j", "2", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    got = json.loads(report.read_text())
+    assert got["precision"] == "bfloat16" and got["accuracy"] == 1.0
+
+
 def test_scores_by_hand():
     y = np.array([0, 0, 1, 1, 1])
     probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7], [0.85, 0.15]])
