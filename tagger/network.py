@@ -97,7 +97,7 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE) -> keras.Model:
     return keras.Model(x, out, name="genre_head")
 
 
-# The front-end filters of the MSD checkpoint that are dead: 494 of its 714
+# The front-end filters of the MSD checkpoint that are dead: 496 of its 561
 # convolution filters have an L2 norm below this (398 are exactly zero).
 # Such a filter's output, relu(bias) after batch normalisation, is the same
 # constant at every frame and frequency.

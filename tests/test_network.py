@@ -84,7 +84,7 @@ def test_the_checkpoint_front_end_is_mostly_dead_filters(free):
 
     live = {layer.name: layer.kernel.shape[-1] for layer in musicnn_frames(free).layers
             if layer.name.startswith("live_conv2d") and layer.name != "live_conv2d_5"}
-    # 65 of musicnn's 714 front-end filters are live (see DEAD_FILTER_NORM).
+    # 65 of musicnn's 561 front-end filters are live (see DEAD_FILTER_NORM).
     assert sum(live.values()) == 65
     assert live["live_conv2d"] < 204 and live["live_conv2d_1"] < 204
 
