@@ -109,6 +109,8 @@ def _git(*args: str) -> str:
 def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | None) -> dict:
     import soundfile
 
+    from tagger.model import native_bfloat16
+
     ffmpeg = corpus_mod.ffmpeg_exe()
     ffmpeg_version = subprocess.run([ffmpeg, "-version"], capture_output=True,
                                     text=True).stdout.split("\n")[0]
@@ -133,6 +135,7 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
         "env": {k: os.environ[k] for k in sorted(os.environ)
                 if k.startswith(("OPENBLAS_", "OMP_", "TF_ENABLE", "TF_NUM", "MKL_"))},
         "jobs": jobs, "corpus": str(corpus_dir), "quick": quick,
+        "precision": PRECISION, "native_bfloat16": native_bfloat16(),
     }
     v = info["versions"]
     out(f"tagger benchmark, {info['date']}{' (--quick)' if quick else ''}")
@@ -150,6 +153,8 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
         out("env:      " + " ".join(f"{k}={val}" for k, val in info["env"].items()))
     out(f"jobs:     {jobs} (decode pool of the ceiling and tagger scan --jobs); "
         "the peer runs in one process")
+    out(f"network:  tagger scan --precision {PRECISION} (this CPU has native bfloat16: "
+        f"{'yes' if info['native_bfloat16'] else 'no'}); the peer runs float32")
     return info
 
 
@@ -241,10 +246,15 @@ SUMMARY = re.compile(r"(\d+) files found: (\d+) analysed, (\d+) from cache, (\d+
 TIME = re.compile(r"Time: ([\d.]+) s")
 
 
+PRECISION = "auto"  # tagger scan --precision, from --precision
+
+
 def scan(roots: list[str], db: Path, jobs: int, fast: bool = False,
          report: Path | None = None) -> dict:
     """Run ``tagger scan`` as a user would, timed and memory-sampled."""
     cmd = tagger_cmd() + ["scan", *roots, "--db", str(db), "--jobs", str(jobs), "-q"]
+    if PRECISION != "auto":  # the option's default; commits before fc5c018 lack it
+        cmd += ["--precision", PRECISION]
     if fast:
         cmd.append("--fast")
     if report is not None:
@@ -495,10 +505,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", default=None,
                         help="benchmark this git commit (exported with git archive) instead of "
                              "a copy of the working tree's tagger/ and models/")
+    parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                        help="tagger scan --precision (default auto, as a user runs it)")
     parser.add_argument("--results", type=Path, default=None,
                         help="where to keep databases, reports and output "
                              "(default: benchmarks/results/<date-time>)")
     args = parser.parse_args(argv)
+    global PRECISION
+    PRECISION = args.precision
     lock = exclusive(args.corpus.resolve())  # noqa: F841 - held until the process ends
     started = time.perf_counter()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
