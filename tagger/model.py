@@ -307,10 +307,13 @@ def native_bfloat16(cpuinfo: str | None = None) -> bool:
 
 def resolve_precision(device: str, precision: str, cpuinfo: str | None = None) -> str:
     """'auto' -> bfloat16 on a CPU that computes it natively, else float32
-    (GPUs included: their mixed precision is not measured here)."""
+    (GPUs included: their mixed precision is not measured here). Without
+    oneDNN (TF_ENABLE_ONEDNN_OPTS=0) bfloat16 is slower than float32
+    (benchmarks/network.py: 322 vs 295 ms), so auto keeps float32 there."""
     if precision not in PRECISIONS:
         raise ModelError(f"unknown precision '{precision}' (choose from {', '.join(PRECISIONS)})")
     if precision != "auto":
         return precision
     on_cpu = not device.upper().startswith("/GPU")
-    return "bfloat16" if on_cpu and native_bfloat16(cpuinfo) else "float32"
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip() != "0"
+    return "bfloat16" if on_cpu and onednn and native_bfloat16(cpuinfo) else "float32"

@@ -155,13 +155,18 @@ def test_native_bfloat16_from_the_cpu_flags(extra, expected):
     assert native_bfloat16("processor : 0\n") is False
 
 
-def test_precision_auto_is_bfloat16_only_on_a_cpu_that_has_it():
+def test_precision_auto_is_bfloat16_only_on_a_cpu_that_has_it(monkeypatch):
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     has, lacks = CPUINFO.format(extra="avx512_bf16"), CPUINFO.format(extra="")
     assert resolve_precision("/CPU:0", "auto", has) == "bfloat16"
     assert resolve_precision("/CPU:0", "auto", lacks) == "float32"
     assert resolve_precision("/GPU:0", "auto", has) == "float32"
     assert resolve_precision("/CPU:0", "bfloat16", lacks) == "bfloat16"
     assert resolve_precision("/GPU:0", "float32", has) == "float32"
+    # TensorFlow without oneDNN computes bfloat16 slower than float32.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert resolve_precision("/CPU:0", "auto", has) == "float32"
+    assert resolve_precision("/CPU:0", "bfloat16", has) == "bfloat16"
     with pytest.raises(ModelError, match="unknown precision 'half'"):
         resolve_precision("/CPU:0", "half")
 
