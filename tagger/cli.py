@@ -33,7 +33,7 @@ def _fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
-def _check_device(device: str, precision: str) -> None:
+def _check_network_options(device: str, precision: str) -> None:
     from .model import DEVICES, PRECISIONS
 
     for option, value, allowed in (("--device", device, DEVICES),
@@ -93,7 +93,7 @@ def scan(
     from .policy import WritePolicy, load_config, plan
     from .report import record
 
-    _check_device(device, precision)
+    _check_network_options(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
     if report is not None and report.suffix.lower() not in (".json", ".csv"):
@@ -378,9 +378,9 @@ def evaluate(
     from .constants import DEFAULT_MODEL_DIR
     from .dataset import load_folder
     from .evaluate import confusion_png, model_probs, scores as score
-    from .model import read_metadata
+    from .model import precision_on, read_metadata
 
-    _check_device(device, precision)
+    _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
         data = load_folder(data_dir)
@@ -398,7 +398,9 @@ def evaluate(
         else:
             data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
                                       precision)
-            result = {"model": str(model or DEFAULT_MODEL_DIR), "precision": precision, **score(data.y, probs, data.labels)}
+            result = {"model": str(model or DEFAULT_MODEL_DIR),
+                      "precision": precision_on(device, precision, verbose),
+                      **score(data.y, probs, data.labels)}
         _print_scores(result)
         if report:
             try:

@@ -149,25 +149,24 @@ def pool_chunks(frames_fn, track) -> np.ndarray:
 
     starts, f, n = track.starts, track.frames, len(track.spec)
     out = []
-    kept, kept_from = None, 0  # features of frames kept_from .. kept_from + len(kept)
+    kept, kept_from, done = None, 0, 0  # features of frames kept_from .. done
     i = 0
     while i < len(starts):
         g0 = starts[i]
-        have = kept_from + len(kept) if kept is not None else g0
-        new_from = max(g0, have)
+        new_from = max(g0, done)
         j = i + 1
         while j < len(starts) and starts[j] + f - new_from <= FRAMES_PER_CALL:
             j += 1
         g1 = starts[j - 1] + f
-        a, b = max(0, new_from - CONTEXT), min(n, g1 + CONTEXT)
-        new = (np.asarray(frames_fn(track.spec[None, a:b]))[0, new_from - a: g1 - a]
-               if new_from < g1 else np.zeros((0,) + kept.shape[1:], np.float32))
-        if new_from > g0:
-            new = np.concatenate([kept[g0 - kept_from:], new])
-        windows = sliding_window_view(new, f, axis=0)[[s - g0 for s in starts[i:j]]]
+        parts = [kept[g0 - kept_from:]] if new_from > g0 else []
+        if new_from < g1:
+            a, b = max(0, new_from - CONTEXT), min(n, g1 + CONTEXT)
+            parts.append(np.asarray(frames_fn(track.spec[None, a:b]))[0, new_from - a: g1 - a])
+        feats = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        windows = sliding_window_view(feats, f, axis=0)[[s - g0 for s in starts[i:j]]]
         out.append(np.stack([windows.max(axis=-1), windows.mean(axis=-1)], axis=-1)
                    .reshape(j - i, -1))
-        kept, kept_from = new, g0
+        kept, kept_from, done = feats, g0, g1
         i = j
     return np.concatenate(out).astype(np.float32)
 
@@ -303,6 +302,12 @@ def native_bfloat16(cpuinfo: str | None = None) -> bool:
             flags = set(line.partition(":")[2].split())
             return bool(flags & {"avx512_bf16", "amx_bf16"})
     return False
+
+
+def precision_on(device: str, precision: str, verbose: bool = False) -> str:
+    """The precision a GenreModel built with this ``device`` ('auto', 'cpu',
+    'gpu') and ``precision`` runs at (imports TensorFlow to see the GPUs)."""
+    return resolve_precision(resolve_device(import_tensorflow(verbose), device), precision)
 
 
 def resolve_precision(device: str, precision: str, cpuinfo: str | None = None) -> str:

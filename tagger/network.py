@@ -112,7 +112,7 @@ _FRONT_END = (("conv2d", "batch_normalization_1", True),
               ("conv2d_4", "batch_normalization_5", False))
 
 
-PRECISIONS = ("float32", "bfloat16")
+# Keras dtype policies of musicnn_frames' precisions (model.resolve_precision).
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
@@ -133,8 +133,8 @@ def musicnn_frames(backbone: keras.Model, dead_norm: float = DEAD_FILTER_NORM,
     ``precision="bfloat16"`` runs the live front-end filters and the
     mid-end's first convolution, nearly all of the work, in bfloat16 (Keras'
     ``mixed_bfloat16``: float32 weights, bfloat16 arithmetic); on a CPU with
-    native bfloat16 (AVX512-BF16, AMX) that is 1.3x faster, on others slower.
-    Features then differ by about 2 % (see tests/test_network.py).
+    native bfloat16 (AVX512-BF16, AMX) that is 1.4x faster, on others slower.
+    Features then differ by about 1 % (see tests/test_network.py).
 
     A dead filter (norm <= dead_norm) gives a constant feature: it is filled
     in, and the mid-end's first convolution sees all the constants through

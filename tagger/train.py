@@ -27,8 +27,7 @@ from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_
 from .dataset import Dataset, folds, holdout
 from .errors import DataError, ModelError
 from .features import Chunked, FrontEnd
-from .model import (METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks,
-                    resolve_device, resolve_precision)
+from .model import METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks, precision_on
 
 ARCHS = ("musicnn", "cnn", "crnn")
 HEAD_C = 0.01  # inverse L2 strength of the logistic regression head (chosen by 4-fold CV)
@@ -210,7 +209,7 @@ def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepare
         return Prepared(data, chunks, None)
     say(f"computing musicnn embeddings of {sum(map(len, chunks))} chunks")
     emb = embeddings(chunks, settings.verbose)
-    precision = resolve_precision(resolve_device(import_tensorflow(), "auto"), settings.precision)
+    precision = precision_on("auto", settings.precision, settings.verbose)
     test_emb = None
     if precision != "float32":
         say(f"computing them again in {precision}, as a scan runs them, for the held-out tracks")

@@ -66,6 +66,7 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
     assert result.exit_code == 0, result.output
     got = json.loads(report.read_text())
     assert got["tracks"] == 8 and np.array(got["confusion"]).sum() == 8
+    assert got["precision"] in ("float32", "bfloat16")  # what ran, not "auto"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if arch == "musicnn":  # the pretrained backbone separates these at once
         assert got["accuracy"] == 1.0
