@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
+from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
 from tagger.errors import CacheError, TagError, TaggerError
 from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
@@ -299,3 +300,31 @@ def test_file_state_changes_with_a_tag_edit(library, tmp_path):
     tags.write_genres(path, ["Jazz"])
     assert file_state(path) != before
     assert file_state(path) == file_state(path)
+
+
+# --- the odd-layout corpus (tagcorpus.py): write changes genres only, undo is exact ---
+
+@pytest.mark.parametrize("id3v23", [False, True], ids=["default", "id3v23"])
+@pytest.mark.parametrize("name", CORPUS)
+def test_write_changes_only_genres_and_undo_restores_every_tag(journal, tmp_path,
+                                                               name, id3v23):
+    path = build(name, tmp_path)
+    before, raw = dump(path), path.read_bytes()
+    audio = audio_of(path)
+    run = journal.start_run({"id3v23": id3v23})
+
+    write(journal, run, path, ["Jazz", "Blues"], id3v23=id3v23)
+
+    after = dump(path)
+    assert without_genres(after) == without_genres(before)
+    assert after != before
+    assert tags.read_genres(path) == ["Jazz", "Blues"]  # every field says it
+    assert audio_of(path) == audio if name.split("-")[0] not in STUB_FORMATS \
+        else path.read_bytes().startswith(audio[:4096])
+
+    assert journal.undo(run).files == [UndoFile(str(path), RESTORED)]
+
+    assert dump(path) == before
+    assert audio_of(path) == audio
+    if name.startswith("wav") or name in ("mp3-v1-only",):
+        assert path.read_bytes() == raw  # no empty id3 chunk or tag left behind
