@@ -288,12 +288,21 @@ def _vorbis_state(path, field: GenreField) -> dict:
                          if _is_vorbis_genre(k)]}
 
 
-def _vorbis_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+def _open_tagged(path, field: GenreField, needed: bool):
+    """The file opened, with a tag block added if it has none and ``needed``;
+    None when it has none and none is needed (nothing to write)."""
     audio = _open(path, field)
     if audio.tags is None:
-        if not genres:
-            return
+        if not needed:
+            return None
         audio.add_tags()
+    return audio
+
+
+def _vorbis_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    audio = _open_tagged(path, field, bool(genres))
+    if audio is None:
+        return
     comments = list(audio.tags)
     first = next((i for i, (k, _) in enumerate(comments) if _is_vorbis_genre(k)), None)
     others = [(k, v) for k, v in comments if not _is_vorbis_genre(k)]
@@ -303,11 +312,9 @@ def _vorbis_write(path, field: GenreField, genres: list[str], id3v23: bool) -> N
 
 
 def _vorbis_restore(path, field: GenreField, state: dict) -> None:
-    audio = _open(path, field)
-    if audio.tags is None:
-        if not state["comments"]:
-            return
-        audio.add_tags()
+    audio = _open_tagged(path, field, bool(state["comments"]))
+    if audio is None:
+        return
     comments = [(k, v) for k, v in audio.tags if not _is_vorbis_genre(k)]
     for i, key, value in state["comments"]:
         comments.insert(min(i, len(comments)), (key, value))
@@ -350,11 +357,9 @@ def _mp4_clear(tags) -> None:
 
 
 def _mp4_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
-    audio = _open(path, field)
-    if audio.tags is None:
-        if not genres:
-            return
-        audio.add_tags()
+    audio = _open_tagged(path, field, bool(genres))
+    if audio is None:
+        return
     _mp4_clear(audio.tags)
     if genres:
         audio.tags["\xa9gen"] = list(genres)
@@ -362,11 +367,9 @@ def _mp4_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None
 
 
 def _mp4_restore(path, field: GenreField, state: dict) -> None:
-    audio = _open(path, field)
-    if audio.tags is None:
-        if not state["atoms"]:
-            return
-        audio.add_tags()
+    audio = _open_tagged(path, field, bool(state["atoms"]))
+    if audio is None:
+        return
     _mp4_clear(audio.tags)
     for name, data in state["atoms"]:
         audio.tags._failed_atoms.setdefault(name, []).append(_unb64(data))
@@ -396,11 +399,9 @@ def _asf_state(path, field: GenreField) -> dict:
 
 
 def _asf_put(path, field: GenreField, items: list) -> None:
-    audio = _open(path, field)
-    if audio.tags is None:
-        if not items:
-            return
-        audio.add_tags()
+    audio = _open_tagged(path, field, bool(items))
+    if audio is None:
+        return
     attrs = [(k, v) for k, v in audio.tags if k not in _ASF_GENRE_KEYS]
     for i, key, kind, value, language, stream in items:
         if isinstance(value, dict):
