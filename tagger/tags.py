@@ -53,7 +53,7 @@ from mutagen.flac import FLAC
 from mutagen.id3 import TCON
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4, Atoms as MP4Atoms
+from mutagen.mp4 import MP4, MP4Tags, Atoms as MP4Atoms
 from mutagen.musepack import Musepack
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
@@ -322,11 +322,24 @@ def _vorbis_restore(path, field: GenreField, state: dict) -> None:
     audio.save()
 
 
-# MP4: the raw "\xa9gen" and "gnre" atoms of the ilst. mutagen reads gnre as
-# "\xa9gen" and never writes it; it writes atoms it could not parse back raw,
-# which is how a saved atom is put back byte for byte.
+# MP4: the ilst is kept as raw (name, payload) atoms in file order; only the
+# "\xa9gen" and "gnre" atoms change. mutagen would re-render and re-sort every
+# atom; but it writes the atoms it could not parse back raw, in order, and
+# still moves the chunk offsets (stco/co64/tfhd) when the ilst changes size.
+# So the tag object is emptied and every atom handed to it as "unparsed".
 
 _MP4_GENRE_ATOMS = (b"\xa9gen", b"gnre")
+
+
+class _RawAtoms:
+    """Stands in for ``MP4Tags._failed_atoms`` (its save only calls
+    ``items()``): the ilst's atoms, raw and in order, duplicates included."""
+
+    def __init__(self, atoms: list[tuple[bytes, bytes]]):
+        self.atoms = atoms
+
+    def items(self):
+        return [(name.decode("latin-1"), [payload]) for name, payload in self.atoms]
 
 
 def _mp4_values(path, field: GenreField) -> list[str]:
@@ -334,46 +347,57 @@ def _mp4_values(path, field: GenreField) -> list[str]:
     return [str(v) for v in (tags or {}).get("\xa9gen", [])]
 
 
-def _mp4_state(path, field: GenreField) -> dict:
+def _mp4_atoms(path) -> list[tuple[bytes, bytes]]:
+    """(name, payload) of every ilst child, in file order; [] without an ilst."""
     with open(path, "rb") as f:
         try:
             ilst = MP4Atoms(f).path(b"moov", b"udta", b"meta", b"ilst")[-1]
         except KeyError:
-            return {"atoms": []}
+            return []
         atoms = []
         for atom in ilst.children:
-            if atom.name in _MP4_GENRE_ATOMS:
-                ok, data = atom.read(f)
-                if not ok:
-                    raise rawtags.RawTagError(f"truncated {atom.name!r} atom")
-                atoms.append([atom.name.decode("latin-1"), _b64(data)])
-    return {"atoms": atoms}
+            ok, payload = atom.read(f)
+            if not ok:
+                raise rawtags.RawTagError(f"truncated {atom.name!r} atom")
+            atoms.append((atom.name, payload))
+    return atoms
 
 
-def _mp4_clear(tags) -> None:
-    tags.pop("\xa9gen", None)
-    for name in _MP4_GENRE_ATOMS:
-        tags._failed_atoms.pop(name.decode("latin-1"), None)
+def _mp4_state(path, field: GenreField) -> dict:
+    return {"atoms": [[i, name.decode("latin-1"), _b64(payload)]
+                      for i, (name, payload) in enumerate(_mp4_atoms(path))
+                      if name in _MP4_GENRE_ATOMS]}
+
+
+def _mp4_save(path, field: GenreField, genre_atoms: list[tuple[int, bytes, bytes]],
+              new: bool) -> None:
+    """Save the ilst with its genre atoms replaced by ``genre_atoms``
+    ((index, name, payload); ``new``: the index is where the first old one was)."""
+    audio = _open_tagged(path, field, bool(genre_atoms))
+    if audio is None:
+        return
+    atoms = _mp4_atoms(path)
+    first = next((i for i, (n, _) in enumerate(atoms) if n in _MP4_GENRE_ATOMS), None)
+    atoms = [a for a in atoms if a[0] not in _MP4_GENRE_ATOMS]
+    for index, name, payload in genre_atoms:
+        at = (len(atoms) if first is None else first) + index if new else index
+        atoms.insert(min(at, len(atoms)), (name, payload))
+    audio.tags.clear()
+    audio.tags._failed_atoms = _RawAtoms(atoms)
+    audio.save()
 
 
 def _mp4_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
-    audio = _open_tagged(path, field, bool(genres))
-    if audio is None:
-        return
-    _mp4_clear(audio.tags)
-    if genres:
-        audio.tags["\xa9gen"] = list(genres)
-    audio.save()
+    atoms = []
+    if genres:  # mutagen renders the new atom: header (8 bytes) + payload
+        rendered = MP4Tags()._render("\xa9gen", list(genres))
+        atoms = [(0, rendered[4:8], rendered[8:])]
+    _mp4_save(path, field, atoms, new=True)
 
 
 def _mp4_restore(path, field: GenreField, state: dict) -> None:
-    audio = _open_tagged(path, field, bool(state["atoms"]))
-    if audio is None:
-        return
-    _mp4_clear(audio.tags)
-    for name, data in state["atoms"]:
-        audio.tags._failed_atoms.setdefault(name, []).append(_unb64(data))
-    audio.save()
+    _mp4_save(path, field, [(i, name.encode("latin-1"), _unb64(payload))
+                            for i, name, payload in state["atoms"]], new=False)
 
 
 # ASF (WMA): WM/Genre and WM/GenreID attributes with their type, language

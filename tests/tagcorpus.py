@@ -380,8 +380,8 @@ def dump(path) -> dict:
         with open(path, "rb") as f:
             try:
                 ilst = atoms.path(b"moov", b"udta", b"meta", b"ilst")[-1]
-                out["ilst"] = sorted((a.name.decode("latin-1"), _b(a.read(f)[1]))
-                                     for a in ilst.children)
+                out["ilst"] = [(a.name.decode("latin-1"), _b(a.read(f)[1]))
+                               for a in ilst.children]
             except KeyError:
                 out["ilst"] = []
         out["chapters"] = repr(audio.chapters and list(audio.chapters))
