@@ -17,6 +17,7 @@ from mutagen.mp4 import MP4
 
 from audiofiles import (ALL_FORMATS, EXISTING_TAGS, FORMATS, AudioLibrary,
                         decode, ffmpeg_exe, make_audio)
+import tagcorpus
 from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
 from tagger.constants import AUDIO_EXTENSIONS, TEMP_MARKER
@@ -520,3 +521,48 @@ def test_restoring_a_state_of_another_family_is_refused(library, tmp_path):
     with pytest.raises(TagError) as e:
         tags.restore_state(flac, state)
     assert "id3" in str(e.value)
+
+
+def unsynchronise(data: bytes) -> bytes:
+    out = bytearray()
+    for i, b in enumerate(data):
+        out.append(b)
+        if b == 0xFF and (i + 1 == len(data) or data[i + 1] >= 0xE0 or data[i + 1] == 0):
+            out.append(0)
+    return bytes(out)
+
+
+def test_unsynchronised_v23_tag_keeps_its_frames(library, tmp_path):
+    path = library.copy("mp3", tmp_path)
+    frames = [tagcorpus.frame(3, "TIT2", tagcorpus.text("Tïtle ☃", encoding=1)),
+              tagcorpus.frame(3, "TCON", tagcorpus.text("Rock")),
+              tagcorpus.frame(3, "PRIV", b"owner\0" + bytes([0xFF, 0xE0, 0xFF, 0x00]))]
+    body = unsynchronise(b"".join(frames)) + bytes(32)
+    tagcorpus.prepend(path, b"ID3\x03\x00\x80" + tagcorpus.synchsafe(len(body)) + body)
+    before = mutagen.File(path).tags
+    assert before["TIT2"].text == ["Tïtle ☃"]
+
+    tags.write_genres(path, ["Jazz ☃"])
+
+    after = mutagen.File(path).tags
+    assert path.read_bytes()[3:6] == b"\x03\x00\x80"  # still v2.3, unsynchronised
+    assert after["TCON"].text == ["Jazz ☃"]
+    assert after["TIT2"] == before["TIT2"]
+    assert after.getall("PRIV") == before.getall("PRIV")
+
+
+def test_v24_tag_with_a_footer_gets_a_new_footer(library, tmp_path):
+    path = library.copy("mp3", tmp_path)
+    body = (tagcorpus.frame(4, "TIT2", tagcorpus.text("T", encoding=3))
+            + tagcorpus.frame(4, "TCON", tagcorpus.text("Rock", encoding=3)))
+    size = tagcorpus.synchsafe(len(body))
+    tagcorpus.prepend(path, b"ID3\x04\x00\x10" + size + body + b"3DI\x04\x00\x10" + size)
+    audio = decode(path)
+
+    tags.write_genres(path, ["Jazz"])
+
+    data = path.read_bytes()
+    length = 10 + sum(b << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
+    assert data[length:length + 10] == b"3DI" + data[3:10]
+    assert mutagen.File(path).tags["TCON"].text == ["Jazz"]
+    assert decode(path) == audio
