@@ -45,9 +45,6 @@ from pathlib import Path
 
 import mutagen
 from mutagen.aiff import AIFF
-from mutagen.apev2 import BINARY as APE_BINARY
-from mutagen.apev2 import TEXT as APE_TEXT
-from mutagen.apev2 import APENoHeaderError, APEv2, APEValue
 from mutagen.asf import ASF, UNICODE as ASF_UNICODE, ASFValue
 from mutagen.flac import FLAC
 from mutagen.id3 import TCON
@@ -106,7 +103,7 @@ def _id3_values(path, field: GenreField) -> list[str]:
         if audio.tags.version[:2] in ((2, 3), (2, 2)):
             values = [part for g in values for part in _split_v23(g)]
     if field.container == "mp3":
-        values += _ape_values(_load_ape(path))
+        values += _ape_values(_read_ape(path))
     if field.container == "wav":
         with open(path, "rb") as f:
             ignr = rawtags.read_ignr(f)
@@ -139,7 +136,7 @@ def _id3_state(path, field: GenreField) -> dict:
             ignr = rawtags.read_ignr(f)
             state["info_ignr"] = None if ignr is None else _b64(ignr)
     if field.container == "mp3":
-        state["ape"] = _ape_items(_load_ape(path))
+        state["ape"] = _ape_state(_read_ape(path))
     return state
 
 
@@ -160,11 +157,9 @@ def _id3_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None
         if field.container == "wav" and rawtags.read_ignr(f) is not None:
             rawtags.write_ignr(f, rawtags.ignr_value(genres) if genres else None)
     if field.container == "mp3":
-        ape = _load_ape(path)
-        if ape is not None and _ape_items(ape):  # an APEv2 genre beside ID3
-            _ape_replace(ape, [["Genre", APE_TEXT, _b64("\0".join(genres).encode())]]
-                         if genres else [])
-            _save_ape(path, ape)
+        # An APEv2 genre beside ID3 is rewritten; no APE genre is added.
+        _ape_edit(path, lambda tag: tag.with_genres(genres) if tag.genre_items()
+                  else tag, create=False)
 
 
 def _id3_restore(path, field: GenreField, state: dict) -> None:
@@ -187,87 +182,69 @@ def _id3_restore(path, field: GenreField, state: dict) -> None:
             if (ignr is not None) or rawtags.read_ignr(f) is not None:
                 rawtags.write_ignr(f, None if ignr is None else _unb64(ignr))
     if field.container == "mp3" and state.get("ape") is not None:
-        ape = _load_ape(path)
-        if ape is not None and _ape_items(ape) != state["ape"]:
-            _ape_replace(ape, state["ape"])
-            _save_ape(path, ape)
+        items = _saved_items(state["ape"])
+        _ape_edit(path, lambda tag: tag.with_genre_items(items), create=False)
 
 
-# APEv2 (WavPack, Monkey's Audio, Musepack; and beside ID3 in an MP3).
-# Items are kept with their key's case, kind (text, binary, external) and bytes.
+# APEv2 (WavPack, Monkey's Audio, Musepack; and beside ID3 in an MP3): raw
+# items (rawtags.APETag), so the others keep their order, flags and bytes.
 
-def _load_ape(path) -> APEv2 | None:
-    try:
-        return APEv2(os.fspath(path))
-    except APENoHeaderError:
-        return None
+def _read_ape(path) -> rawtags.APETag | None:
+    with open(path, "rb") as f:
+        return rawtags.read_ape(f)
 
 
-def _ape_items(ape: APEv2 | None) -> list | None:
-    """[key, kind, base64 bytes] of the genre items; None without a tag."""
-    if ape is None:
-        return None
-    return [[key, value.kind, _b64(bytes(value))]
-            for key, value in ape.items() if key.lower() == "genre"]
+def _ape_state(tag: rawtags.APETag | None) -> list | None:
+    """[index, base64 raw item] of the genre items; None without a tag."""
+    return None if tag is None else [[i, _b64(item)] for i, item in tag.genre_items()]
 
 
-def _ape_values(ape: APEv2 | None) -> list[str]:
-    return [v for key, value in (ape or {}).items()
-            if key.lower() == "genre" and value.kind == APE_TEXT for v in value]
+def _ape_values(tag: rawtags.APETag | None) -> list[str]:
+    values = []
+    for _, item in tag.genre_items() if tag is not None else []:
+        _key, kind, value = rawtags.ape_item(item)
+        if kind == "text":  # a binary or external value names no genre
+            values += value.decode("utf-8", "replace").split("\0")
+    return values
 
 
-def _ape_replace(ape: APEv2, items: list) -> None:
-    for key in [k for k in ape.keys() if k.lower() == "genre"]:
-        del ape[key]
-    for key, kind, data in items:
-        raw = _unb64(data)
-        ape[key] = APEValue(raw if kind == APE_BINARY else raw.decode("utf-8"), kind)
-
-
-def _save_ape(path, ape: APEv2) -> None:
-    """Save an APEv2 tag, keeping an ID3v1 tag after it (mutagen would drop
-    it, or append a new APE tag after it where ID3v1 readers miss it)."""
+def _ape_edit(path, change: Callable[[rawtags.APETag], rawtags.APETag | None],
+              create: bool) -> None:
+    """Apply ``change`` to the file's APE tag (a new empty one if it has none
+    and ``create``); ``change`` returning None removes the tag."""
     with open(path, "r+b") as f:
-        f.seek(0, 2)
-        size = f.tell()
-        v1 = b""
-        if rawtags.read_v1_genre(f) is not None:
-            f.seek(size - rawtags.ID3V1_SIZE)
-            v1 = f.read()
-            f.truncate(size - rawtags.ID3V1_SIZE)
-    ape.save(os.fspath(path))
-    if v1:
-        with open(path, "ab") as f:
-            f.write(v1)
+        old = rawtags.read_ape(f)
+        if old is None:
+            if not create:
+                return
+            old = rawtags.new_ape(f)
+        new = change(old)
+        if new != old:
+            rawtags.write_ape(f, new, old)
+
+
+def _saved_items(saved: list) -> list[tuple[int, bytes]]:
+    return [(i, _unb64(item)) for i, item in saved]
 
 
 def _ape_family_values(path, field: GenreField) -> list[str]:
-    return _ape_values(_load_ape(path))
+    return _ape_values(_read_ape(path))
 
 
 def _ape_family_state(path, field: GenreField) -> dict:
-    return {"ape": _ape_items(_load_ape(path))}
+    return {"ape": _ape_state(_read_ape(path))}
 
 
 def _ape_family_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
-    ape = _load_ape(path)
-    if ape is None and not genres:
-        return
-    ape = ape if ape is not None else APEv2()
-    _ape_replace(ape, [[field.key, APE_TEXT, _b64("\0".join(genres).encode())]]
-                 if genres else [])
-    _save_ape(path, ape)
+    _ape_edit(path, lambda tag: tag.with_genres(genres, field.key), create=bool(genres))
 
 
 def _ape_family_restore(path, field: GenreField, state: dict) -> None:
-    ape = _load_ape(path)
     if state["ape"] is None:  # tagger added the tag: remove it whole
-        if ape is not None:
-            ape.delete(os.fspath(path))  # an ID3v1 tag after it stays
-        return
-    ape = ape if ape is not None else APEv2()
-    _ape_replace(ape, state["ape"])
-    _save_ape(path, ape)
+        _ape_edit(path, lambda tag: None, create=False)
+    else:
+        items = _saved_items(state["ape"])
+        _ape_edit(path, lambda tag: tag.with_genre_items(items), create=True)
 
 
 # Vorbis comments (FLAC, Ogg Vorbis/Opus/FLAC/Speex): (key, value) pairs with

@@ -341,12 +341,16 @@ def _chunks(data: bytes, endian: str, start: int, end: int) -> list[tuple]:
     return out
 
 
-def _ape(path) -> dict | None:
+def _ape(path) -> list | None:
+    """APE items in file order: key, kind, value bytes; the tag's version."""
     try:
         ape = APEv2(path)
     except APENoHeaderError:
         return None
-    return {k: [v.kind, _b(bytes(v))] for k, v in ape.items()}
+    data = Path(path).read_bytes()
+    footer = data.rfind(b"APETAGEX")
+    version = struct.unpack("<I", data[footer + 8:footer + 12])[0]
+    return [version] + [[k, v.kind, _b(bytes(v))] for k, v in ape.items()]
 
 
 def dump(path) -> dict:
@@ -407,7 +411,7 @@ def without_genres(d: dict) -> dict:
     if d.get("id3v1"):
         d["id3v1"] = d["id3v1"] and _b(base64.b64decode(d["id3v1"])[:-1])
     if d.get("ape"):
-        d["ape"] = {k: v for k, v in d["ape"].items() if k.lower() != "genre"}
+        d["ape"] = [e for e in d["ape"] if not isinstance(e, list) or e[0].lower() != "genre"]
     if "chunks" in d:
         d["size"] = None
         d["chunks"] = [(c, None if c.strip().upper() == "LIST" else s)

@@ -566,3 +566,34 @@ def test_v24_tag_with_a_footer_gets_a_new_footer(library, tmp_path):
     assert data[length:length + 10] == b"3DI" + data[3:10]
     assert mutagen.File(path).tags["TCON"].text == ["Jazz"]
     assert decode(path) == audio
+
+
+def ape_item(key: str, value: bytes, flags: int = 0) -> bytes:
+    return struct.pack("<2I", len(value), flags) + key.encode() + b"\0" + value
+
+
+def ape_tag(items: list[bytes]) -> bytes:
+    body = b"".join(items)
+
+    def block(flags):
+        return b"APETAGEX" + struct.pack("<4I", 2000, len(body) + 32, len(items),
+                                         flags) + bytes(8)
+    return block(0xA0000000) + body + block(0x80000000)
+
+
+def test_apev2_items_keep_their_order_and_flags(library, tmp_path):
+    path = library.copy("wv", tmp_path)
+    items = [ape_item("Title", b"A rather long title, longer than the rest"),
+             ape_item("GENRE", b"Rock"),
+             ape_item("Artist", b"A", flags=1)]  # read-only flag
+    path.write_bytes(path.read_bytes() + ape_tag(items))
+    state = tags.read_state(path)
+
+    tags.write_genres(path, ["Jazz"])
+
+    tail = path.read_bytes()[-(32 + len(b"".join(items)) + 32):]
+    assert tail.startswith(b"APETAGEX")
+    assert ape_item("Genre", b"Jazz") in tail
+    assert tail.index(items[0]) < tail.index(ape_item("Genre", b"Jazz")) < tail.index(items[2])
+    tags.restore_state(path, state)
+    assert path.read_bytes().endswith(ape_tag(items))
