@@ -13,7 +13,9 @@ unsynchronisation is undone and redone around the edit).
 Also here: the ID3v1 genre byte (the other 127 bytes are left alone), the
 ID3 chunk of WAV and AIFF files and the RIFF ``LIST/INFO`` ``IGNR`` sub-chunk
 of WAV files, moved with mutagen's chunk helpers (chunk sizes, the pad byte
-of odd-sized chunks and the RIFF size are kept right).
+of odd-sized chunks and the RIFF size are kept right), and APE tags as raw
+items (mutagen's save re-sorts them, drops their flags and an ID3v1 tag after
+them).
 
 Everything works on an open binary file object, edited in place.
 """
