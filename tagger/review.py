@@ -169,7 +169,7 @@ _PAGE = """<!DOCTYPE html>
 <select id="action" aria-label="action"><option value="">any action</option></select>
 <select id="genre" aria-label="genre"><option value="">any genre</option></select>
 <label><input id="group" type="checkbox" checked> group by folder</label>
-<span id="count"></span>
+<span id="count"></span> <span id="base"></span>
 </div>
 <table id="table">
 <thead><tr>
@@ -204,7 +204,7 @@ svg text { font-size: 12px; fill: var(--fg); } svg text.axis { fill: var(--muted
 .bar rect, .bin rect { fill: var(--accent); } .bar { cursor: pointer; }
 .bar:hover rect, .bar.selected rect { fill: #1f4fb0; }
 #controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 8px; }
-#filter { width: 22em; padding: 4px 6px; } select { padding: 3px; } #count { color: var(--muted); }
+#filter { width: 22em; padding: 4px 6px; } select { padding: 3px; } #count, #base { color: var(--muted); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { position: sticky; top: 0; background: var(--bg); cursor: pointer; user-select: none; white-space: nowrap; }
@@ -261,6 +261,16 @@ var rows = records.map(function (r, i) {
               row.write, r.error || "", row.action, r.action_reason || "", state].join("\n").toLowerCase();
   return row;
 });
+
+// Folders are shown from the files' common folder down ("Music/Album"), the
+// rest of the path once above the table.
+var base = rows.length ? rows[0].folder : "";
+rows.forEach(function (row) {
+  while (base && row.folder !== base && row.folder.lastIndexOf(base + SEP, 0) !== 0) base = folderOf(base);
+});
+base = folderOf(base);
+function shown(path) { return base ? path.slice(base.length + 1) : path; }
+if (base) $("base").textContent = "in " + base + SEP;
 
 var compare = {
   file: function (a, b) { return collator.compare(a.path, b.path); },
@@ -320,7 +330,7 @@ function el(tag, cls, text) {
 function groupRow(item) {
   var tr = el("tr", "group"), td = el("td");
   td.colSpan = KEYS.length;
-  td.appendChild(el("span", "folder", item.group || "(no folder)"));
+  td.appendChild(el("span", "folder", shown(item.group) || "(no folder)"));
   var albums = distinctOf(item.members, "album");
   if (albums.length) td.appendChild(el("span", "album", "album: " + albums.join(" / ")));
   td.appendChild(el("span", "album", item.members.length + (item.members.length === 1 ? " file" : " files")));
@@ -336,7 +346,7 @@ function distinctOf(members, key) {
 function fileRow(row) {
   var r = row.r, tr = el("tr", "file " + row.state);
   tr.dataset.index = row.i;
-  var file = el("td", "file", state.group ? row.name : row.path);
+  var file = el("td", "file", state.group ? row.name : shown(row.path));
   file.title = row.path;
   tr.appendChild(file);
   tr.appendChild(row.current ? el("td", "current", row.current) : el("td", "current muted", "–"));

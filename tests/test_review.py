@@ -185,6 +185,10 @@ def test_a_scanned_library_opens_with_a_row_per_file_and_a_chart(music, db, tmp_
     assert browser.eval("document.querySelectorAll('tr.file.error').length") == 1
     assert browser.eval("document.querySelectorAll('img').length") == 0
     assert browser.eval("document.querySelector('.stat[data-stat=files] b').textContent") == "9"
+    # Folders read from the library's own name down; the rest is said once.
+    folders = browser.eval("Array.from(document.querySelectorAll('#rows .folder')).map(f => f.textContent)")
+    assert sorted(folders) == sorted({str(Path(f).parent.relative_to(music.parent)) for f in files})
+    assert browser.eval("document.getElementById('base').textContent") == f"in {music.parent}/"
     browser.screenshot(tmp_path / "review.png")
     assert (tmp_path / "review.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
