@@ -38,10 +38,11 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 def find_chromium() -> str | None:
-    """The Chromium executable to use, or None."""
+    """The Chromium executable to use, or None (also when $TAGGER_CHROMIUM
+    names a file that is not an executable)."""
     given = os.environ.get("TAGGER_CHROMIUM")
     if given:
-        return given
+        return given if os.access(given, os.X_OK) and os.path.isfile(given) else None
     for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:

@@ -13,6 +13,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,18 @@ def page(browser, tmp_path):
         browser.open(path.as_uri() + fragment)
         return browser
     return open_page
+
+
+@pytest.mark.parametrize("skip, outcome", [("", "1 error"), ("1", "1 skipped")])
+def test_without_chromium_the_browser_tests_fail_unless_told_to_skip(skip, outcome):
+    env = {**os.environ, "TAGGER_CHROMIUM": "/nonexistent/chromium", SKIP_ENV: skip}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                           "-k", "url_fragment_sets"], env=env, capture_output=True, text=True,
+                          cwd=Path(__file__).parent, timeout=300)
+    assert outcome in proc.stdout, proc.stdout
+    assert proc.returncode == (0 if skip else 1)
+    if not skip:
+        assert "headless Chromium is needed for the review page tests" in proc.stdout
 
 
 def visible(browser, what="dataset.index"):
