@@ -87,8 +87,8 @@ def confidence_bins(records: list[dict]) -> list[int]:
 def _summary(records: list[dict]) -> str:
     items = []
     for name, value in counts(records).items():
-        shown = "–" if value is None else f"{value:,}"
-        items.append(f'<div class="stat" data-stat="{name}"><b>{shown}</b> {name}</div>')
+        shown, empty = ("–", ' data-empty="1"') if value is None else (f"{value:,}", "")
+        items.append(f'<div class="stat" data-stat="{name}"{empty}><b>{shown}</b> {name}</div>')
     return "\n".join(items)
 
 
@@ -482,7 +482,7 @@ var STAT_VIEWS = {"files": {}, "errors": {status: "error"}, "unsure": {status: "
                   "would write": {action: "write"}};
 document.querySelectorAll(".stat").forEach(function (stat) {
   var view = STAT_VIEWS[stat.dataset.stat];
-  if (!view) return;
+  if (!view || stat.dataset.empty) return;
   stat.classList.add("link");
   stat.addEventListener("click", function () {
     ["q", "status", "action", "genre"].forEach(function (k) { state[k] = view[k] || ""; });

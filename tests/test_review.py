@@ -315,5 +315,8 @@ def test_a_large_page_shows_rows_in_chunks(page):
     browser.click("#more")
     assert indexes(browser) == list(range(n))
     assert browser.eval("document.getElementById('more-bar').hidden") is True
-    # The action column says "–" when the records carry no plan.
+    # Records without a plan (tagger report): "–" for what --write would do.
     assert browser.eval("document.querySelector('#rows tr.file td.action').textContent") == "–"
+    assert browser.eval("document.querySelector('.stat[data-stat=\"would write\"]').textContent") == "– would write"
+    assert browser.eval("document.querySelectorAll('.stat.link').length") == 3  # files, errors, unsure
+    assert browser.eval("document.getElementById('action').hidden") is True
