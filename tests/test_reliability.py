@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from audiofiles import make_audio, signal
 from tagger.cli import app
+from unprivileged import can_read, run_tagger
 
 runner = CliRunner()
 
@@ -152,3 +153,21 @@ def test_numeric_id3v1_genre_is_read_as_its_name(scanned):
 def test_no_file_name_was_run_as_a_command(awkward):
     root, _ = awkward
     assert not (root / "pwned").exists() and not os.path.exists("pwned")
+
+
+def test_an_unreadable_file_is_an_error_row_and_the_rest_is_analysed(music, tmp_path):
+    """Mode 000, scanned by a process file modes apply to (the tests run as
+    root, which reads anything): one row naming the file and why, the
+    other six files analysed, exit code 1."""
+    locked = music / "Jazz" / "locked.flac"
+    make_audio(locked, 4.0, "drums")
+    locked.chmod(0)
+    assert not can_read(locked) and can_read(music / "Jazz" / "noise track.mp3")
+    report = tmp_path / "r.json"
+    proc = run_tagger("scan", music, "--db", tmp_path / "c.db", "--report", report, "-j", "2")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{locked}: error: Permission denied" in proc.stderr
+    rows = {r["path"]: r for r in json.loads(report.read_text())}
+    assert rows.pop(str(locked))["error"] == "Permission denied"
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows.values())
