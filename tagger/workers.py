@@ -31,9 +31,6 @@ FAST_MARGIN = 0.1  # s decoded past each --fast window
 # = 23 MB) whatever the track's length.
 LONG_TRACK = 120.0  # s
 SEGMENT = 60.0  # s
-# Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
-# more, so their headers are not even read for the duration.
-LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
@@ -105,14 +102,6 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
         return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
 
 
-def _may_be_long(path: str) -> bool:
-    """Cheap pre-check before asking the headers for the duration."""
-    try:
-        return os.path.getsize(path) > LONG_TRACK_BYTES
-    except OSError:
-        return False
-
-
 def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.ndarray]:
     """Samples of ``duration`` s from each start time (s), by seeking. A
     piece that fails ends the series: the file holds less audio than its
@@ -152,16 +141,16 @@ def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...],
     # A little more than one chunk: some codecs (AAC) start a seek a few
     # ms late, and the chunk is cut to length here.
     length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
-    specs = []
-    pieces = list(_pieces(path, fe, starts, length))
-    for start, y in zip(starts, pieces):
+    specs, decoded = [], 0
+    for start, y in zip(starts, _pieces(path, fe, starts, length)):
+        decoded += 1
         promised = min(fe.chunk_seconds, total - start) - FAST_MARGIN  # s
         if len(y) / fe.sample_rate < promised:
             return None
         spec = log_mel(y, fe)
         if len(spec) >= fe.chunk_frames or not specs:
             specs.append(spec[: fe.chunk_frames])
-    if len(pieces) < len(starts):
+    if decoded < len(starts):  # a window failed: no audio where the header says
         return None
     return np.concatenate(specs)
 
