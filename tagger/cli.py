@@ -303,11 +303,12 @@ def train(
     Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
     """
     from .dataset import load_folder
-    from .train import Settings, cross_validate, prepare, train as fit
+    from .train import Settings, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        check_out(out)  # before hours of training, not after
         data = load_folder(data_dir)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         prep = prepare(data, settings, say)
