@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from audiofiles import make_audio
 from tagger.cli import app
 from tagger.dataset import folds, load_folder
-from tagger.errors import DataError
+from tagger.errors import DataError, ModelError
 from tagger.evaluate import expected_calibration_error, scores
 from tagger.model import GenreModel
 
@@ -106,3 +106,14 @@ def test_expected_calibration_error():
     conf = np.array([0.95, 0.95, 0.55, 0.55])
     right = np.array([True, True, True, False])
     assert expected_calibration_error(conf, right) == pytest.approx(0.5 * 0.05 + 0.5 * 0.05)
+
+
+def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):
+    """Was a raw h5py FileNotFoundError (an install without models/musicnn)."""
+    from tagger import train
+
+    missing = tmp_path / "msd_musicnn.weights.h5"
+    monkeypatch.setattr(train, "MUSICNN_WEIGHTS", missing)
+    with pytest.raises(ModelError, match="cannot load the musicnn weights") as e:
+        train.embeddings([])
+    assert e.value.path == str(missing)
