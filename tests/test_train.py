@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from audiofiles import make_audio
 from tagger.cli import app
 from tagger.dataset import folds, load_folder
-from tagger.errors import DataError
+from tagger.errors import DataError, ModelError
 from tagger.evaluate import expected_calibration_error, scores
 from tagger.model import GenreModel
 
@@ -182,3 +182,14 @@ def test_a_failed_replace_leaves_the_old_model_whole(tmp_path, monkeypatch):
         T.save(net, {"labels": ["a"], "run": 2}, out)
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):
+    """Was a raw h5py FileNotFoundError (an install without models/musicnn)."""
+    from tagger import train
+
+    missing = tmp_path / "msd_musicnn.weights.h5"
+    monkeypatch.setattr(train, "MUSICNN_WEIGHTS", missing)
+    with pytest.raises(ModelError, match="cannot load the musicnn weights") as e:
+        train.embeddings([])
+    assert e.value.path == str(missing)
