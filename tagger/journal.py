@@ -102,6 +102,10 @@ class Journal:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         with self._sqlite():
+            # A record must outlive a power cut that the file edit after it
+            # outlives: every commit on this connection is synced from now on
+            # (the cache's WAL default, NORMAL, may lose the last commits).
+            db.execute("PRAGMA synchronous = FULL")
             db[RUNS].create({
                 "id": int, "started_at": str, "finished_at": str,
                 "options": str, "undone_at": str,
