@@ -238,21 +238,25 @@ def test_hard_links_and_xattrs_survive_write_and_undo(music, db, tmp_path):
     assert [p.name for p in flac.parent.iterdir() if p.name.startswith(".")] == []
 
 
-def test_a_symlink_and_its_target_are_one_file_written_once(music, db):
+def test_a_symlink_a_hard_link_and_their_target_are_one_file_written_once(music, db):
     target = music / "Jazz" / "noise track.mp3"
     link = music / "Jazz" / "a link.mp3"
     link.symlink_to(target.name)
+    hard = music / "Jazz" / "b hard link.mp3"
+    os.link(target, hard)
+    names = (str(target), str(link), str(hard))
 
     result = run("scan", music / "Jazz", "--db", db, "--write", "--min-confidence", "0", "-q")
 
     assert result.exit_code == 0, result.output
-    assert "Write run 1: 4 files written, 0 failed." in result.output
-    assert len([p for p in _journal(db) if p in (str(target), str(link))]) == 1
-    assert tags.read_genres(link) == tags.read_genres(target) != []
+    assert "Write run 1: 5 files written, 0 failed." in result.output
+    assert len([p for p in _journal(db) if p in names]) == 1
+    assert tags.read_genres(link) == tags.read_genres(hard) == tags.read_genres(target) != []
     again = run("scan", music / "Jazz", "--db", db, "-q")
-    assert "4 files found: 0 analysed, 4 from cache" in again.output
+    assert "5 files found: 0 analysed, 5 from cache" in again.output
     assert run("undo", "--db", db).exit_code == 0
     assert tags.read_genres(target) == []
+    assert "0 analysed, 5 from cache" in run("scan", music / "Jazz", "--db", db, "-q").output
 
 
 def test_a_read_only_file_is_not_journaled(music, db):
