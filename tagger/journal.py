@@ -16,9 +16,10 @@ The pipeline's order for each file::
 
     journal.recover()  # once per run, before anything else
     previous = tags.read_genres(path) or None
-    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup:
-                      entry := journal.record_before(run_id, path, previous, new, backup))
-    journal.record_after(entry, *file_state(path))
+    entries = []  # record_before runs once the backup is made, before the edit
+    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
+        journal.record_before(run_id, path, previous, new, backup)))
+    journal.record_after(entries[0], *file_state(path))
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old

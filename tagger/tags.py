@@ -27,6 +27,7 @@ beside it until the edit is on disk (see ``write_genres``).
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import re
@@ -243,7 +244,10 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     except BaseException as e:  # e.g. KeyboardInterrupt mid-edit
         _roll_back(backup, target, path, e)
         raise
-    backup.unlink()
+    # The edit is on disk; a backup that cannot be removed is only clutter
+    # (``remove_stale_temps`` keeps it, since it differs from the file).
+    with contextlib.suppress(OSError):
+        backup.unlink()
 
 
 def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None:
