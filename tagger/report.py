@@ -42,12 +42,14 @@ def write_report(path: str | os.PathLike, records: list[dict]) -> str:
     """Write records as JSON, CSV or the HTML review page, by the file's
     extension; returns the format.
 
-    A file name that is not valid UTF-8 is written with ``\\xff`` escapes for
-    its undecodable bytes, so the file stays valid UTF-8 (and JSON).
+    In JSON and CSV, a file name that is not valid UTF-8 is written with
+    ``\\xff`` escapes for its undecodable bytes, so the file stays valid
+    UTF-8 (and JSON); the review page keeps such names its own way.
     """
     path = Path(path)
-    records = [_printable(rec) for rec in records]
     fmt = path.suffix.lower().lstrip(".")
+    if fmt in ("json", "csv"):
+        records = [_printable(rec) for rec in records]
     if fmt not in FORMATS:
         raise TaggerError("the report file must end in .json, .csv or .html", path)
     try:
