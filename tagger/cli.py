@@ -77,7 +77,7 @@ def scan(
     album_consensus: Optional[bool] = typer.Option(None, "--album-consensus/--no-album-consensus", help="Give an album's tracks its majority genre."),
     include: Optional[List[str]] = typer.Option(None, "--include", help="Write only paths matching this glob (repeatable)."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Never write paths matching this glob (repeatable)."),
-    id3v23: bool = typer.Option(False, "--id3v23", help="Write ID3v2.3 (genres joined by '/') instead of v2.4."),
+    id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3 (genres joined by '/'), not v2.4; existing tags keep their version."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (default: user config dir's tagger/config.toml)."),
     timeout: float = typer.Option(300.0, help="Seconds one file may take to decode."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no table: only the summary."),
@@ -306,11 +306,12 @@ def train(
     Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
     """
     from .dataset import load_folder
-    from .train import Settings, cross_validate, prepare, train as fit
+    from .train import Settings, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        check_out(out)  # before hours of training, not after
         data = load_folder(data_dir)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         prep = prepare(data, settings, say)

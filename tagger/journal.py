@@ -7,10 +7,13 @@ Two tables in the result cache's SQLite file (this module owns only these):
     running or when killed), ``options`` (JSON), ``undone_at``.
 ``write_journal``
     one row per file: the genres before (JSON list, or NULL when the file had
-    no genre field), the genres written and the path of the file's backup
-    (``tags.write_genres`` makes it), committed *before* the file is touched;
-    after a successful write the file's size, mtime and fingerprint, and no
-    backup. While an undo rewrites the file, ``backup`` holds its backup again.
+    no genre field), the file's genre fields exactly as stored
+    (``previous_state``, JSON from ``tags.read_state``; NULL in journals
+    written before it existed), the genres written and the path of the
+    file's backup (``tags.write_genres`` makes it), committed *before* the
+    file is touched; after a successful write the file's size, mtime and
+    fingerprint, and no backup. While an undo rewrites the file, ``backup``
+    holds its backup again.
 
 The pipeline's order for each file::
 
@@ -18,13 +21,15 @@ The pipeline's order for each file::
     previous = tags.read_genres(path) or None
     entries = []  # record_before runs once the backup is made, before the edit
     tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
-        journal.record_before(run_id, path, previous, new, backup)))
+        journal.record_before(run_id, path, previous, new, backup=backup)))
     journal.record_after(entries[0], *file_state(path))
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old
-tags. ``undo`` recovers first, then restores the previous genres of a run's
-files, refusing any file changed since tagger wrote it (other software edited
+tags. ``undo`` recovers first, then restores the previous genre fields of a
+run's files exactly as they were stored (``tags.restore_state``; an entry
+without a state, from an older journal, gets its previous genres written
+back), refusing any file changed since tagger wrote it (other software edited
 it, or it was replaced). Times are ISO 8601 in UTC. Paths are stored as
 ``cache.path_key`` makes them (bytes for a name that is not UTF-8).
 """
@@ -116,12 +121,13 @@ class Journal:
                 "previous_genres": str, "new_genres": str, "recorded_at": str,
                 "written_at": str, "size": int, "mtime_ns": int,
                 "fingerprint": str, "undo_outcome": str, "undo_reason": str,
-                "backup": str,
+                "previous_state": str, "backup": str,
             }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
                 not_null=["run_id", "path", "new_genres", "recorded_at"],
                 if_not_exists=True)
-            if "backup" not in db[ENTRIES].columns_dict:  # a journal from before backups
-                db[ENTRIES].add_column("backup", str)
+            for column in ("previous_state", "backup"):  # an older journal
+                if column not in db[ENTRIES].columns_dict:
+                    db[ENTRIES].add_column(column, str)
             db[ENTRIES].create_index(["run_id"], if_not_exists=True)
 
     def start_run(self, options: dict) -> int:
@@ -134,20 +140,29 @@ class Journal:
 
     def record_before(self, run_id: int, path: str | os.PathLike,
                       previous_genres: list[str] | None,
-                      new_genres: list[str], backup: str | os.PathLike | None = None) -> int:
+                      new_genres: list[str],
+                      previous_state: dict | None = None,
+                      backup: str | os.PathLike | None = None) -> int:
         """Record an intended write, committed before the file is touched.
 
-        ``previous_genres`` is None when the file had no genre field;
-        ``backup`` is the file's backup (``tags.write_genres`` passes it to
-        its ``on_backup``), which ``recover`` puts back if the write never
-        reaches ``record_after``. Returns the entry id for ``record_after``.
+        ``previous_genres`` is None when the file had no genre field.
+        ``previous_state`` is the file's ``tags.read_state``; when not given
+        it is read here (TagError if the file exists but cannot be read; a
+        missing file records none). ``backup`` is the file's backup
+        (``tags.write_genres`` passes it to its ``on_backup``), which
+        ``recover`` puts back if the write never reaches ``record_after``.
+        Returns the entry id for ``record_after``.
         """
         self._run(run_id)
+        if previous_state is None and os.path.isfile(path):
+            previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
             "run_id": run_id, "path": path_key(path),
             "previous_genres": None if previous_genres is None
             else json.dumps(list(previous_genres)),
             "new_genres": json.dumps(list(new_genres)),
+            "previous_state": None if previous_state is None
+            else json.dumps(previous_state, sort_keys=True),
             "recorded_at": _now(),
             "backup": None if backup is None else path_key(backup),
         })
@@ -215,7 +230,8 @@ class Journal:
 
     def entries(self, run_id: int) -> list[dict]:
         """The run's entries in the order recorded; genres decoded to lists
-        (``previous_genres`` None when the field was absent)."""
+        (``previous_genres`` None when the field was absent), ``previous_state``
+        to a dict (None when not recorded)."""
         self._run(run_id)
         with self._sqlite():
             rows = list(self.db[ENTRIES].rows_where(
@@ -224,8 +240,9 @@ class Journal:
             row["path"] = path_from_key(row["path"])
             if row["backup"] is not None:
                 row["backup"] = path_from_key(row["backup"])
-            if row["previous_genres"] is not None:
-                row["previous_genres"] = json.loads(row["previous_genres"])
+            for key in ("previous_genres", "previous_state"):
+                if row[key] is not None:
+                    row[key] = json.loads(row[key])
             row["new_genres"] = json.loads(row["new_genres"])
         return rows
 
@@ -233,8 +250,9 @@ class Journal:
         """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
         First ``recover``s any interrupted edit. Per file: written and
-        unchanged since -> previous genres written back (an absent field
-        removed again); changed since (size, mtime or fingerprint differ) or
+        unchanged since -> previous genre fields put back exactly as stored
+        (fields tagger added removed again, an ID3 tag or chunk tagger created
+        removed whole); changed since (size, mtime or fingerprint differ) or
         gone -> refused; recorded but never confirmed written (tagger was
         killed) -> restored only if the file holds the new genres, "unchanged"
         if it still holds the previous ones, else refused. One file's failure
@@ -343,6 +361,7 @@ def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
 def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
     path = last["path"]
     previous = first["previous_genres"] or []
+    state = first.get("previous_state")
     try:
         if not os.path.isfile(path):
             return UndoFile(path, REFUSED, "file no longer exists")
@@ -354,13 +373,16 @@ def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
         else:
             # Killed between record_before and record_after: look at the file.
             current = tags.read_genres(path)
-            if current == previous:
+            if (tags.read_state(path) == state) if state else current == previous:
                 return UndoFile(path, UNCHANGED,
                                 "the write never happened; genres are as before")
             if current != last["new_genres"]:
                 return UndoFile(path, REFUSED, "write not confirmed and genres "
                                 "are neither the previous nor tagger's")
-        tags.write_genres(path, previous, id3v23=id3v23, on_backup=on_backup)
+        if state is not None:
+            tags.restore_state(path, state, on_backup=on_backup)
+        else:  # a journal from before states were recorded
+            tags.write_genres(path, previous, id3v23=id3v23, on_backup=on_backup)
     except (TaggerError, OSError) as e:
         return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
     return UndoFile(path, RESTORED, "")

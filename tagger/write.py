@@ -81,7 +81,7 @@ def _write_one(journal: Journal, cache: Cache, run_id: int, path: str, decision:
     def record(backup):  # the backup is made: journal it before the edit
         nonlocal entry
         entry = journal.record_before(run_id, path, previous or None,
-                                      decision.genres_to_write, backup)
+                                      decision.genres_to_write, backup=backup)
 
     try:
         previous = tags.read_genres(path)

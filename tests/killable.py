@@ -34,18 +34,24 @@ def pause_before_writes(seconds: float) -> None:
 
 
 def break_edit(n: int, ready: Path) -> None:
-    real = tags._tag_copy  # applies the genre edit to a file, in place
+    commit = tags._commit  # applies an edit function to the file, in place
     calls = 0
 
-    def edit(target, *args):
-        nonlocal calls
-        calls += 1
-        if calls < n:
-            return real(target, *args)
+    def broken_commit(path, field, real, *args):
+        def edit(target):
+            nonlocal calls
+            calls += 1
+            if calls < n:
+                return real(target)
+            half_way(target, real)
+
+        return commit(path, field, edit, *args)
+
+    def half_way(target, real):
         with tempfile.TemporaryDirectory() as folder:  # what the edit would write
             done = Path(folder) / Path(target).name
             shutil.copyfile(target, done)
-            real(done, *args)
+            real(done)
             new = done.read_bytes()
         with open(target, "r+b") as f:
             f.write(new[: len(new) // 2])
@@ -55,7 +61,7 @@ def break_edit(n: int, ready: Path) -> None:
         ready.write_text(str(target), encoding="utf-8")
         time.sleep(3600)
 
-    tags._tag_copy = edit
+    tags._commit = broken_commit
 
 
 def main(argv: list[str]) -> None:
