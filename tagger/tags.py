@@ -1,4 +1,4 @@
-"""Read and write the genre field of audio files, atomically, through mutagen.
+"""Read and write the genre field of audio files, in place and kill-safe, through mutagen.
 
 Every format tagger writes is one row of ``GENRE_FIELDS``: which mutagen
 classes open it, which tag family it uses and the genre key in that family.
@@ -536,7 +536,7 @@ def read_state(path: str | os.PathLike) -> dict:
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False,
                  on_backup: Callable[[Path], None] | None = None) -> None:
-    """Set a file's genres, atomically; an empty list removes the genre fields.
+    """Set a file's genres in place; an empty list removes the genre fields.
 
     Only the genre fields change (see ``_Family``): every other frame, key,
     atom or chunk is kept as stored, and an ID3 tag keeps its version (v2.2,
