@@ -141,7 +141,7 @@ def scan(
                        for r, (_, d) in zip(results, planned)]
             _render(records, run.stats, quiet, verbose, report)
             if write:
-                written = _write(planned, cache, run, policy, id3v23, quiet)
+                written = _write(planned, cache, run, policy, id3v23, quiet, db)
                 if written:
                     raise typer.Exit(1)
     except TaggerError as e:
@@ -156,8 +156,10 @@ def _default_threshold(given: Optional[float], meta: dict) -> Optional[float]:
     return meta.get("scores", {}).get("min_confidence")
 
 
-def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
+def _write(planned, cache, run, policy, id3v23: bool, quiet: bool,
+           db: Optional[Path] = None) -> int:
     """Apply the plan; returns how many files could not be written."""
+    import shlex
     from dataclasses import asdict
 
     from .write import apply
@@ -172,7 +174,8 @@ def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
         typer.echo("Nothing to write.")
     else:
         typer.echo(f"Write run {run_id}: {len(outcomes) - len(failed)} files written, "
-                   f"{len(failed)} failed. Undo with: tagger undo {run_id}")
+                   f"{len(failed)} failed. Undo with: tagger undo {run_id}"
+                   + (f" --db {shlex.quote(str(db))}" if db is not None else ""))
     return len(failed)
 
 

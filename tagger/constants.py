@@ -45,5 +45,9 @@ BATCH_CHUNKS = 64
 # Cheap content fingerprint: this many bytes from the start, middle and end.
 FINGERPRINT_BLOCK = 64 * 1024  # bytes
 
-# Temporary files of an atomic tag write carry this in their names.
+# A tag write's hidden files beside the audio file carry one of these in their
+# names: a temp file (a backup being copied; always garbage once its writer is
+# gone) and a complete backup of the file being edited (kept until the edit is
+# on disk, or restored into the file after a kill).
 TEMP_MARKER = ".tagger-tmp-"
+BACKUP_MARKER = ".tagger-backup-"

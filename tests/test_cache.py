@@ -1,3 +1,4 @@
+import os
 import shutil
 import sqlite3
 import threading
@@ -187,3 +188,23 @@ def test_a_cache_that_cannot_grow_is_an_error(music, db):
     assert proc.stderr.endswith(f"Error: {db}: cannot read or write the cache (disk I/O "
                                 "error); check the disk, or use --db\n")
 
+
+
+def test_a_name_that_is_not_utf8_round_trips(db):
+    odd = os.fsdecode(b"/m/bad\xff name.mp3")  # "/m/bad\udcff name.mp3"
+    cache = Cache(db)
+    cache.store(ok(odd), 10, 20, "fp", "m")
+    cache.store(TrackResult(odd + "2", "error", error=f"{odd}2: not audio"), 1, 2, None, "m")
+    cache.store(ok("/m/good.mp3"), 10, 20, "fp2", "m")
+    assert cache.known("m") == {odd: (10, 20), "/m/good.mp3": (10, 20)}
+    assert cache.get(odd).path == odd
+    assert cache.get(odd + "2").error == "/m/bad\\xff name.mp32: not audio"
+    assert [r.path for r in cache.results([odd, "/m/good.mp3"])] == [odd, "/m/good.mp3"]
+    assert cache.find_moved("fp", 10, "m").path == odd  # it does not exist
+    cache.update_identity(odd, 11, 21, "fp3", ["Jazz"])
+    assert cache.get(odd).current_genres == ["Jazz"]
+    cache.forget(odd)
+    assert cache.get(odd) is None
+    stored = sqlite3.connect(db).execute(
+        "select path from results where typeof(path) = 'blob'").fetchall()
+    assert stored == [(b"/m/bad\xff name.mp32",)]
