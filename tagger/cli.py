@@ -160,7 +160,7 @@ def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
     """Apply the plan; returns how many files could not be written."""
     from dataclasses import asdict
 
-    from .write import apply
+    from .writer import apply
 
     identities = {t.path: (t.size, t.mtime_ns) for t in run.tracks}
     options = {**asdict(policy), "id3v23": id3v23}

@@ -174,7 +174,7 @@ def test_write_refuses_a_file_changed_since_it_was_analysed(music, db):
     # writing from a scan whose cached identity no longer matches.
     from tagger.cache import Cache
     from tagger.policy import Decision
-    from tagger.write import apply
+    from tagger.writer import apply
 
     cache = Cache(db)
     st = m4a.stat()
@@ -189,7 +189,7 @@ def test_write_refuses_a_file_changed_since_it_was_analysed(music, db):
 def test_write_reports_a_file_deleted_since_it_was_analysed(music, db):
     from tagger.cache import Cache
     from tagger.policy import Decision
-    from tagger.write import apply
+    from tagger.writer import apply
 
     gone = music / "Misc" / "aac tone.m4a"
     st = gone.stat()
