@@ -540,10 +540,12 @@ def read_album(path: str | os.PathLike) -> str | None:
 
     Raises TagError for a missing, unreadable or unsupported file.
     """
+    from mutagen.apev2 import TEXT
+
     field = _field(path)
     audio = _open(path, field)
     value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
-    if value is None or getattr(value, "kind", APE_TEXT) != APE_TEXT:
+    if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
         return None
     values = value.text if hasattr(value, "text") else list(value)
     return next((str(v).strip() for v in values if str(v).strip()), None)
