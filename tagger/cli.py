@@ -278,11 +278,14 @@ def train(
     Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
     """
     from .dataset import load_folder
-    from .train import Settings, cross_validate, prepare, train as fit
+    from .extras import require_train
+    from .train import Settings, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        require_train("tagger train", "sklearn")
+        check_out(out)  # before hours of training, not after
         data = load_folder(data_dir)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         prep = prepare(data, settings, say)
@@ -340,11 +343,14 @@ def evaluate(
     from .constants import DEFAULT_MODEL_DIR
     from .dataset import load_folder
     from .evaluate import confusion_png, model_probs, scores as score
+    from .extras import require_train
     from .model import precision_on, read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        require_train("tagger evaluate", *(["sklearn"] if cv else []),
+                      *(["matplotlib"] if confusion else []))
         data = load_folder(data_dir)
         if cv:
             from .train import Settings, cross_validate, prepare
