@@ -725,3 +725,12 @@ def test_apev2_items_keep_their_order_and_flags(library, tmp_path):
     assert tail.index(items[0]) < tail.index(ape_item("Genre", b"Jazz")) < tail.index(items[2])
     tags.restore_state(path, state)
     assert path.read_bytes().endswith(ape_tag(items))
+
+
+@pytest.mark.parametrize("name", ["mp3", "flac", "ogg", "opus", "aac", "alac", "aiff", "wma", "wv"])
+def test_read_album(tmp_path, name):
+    from audiofiles import make_format
+
+    tagged = make_format(tmp_path, name, "tagged", metadata={"album": " Quiet ", "genre": "Rock"})
+    assert tags.read_album(tagged) == "Quiet"
+    assert tags.read_album(make_format(tmp_path, name, "bare")) is None
