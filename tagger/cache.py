@@ -58,6 +58,7 @@ class TrackResult:
     current_genres: list[str] = field(default_factory=list)  # the file's genre tag
     from_cache: bool = False
     distribution: dict[str, float] = field(default_factory=dict)
+    unsure: bool = False  # the model does not trust its top genre (model.Trust)
 
     @property
     def top(self) -> tuple[str, float] | None:
@@ -88,9 +89,11 @@ class Cache:
                 "path": str, "size": int, "mtime_ns": int, "fingerprint": str,
                 "model_id": str, "status": str, "error": str, "genres": str,
                 "distribution": str, "duration": float, "current_genres": str,
-                "analysed_at": float,
+                "analysed_at": float, "unsure": int,
             }, pk="path", if_not_exists=True)
             self.db["results"].create_index(["fingerprint", "size"], if_not_exists=True)
+        elif "unsure" not in self.db["results"].columns_dict:  # a cache from before "unsure"
+            self.db["results"].add_column("unsure", int)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -167,7 +170,7 @@ class Cache:
             "model_id": model_id, "status": result.status, "error": result.error,
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
-            "analysed_at": time.time(),
+            "analysed_at": time.time(), "unsure": int(result.unsure),
         }, pk="path")
 
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
@@ -190,4 +193,4 @@ def _to_result(row: dict, from_cache: bool) -> TrackResult:
         genres=[(g, c) for g, c in json.loads(row["genres"] or "[]")],
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,
-        distribution=json.loads(row["distribution"] or "{}"))
+        distribution=json.loads(row["distribution"] or "{}"), unsure=bool(row.get("unsure")))

@@ -98,3 +98,17 @@ def test_corrupt_database_is_a_cache_error(tmp_path):
     with pytest.raises(CacheError, match="cannot open the cache"):
         Cache(bad)
 
+
+
+def test_unsure_round_trips_and_an_older_cache_gains_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    cache = Cache(path)
+    cache.db["results"].transform(drop={"unsure"})  # a cache written before "unsure"
+    cache.close()
+    assert "unsure" not in [r[1] for r in sqlite3.connect(path).execute("pragma table_info(results)")]
+    cache = Cache(path)
+    cache.store(TrackResult("/m/a.flac", "ok", [("rock", 0.4)], unsure=True), 1, 2, "fp", "m")
+    cache.store(TrackResult("/m/b.flac", "ok", [("rock", 0.9)]), 1, 2, "fp2", "m")
+    assert [r.unsure for r in cache.results()] == [True, False]

@@ -104,7 +104,7 @@ def test_playable_files_are_analysed(scanned, name):
     _, rows = scanned
     row = rows[name]
     assert row["status"] == "ok", row["error"]
-    assert len(row["genres"]) == 10 and 0 < row["genres"][0]["confidence"] <= 1
+    assert len(row["genres"]) == 11 and 0 < row["genres"][0]["confidence"] <= 1
 
 
 @pytest.mark.parametrize("name, reason", [
