@@ -1,5 +1,8 @@
 """The result cache: SQLite through sqlite-utils.
 
+Every SQLite error (a corrupt, locked, read-only or unreachable file, a full
+disk) leaves this module as a CacheError that says what to do.
+
 One row per file path in ``results``: the file's identity (size, mtime and a
 cheap content fingerprint), the model that analysed it, and what it found.
 A row is reused when the path, size and mtime match and the model is the
@@ -11,6 +14,7 @@ arrive, so a killed scan loses only the tracks in flight.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +29,37 @@ from .constants import APP_NAME, FINGERPRINT_BLOCK
 from .errors import CacheError
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
+
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
+# the user can do about them.
+_ADVICE = {
+    **dict.fromkeys((11, 26), "the cache is corrupt ({}); move it away or use --db"),  # CORRUPT, NOTADB
+    13: "the disk holding the cache is full ({}); free some space or use --db",  # FULL
+    **dict.fromkeys((5, 6), "the cache is locked by another program ({}); close it or "
+                            "use --db"),  # BUSY, LOCKED
+    **dict.fromkeys((3, 8, 14), "the cache cannot be written ({}); check the permissions of "
+                                "the file and its folder, or use --db"),  # PERM, READONLY, CANTOPEN
+    10: "cannot read or write the cache ({}); check the disk, or use --db",  # IOERR
+}
+
+
+def cache_error(e: sqlite3.Error, path: str | os.PathLike) -> CacheError:
+    """The CacheError for an SQLite error on the cache file ``path``."""
+    code = getattr(e, "sqlite_errorcode", None)
+    advice = _ADVICE.get(code & 0xFF if code is not None else None,
+                         "cache error ({}); move the cache away or use --db")
+    return CacheError(advice.format(e), path)
+
+
+def _sqlite_errors(method):
+    """Raise SQLite's errors from a Cache method as CacheError."""
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise cache_error(e, self.path) from e
+    return wrapped
 
 
 def default_db_path() -> Path:
@@ -78,8 +113,8 @@ class Cache:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self._ensure_schema()
-        except sqlite3.DatabaseError as e:
-            raise CacheError(f"cannot open the cache: {e}", self.path) from e
+        except sqlite3.Error as e:
+            raise cache_error(e, self.path) from e
         except OSError as e:
             raise CacheError(f"cannot create the cache: {e.strerror}", self.path) from e
 
@@ -125,6 +160,7 @@ class Cache:
 
     # -- reading -------------------------------------------------------------
 
+    @_sqlite_errors
     def known(self, model_id: str) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every ok row for this model: one query,
         so a warm re-scan checks each file with a dict look-up."""
@@ -133,10 +169,12 @@ class Cache:
             [model_id]).fetchall()
         return {p: (s, m) for p, s, m in rows}
 
+    @_sqlite_errors
     def get(self, path: str) -> TrackResult | None:
         row = next(self.db["results"].rows_where("path = ?", [path]), None)
         return None if row is None else _to_result(row, from_cache=True)
 
+    @_sqlite_errors
     def find_moved(self, fp: str, size: int, model_id: str) -> TrackResult | None:
         """An ok result for the same content under another path that no
         longer exists: the file was moved or renamed."""
@@ -147,6 +185,7 @@ class Cache:
                 return _to_result(row, from_cache=True)
         return None
 
+    @_sqlite_errors
     def results(self, paths: list[str] | None = None) -> list[TrackResult]:
         """Cached results, for the given paths (in that order) or all (by path)."""
         if paths is None:
@@ -162,6 +201,7 @@ class Cache:
 
     # -- writing -------------------------------------------------------------
 
+    @_sqlite_errors
     def store(self, result: TrackResult, size: int, mtime_ns: int, fp: str | None,
               model_id: str | None) -> None:
         """Commit one result now (autocommit): a kill later cannot lose it."""
@@ -173,6 +213,7 @@ class Cache:
             "analysed_at": time.time(), "unsure": int(result.unsure),
         }, pk="path")
 
+    @_sqlite_errors
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
                         current_genres: list[str]) -> None:
         """After tagger itself rewrote a file's tags: same audio, new identity.
@@ -182,6 +223,7 @@ class Cache:
                                              "fingerprint": fp,
                                              "current_genres": json.dumps(current_genres)})
 
+    @_sqlite_errors
     def forget(self, path: str) -> None:
         with contextlib.suppress(sqlite_utils.db.NotFoundError):
             self.db["results"].delete(path)

@@ -9,9 +9,6 @@ APP_NAME = "tagger"
 # Audio files by extension (lower case, without the dot).
 AUDIO_EXTENSIONS = frozenset(
     "mp3 flac ogg oga opus m4a mp4 aac wav aif aiff wma wv ape mpc".split())
-# Extensions libsndfile (soundfile, what librosa.load uses) decodes; the rest go
-# straight to ffmpeg.
-SNDFILE_EXTENSIONS = frozenset("wav flac ogg oga aif aiff mp3".split())
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 MODELS_DIR = PACKAGE_DIR.parent / "models"
@@ -31,8 +28,10 @@ MUSICNN_CHUNK_HOP_FRAMES = 94  # frames = 1.5 s: chunks overlap by half
 SCRATCH_CHUNK_FRAMES = 250  # frames = 4 s * 16000 / 256
 SCRATCH_CHUNK_HOP_FRAMES = 125  # frames = 2 s
 
-# Less audio than this is no track to analyse (a header with a few samples).
-MIN_SECONDS = 0.1  # s
+# Less audio than this share of the model's chunk (3 s for musicnn, so
+# 1.5 s) is no track to judge: a shorter one fills its only chunk by being
+# repeated more than twice, and the network hears a loop, not music.
+MIN_CHUNK_SHARE = 0.5
 
 # Inference batches: chunks per network call (large batches suit a GPU).
 BATCH_CHUNKS = 64

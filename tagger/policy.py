@@ -18,6 +18,7 @@ import dataclasses
 import fnmatch
 import os
 import tomllib
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -257,6 +258,9 @@ def load_config(path: str | os.PathLike | None = None) -> dict:
     try:
         with open(path, "rb") as fh:
             config = tomllib.load(fh)
+    except UnicodeDecodeError as e:
+        raise TaggerError(f"cannot read config: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
+                          f"at offset {e.start})", path) from e
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise TaggerError(f"cannot read config: {e}", path) from e
     for name in (f.name for f in dataclasses.fields(WritePolicy)):
@@ -291,6 +295,14 @@ def _check_option(name: str, value) -> None:
             and all(isinstance(k, str) and isinstance(v, str) and v.strip()
                     for k, v in value.items())):
         raise ValueError("display_names must map labels to non-empty names")
+    if name == "display_names":
+        for label, text in value.items():
+            bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs")), None)
+            if bad is not None:
+                # A NUL would split an ID3 frame into two genres; no tag
+                # holds other control characters or lone surrogates.
+                raise ValueError(f"display_names: the name for {label!r} holds the control "
+                                 f"character U+{ord(bad):04X}; use plain text")
     if name == "album_consensus" and not isinstance(value, bool):
         raise ValueError(f"album_consensus must be true or false, not {value!r}")
     if name in ("include", "exclude") and not is_str_list(value):

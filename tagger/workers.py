@@ -20,8 +20,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .constants import MIN_SECONDS
-from .decode import audio_duration, load_audio, stream_audio
+from .constants import MIN_CHUNK_SHARE
+from .decode import header_length, load_audio, seconds_text, stream_audio, truncation
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
@@ -31,9 +31,6 @@ FAST_MARGIN = 0.1  # s decoded past each --fast window
 # = 23 MB) whatever the track's length.
 LONG_TRACK = 120.0  # s
 SEGMENT = 60.0  # s
-# Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
-# more, so their headers are not even read for the duration.
-LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
@@ -72,20 +69,30 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     at a time, so memory holds its spectrogram but never all of its samples. With
     ``fast`` = n, only n chunk-long windows spread over the track are
     decoded, by seeking, so the rest is never decoded; their spectrograms are
-    joined chunk after chunk (the pipeline then cuts them without overlap)."""
+    joined chunk after chunk (the pipeline then cuts them without overlap).
+    A file that decodes to much less than its header declares (truncated),
+    or to less than MIN_CHUNK_SHARE of a chunk, is an error."""
     _test_hooks(path)
     try:
-        total = audio_duration(path) if fast or _may_be_long(path) else None
-        if fast and total is not None:
-            spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds))
-            return Decoded(path, spec, total, current_genres=_current_genres(path))
+        total, declared = header_length(path)
+        shortest = MIN_CHUNK_SHARE * fe.chunk_seconds
+        if fast and total is not None and total >= shortest:
+            spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds), total)
+            if spec is not None:
+                return Decoded(path, spec, total, current_genres=_current_genres(path))
+            # A window ran out of audio before the header's length: decode
+            # it all, to know how much it holds.
         if total is not None and total > LONG_TRACK:
             spec, seconds = _segments(path, fe)
         else:
-            y = load_audio(path, fe.sample_rate)
+            y = load_audio(path, fe.sample_rate, declared=total if declared else None)
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
-        if seconds < MIN_SECONDS:
-            return Decoded(path, error=f"too short to analyse ({seconds:.2f} s)")
+        reason = truncation(seconds, total if declared else None)
+        if reason is None and seconds < shortest:
+            reason = (f"too short to analyse ({seconds:.2f} s; the model needs "
+                      f"{seconds_text(shortest)})")
+        if reason is not None:
+            return Decoded(path, error=reason)
         return Decoded(path, spec, seconds, current_genres=_current_genres(path))
     except TaggerError as e:
         return Decoded(path, error=e.reason)
@@ -95,25 +102,15 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
         return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
 
 
-def _may_be_long(path: str) -> bool:
-    """Cheap pre-check before asking the headers for the duration."""
-    try:
-        return os.path.getsize(path) > LONG_TRACK_BYTES
-    except OSError:
-        return False
-
-
 def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.ndarray]:
     """Samples of ``duration`` s from each start time (s), by seeking. A
-    piece that fails after the first ends the series: the headers promised
-    more audio than the file holds."""
-    for n, start in enumerate(starts):
+    piece that fails ends the series: the file holds less audio than its
+    headers promise (or none), and the caller decodes it whole to see."""
+    for start in starts:
         try:
             yield load_audio(path, fe.sample_rate, offset=start, duration=duration)
         except TaggerError:
-            if n:
-                return
-            raise
+            return
 
 
 def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
@@ -136,15 +133,25 @@ def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
     return np.concatenate(specs), samples / fe.sample_rate
 
 
-def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:
+def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...],
+             total: float) -> np.ndarray | None:
+    """The windows' spectrograms joined; None when a window holds less audio
+    than the header's length ``total`` (s) promises there: the file is
+    shorter than it says (truncated, or a wrong header)."""
     # A little more than one chunk: some codecs (AAC) start a seek a few
     # ms late, and the chunk is cut to length here.
     length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
-    specs = []
-    for y in _pieces(path, fe, starts, length):
+    specs, decoded = [], 0
+    for start, y in zip(starts, _pieces(path, fe, starts, length)):
+        decoded += 1
+        promised = min(fe.chunk_seconds, total - start) - FAST_MARGIN  # s
+        if len(y) / fe.sample_rate < promised:
+            return None
         spec = log_mel(y, fe)
         if len(spec) >= fe.chunk_frames or not specs:
             specs.append(spec[: fe.chunk_frames])
+    if decoded < len(starts):  # a window failed: no audio where the header says
+        return None
     return np.concatenate(specs)
 
 

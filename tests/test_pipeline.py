@@ -124,7 +124,6 @@ def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monke
     path = str(make_audio(tmp_path / name, 20.0, "drums"))
     whole = log_mel(load_audio(path, 16000), fe)
     monkeypatch.setattr(workers, "LONG_TRACK", 10.0)
-    monkeypatch.setattr(workers, "LONG_TRACK_BYTES", 0)
     monkeypatch.setattr(workers, "SEGMENT", 6.3)  # not a whole number of hops
     pieces = []
     real = decode.stream_audio

@@ -261,3 +261,26 @@ def test_bad_config_value_names_the_file(tmp_path):
 def test_unknown_override_is_a_programming_error():
     with pytest.raises(TypeError):
         WritePolicy.from_config({}, min_confidnce=0.3)
+
+
+@pytest.mark.parametrize("text, reason", [
+    (b'[display_names]\nhiphop = "Hip\xff Hop"\n',
+     "cannot read config: not UTF-8 text (byte 0xff at offset 29)"),
+    (b'[display_names]\nhiphop = "Hip\\u0000Hop"\n',
+     "display_names: the name for 'hiphop' holds the control character U+0000; use plain text"),
+    (b'[display_names]\nrock = "Ro\\u001bck"\n',
+     "display_names: the name for 'rock' holds the control character U+001B; use plain text"),
+])
+def test_a_display_name_that_no_tag_can_hold_is_a_config_error(tmp_path, text, reason):
+    path = tmp_path / "config.toml"
+    path.write_bytes(text)
+    with pytest.raises(TaggerError) as e:
+        P.load_config(path)
+    assert str(e.value) == f"{path}: {reason}"
+    from typer.testing import CliRunner
+
+    from tagger.cli import app
+
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--config", str(path),
+                                      "--db", str(tmp_path / "c.db")])
+    assert result.exit_code == 1 and result.output == f"Error: {path}: {reason}\n"

@@ -140,3 +140,79 @@ def test_evaluate_cv_on_two_folders_scores_each_source_and_the_writes(labelled, 
         assert set(part["writes"]) == {"coverage", "precision", "written"}
         assert [c["threshold"] for c in part["curve"]][:2] == [0.3, 0.35]
     assert "Writes of the top genre" in result.output
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+def test_train_refuses_a_folder_of_the_users_and_leaves_it_untouched(labelled, tmp_path):
+    """`train --out ~/Music` deleted the folder and exited 0."""
+    music = tmp_path / "Music"
+    (music / "Band").mkdir(parents=True)
+    make_audio(music / "Band" / "song.flac", 1.0, "tone")
+    (music / "notes.txt").write_text("mine")
+    before = _snapshot(music)
+    result = runner.invoke(app, ["train", str(labelled), "--out", str(music), "-j", "2"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {music}: not empty and not a tagger model (no metadata.json); nothing was "
+        "written: give a new or empty folder for the model")
+    assert _snapshot(music) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Music"]  # no temp folder left
+
+
+def test_train_refuses_a_file_as_out(labelled, tmp_path):
+    song = make_audio(tmp_path / "song.mp3", 1.0)
+    before = song.read_bytes()
+    result = runner.invoke(app, ["train", str(labelled), "--out", str(song)])
+    assert result.exit_code == 1 and "exists and is not a folder" in result.output
+    assert song.read_bytes() == before
+
+
+def _tiny_network(seed: int):
+    from tagger.model import import_tensorflow
+
+    tf = import_tensorflow()
+    tf.keras.utils.set_random_seed(seed)
+    net = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+    return net
+
+
+def test_save_writes_a_new_or_empty_folder_and_replaces_a_model(tmp_path):
+    from tagger.train import save
+
+    out = tmp_path / "models" / "mine"
+    save(_tiny_network(0), {"labels": ["a"], "run": 1}, out)
+    first = (out / "model.weights.h5").read_bytes()
+    (out / "README.txt").write_text("the user's notes")  # kept through a replace
+    save(_tiny_network(1), {"labels": ["a"], "run": 2}, out)
+    assert json.loads((out / "metadata.json").read_text())["run"] == 2
+    assert (out / "model.weights.h5").read_bytes() != first
+    assert (out / "README.txt").read_text() == "the user's notes"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["mine"]  # nothing hidden left
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    save(_tiny_network(0), {"labels": ["a"]}, empty)
+    assert sorted(p.name for p in empty.iterdir()) == ["metadata.json", "model.weights.h5"]
+    assert oct(empty.stat().st_mode & 0o777) == oct(out.stat().st_mode & 0o777)
+
+
+def test_a_failed_replace_leaves_the_old_model_whole(tmp_path, monkeypatch):
+    from tagger import train as T
+    from tagger.errors import ModelError
+
+    out = tmp_path / "mine"
+    T.save(_tiny_network(0), {"labels": ["a"], "run": 1}, out)
+    before = _snapshot(out)
+
+    def full_disk(self, path):
+        raise OSError(28, "No space left on device")
+
+    net = _tiny_network(1)
+    monkeypatch.setattr(type(net), "save_weights", full_disk)
+    with pytest.raises(ModelError, match="No space left on device"):
+        T.save(net, {"labels": ["a"], "run": 2}, out)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
