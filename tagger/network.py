@@ -98,8 +98,9 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
     model's "unsure" needs (model.Trust): ``projection``, the embedding
     whitened into ``dims`` principal axes of the training tracks, and
     ``reference``, q . r - |r|^2 / 2 for each training track's point r. Both
-    are linear, so their means over a track's chunks give the track's
-    distance to its nearest training track: |q|^2 - 2 max(reference) + ..."""
+    are linear, so their means over a track's chunks give the squared
+    distance of the track's mean to its nearest training track:
+    |q|^2 - 2 max(reference) (model.Trust.distance)."""
     x = keras.Input((input_size,), name="embedding")
     out = layers.Dense(n_labels, activation="softmax", name="genres")(x)
     if reference is None:

@@ -178,7 +178,8 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray) -> dict:
     FAR_QUANTILE of held-out tracks' distances), and the lowest confidence
     (THRESHOLDS) at which the CV writes of every source are right at least
     WRITE_PRECISION of the time."""
-    max_distance = float(np.quantile(distance, FAR_QUANTILE)) if len(distance) else None
+    known = ~np.isnan(distance)  # cnn / crnn have no distance
+    max_distance = float(np.quantile(distance[known], FAR_QUANTILE)) if known.any() else None
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == data.y
     near = distance <= max_distance if max_distance is not None else np.ones(len(conf), bool)
     sources = np.array(data.sources)
