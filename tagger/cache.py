@@ -81,6 +81,29 @@ def fingerprint(path: str, size: int) -> str:
     return h.hexdigest()
 
 
+def path_key(path: str | os.PathLike) -> str | bytes:
+    """A path as the database stores it: text, or, for a name that is not
+    valid UTF-8 (Python holds it with surrogate escapes, e.g. ``bad\\udcff``),
+    the file system's bytes, so that every name round-trips exactly."""
+    path = os.fspath(path)
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def path_from_key(value: str | bytes) -> str:
+    """The inverse of ``path_key``."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def printable(text: str) -> str:
+    """Text safe to encode as UTF-8: undecodable bytes of a file name shown as
+    ``\\xff`` escapes (a name that is valid UTF-8 is returned as it is)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass
 class TrackResult:
     """What a scan knows of one file."""
@@ -167,11 +190,11 @@ class Cache:
         rows = self.db.execute(
             "select path, size, mtime_ns from results where model_id = ? and status = 'ok'",
             [model_id]).fetchall()
-        return {p: (s, m) for p, s, m in rows}
+        return {path_from_key(p): (s, m) for p, s, m in rows}
 
     @_sqlite_errors
     def get(self, path: str) -> TrackResult | None:
-        row = next(self.db["results"].rows_where("path = ?", [path]), None)
+        row = next(self.db["results"].rows_where("path = ?", [path_key(path)]), None)
         return None if row is None else _to_result(row, from_cache=True)
 
     @_sqlite_errors
@@ -181,7 +204,7 @@ class Cache:
         for row in self.db["results"].rows_where(
                 "fingerprint = ? and size = ? and model_id = ? and status = 'ok'",
                 [fp, size, model_id]):
-            if not os.path.exists(row["path"]):
+            if not os.path.exists(path_from_key(row["path"])):
                 return _to_result(row, from_cache=True)
         return None
 
@@ -190,12 +213,12 @@ class Cache:
         """Cached results, for the given paths (in that order) or all (by path)."""
         if paths is None:
             return [_to_result(r, True) for r in self.db["results"].rows_where(order_by="path")]
-        found = {r["path"]: r for r in self._rows_for(paths)}
+        found = {path_from_key(r["path"]): r for r in self._rows_for(paths)}
         return [_to_result(found[p], True) for p in paths if p in found]
 
     def _rows_for(self, paths: list[str]):
         for i in range(0, len(paths), 500):
-            part = paths[i: i + 500]
+            part = [path_key(p) for p in paths[i: i + 500]]
             yield from self.db["results"].rows_where(
                 f"path in ({','.join('?' * len(part))})", part)
 
@@ -206,8 +229,9 @@ class Cache:
               model_id: str | None) -> None:
         """Commit one result now (autocommit): a kill later cannot lose it."""
         self.db["results"].upsert({
-            "path": result.path, "size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
-            "model_id": model_id, "status": result.status, "error": result.error,
+            "path": path_key(result.path), "size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
+            "model_id": model_id, "status": result.status,
+            "error": None if result.error is None else printable(result.error),
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
             "analysed_at": time.time(), "unsure": int(result.unsure),
@@ -216,22 +240,45 @@ class Cache:
     @_sqlite_errors
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
                         current_genres: list[str]) -> None:
-        """After tagger itself rewrote a file's tags: same audio, new identity.
-        A file the cache does not hold has nothing to update."""
-        with contextlib.suppress(sqlite_utils.db.NotFoundError):
-            self.db["results"].update(path, {"size": size, "mtime_ns": mtime_ns,
-                                             "fingerprint": fp,
-                                             "current_genres": json.dumps(current_genres)})
+        """After tagger itself rewrote a file's tags: same audio, new identity."""
+        update_identity(self.db, path, size, mtime_ns, fp, current_genres)
 
     @_sqlite_errors
     def forget(self, path: str) -> None:
         with contextlib.suppress(sqlite_utils.db.NotFoundError):
-            self.db["results"].delete(path)
+            self.db["results"].delete(path_key(path))
+
+
+def update_identity(db: sqlite_utils.Database, path: str, size: int, mtime_ns: int,
+                    fp: str, current_genres: list[str]) -> None:
+    """Give a file whose tags tagger rewrote (a write or an undo) its new
+    identity in the cache: same audio, so the next scan need not decode it.
+
+    Every row that is the same file is updated: the path's own, and the rows
+    of other names of it (a symlink, a hard link) that held its old identity.
+    A file the cache does not hold has nothing to update.
+    """
+    if "results" not in db.table_names():
+        return
+    key = path_key(path)
+    row = next(db["results"].rows_where("path = ?", [key]), None)
+    keys = [key]
+    if row is not None and row["fingerprint"] is not None:
+        for other in db["results"].rows_where(
+                "fingerprint = ? and size = ? and path != ?",
+                [row["fingerprint"], row["size"], key]):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(path_from_key(other["path"]), path):
+                    keys.append(other["path"])
+    for k in keys:
+        with contextlib.suppress(sqlite_utils.db.NotFoundError):
+            db["results"].update(k, {"size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
+                                     "current_genres": json.dumps(current_genres)})
 
 
 def _to_result(row: dict, from_cache: bool) -> TrackResult:
     return TrackResult(
-        path=row["path"], status=row["status"],
+        path=path_from_key(row["path"]), status=row["status"],
         genres=[(g, c) for g, c in json.loads(row["genres"] or "[]")],
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,

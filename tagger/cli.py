@@ -141,7 +141,7 @@ def scan(
                        for r, (_, d) in zip(results, planned)]
             _render(records, run.stats, quiet, verbose, report)
             if write:
-                written = _write(planned, cache, run, policy, id3v23, quiet)
+                written = _write(planned, cache, run, policy, id3v23, quiet, db)
                 if written:
                     raise typer.Exit(1)
     except TaggerError as e:
@@ -156,8 +156,10 @@ def _default_threshold(given: Optional[float], meta: dict) -> Optional[float]:
     return meta.get("scores", {}).get("min_confidence")
 
 
-def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
+def _write(planned, cache, run, policy, id3v23: bool, quiet: bool,
+           db: Optional[Path] = None) -> int:
     """Apply the plan; returns how many files could not be written."""
+    import shlex
     from dataclasses import asdict
 
     from .write import apply
@@ -172,7 +174,8 @@ def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
         typer.echo("Nothing to write.")
     else:
         typer.echo(f"Write run {run_id}: {len(outcomes) - len(failed)} files written, "
-                   f"{len(failed)} failed. Undo with: tagger undo {run_id}")
+                   f"{len(failed)} failed. Undo with: tagger undo {run_id}"
+                   + (f" --db {shlex.quote(str(db))}" if db is not None else ""))
     return len(failed)
 
 
@@ -309,11 +312,13 @@ def train(
     Example: tagger train ../shared/data/gtzan-dev ../shared/data/emotify-dev --out models/mine --cv 4
     """
     from .dataset import load_folders
+    from .extras import require_train
     from .train import Settings, calibrate, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        require_train("tagger train", "sklearn")
         check_out(out)  # before hours of training, not after
         data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
@@ -386,11 +391,14 @@ def evaluate(
     from .constants import DEFAULT_MODEL_DIR
     from .dataset import load_folders
     from .evaluate import confusion_png, model_probs, source_scores
+    from .extras import require_train
     from .model import precision_on, read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
+        require_train("tagger evaluate", *(["sklearn"] if cv else []),
+                      *(["matplotlib"] if confusion else []))
         data = load_folders(data_dirs)
         if cv:
             from .train import Settings, calibrate, cross_validate, prepare

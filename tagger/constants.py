@@ -11,7 +11,13 @@ AUDIO_EXTENSIONS = frozenset(
     "mp3 flac ogg oga opus m4a mp4 aac wav aif aiff wma wv ape mpc".split())
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MODELS_DIR = PACKAGE_DIR.parent / "models"
+# The shipped models: the repository's top-level models/, which pyproject.toml
+# installs as the package tagger.models (so tagger/models/ in a wheel or any
+# non-editable install). A source tree (an editable install, a clone on
+# PYTHONPATH) has no tagger/models/ and uses models/ beside the package, so a
+# clone always runs with its own models.
+MODELS_DIR = (PACKAGE_DIR / "models" if (PACKAGE_DIR / "models").is_dir()
+              else PACKAGE_DIR.parent / "models")
 DEFAULT_MODEL_DIR = MODELS_DIR / "default"
 MUSICNN_WEIGHTS = MODELS_DIR / "musicnn" / "msd_musicnn.weights.h5"
 
@@ -39,5 +45,9 @@ BATCH_CHUNKS = 64
 # Cheap content fingerprint: this many bytes from the start, middle and end.
 FINGERPRINT_BLOCK = 64 * 1024  # bytes
 
-# Temporary files of an atomic tag write carry this in their names.
+# A tag write's hidden files beside the audio file carry one of these in their
+# names: a temp file (a backup being copied; always garbage once its writer is
+# gone) and a complete backup of the file being edited (kept until the edit is
+# on disk, or restored into the file after a kill).
 TEMP_MARKER = ".tagger-tmp-"
+BACKUP_MARKER = ".tagger-backup-"

@@ -37,3 +37,7 @@ class CacheError(TaggerError):
 
 class DataError(TaggerError):
     """A training or evaluation folder is not in the <label>/<file> layout."""
+
+
+class MissingExtra(TaggerError):
+    """An optional library a command needs is not installed."""

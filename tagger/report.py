@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from .cache import TrackResult
+from .cache import TrackResult, printable
 from .errors import TaggerError
 
 TOP_SHOWN = 3  # genres per file in the table and CSV
@@ -41,9 +41,16 @@ def record(result: TrackResult, action: str | None = None, reason: str | None = 
 
 def write_report(path: str | os.PathLike, records: list[dict]) -> str:
     """Write records as JSON, CSV or the HTML review page, by the file's
-    extension; returns the format."""
+    extension; returns the format.
+
+    In JSON and CSV, a file name that is not valid UTF-8 is written with
+    ``\\xff`` escapes for its undecodable bytes, so the file stays valid
+    UTF-8 (and JSON); the review page keeps such names its own way.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
+    if fmt in ("json", "csv"):
+        records = [_printable(rec) for rec in records]
     if fmt not in FORMATS:
         raise TaggerError("the report file must end in .json, .csv or .html", path)
     try:
@@ -60,6 +67,17 @@ def write_report(path: str | os.PathLike, records: list[dict]) -> str:
     except OSError as e:
         raise TaggerError(f"cannot write the report: {e.strerror}", path) from e
     return fmt
+
+
+def _printable(value):
+    """A record with every string made safe to encode (see ``cache.printable``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
 def _write_csv(f, records: list[dict]) -> None:
@@ -125,7 +143,7 @@ def unsure_text(rec: dict, shown: int = 2) -> str:
 def _escape(text: str | None) -> str:
     from rich.markup import escape
 
-    return escape(text or "")
+    return escape(printable(text or ""))
 
 
 def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,

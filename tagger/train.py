@@ -80,6 +80,15 @@ def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
     return kept, [found[p] for p in kept.paths]
 
 
+def load_musicnn_weights(backbone) -> None:
+    """The pretrained musicnn weights (models/musicnn) into ``backbone``; a
+    missing or unreadable file is a ModelError naming it."""
+    try:
+        backbone.load_weights(MUSICNN_WEIGHTS)
+    except Exception as e:  # noqa: BLE001 - h5py/Keras raise many kinds
+        raise ModelError(f"cannot load the musicnn weights: {e}", MUSICNN_WEIGHTS) from e
+
+
 def embeddings(tracks: list[Chunked], verbose: bool = False,
                precision: str = "float32") -> list[np.ndarray]:
     """The frozen musicnn backbone's embedding of every chunk, computed
@@ -88,7 +97,7 @@ def embeddings(tracks: list[Chunked], verbose: bool = False,
     from .network import musicnn_backbone, musicnn_framewise
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, None)
-    backbone.load_weights(MUSICNN_WEIGHTS)
+    load_musicnn_weights(backbone)
     frames, embed = musicnn_framewise(backbone, precision=precision)
     frames_fn = tf.function(lambda x: frames(x, training=False), reduce_retracing=True)
     embed_fn = tf.function(lambda x: embed(x, training=False), reduce_retracing=True)
@@ -203,7 +212,7 @@ def musicnn_network(head: dict, n_labels: int, ref: dict | None = None):
     from .network import genre_head, musicnn_backbone, musicnn_genre_model
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
-    backbone.load_weights(MUSICNN_WEIGHTS)
+    load_musicnn_weights(backbone)
     shape = None if ref is None else ref["points"].shape[::-1]
     net = genre_head(n_labels, reference=shape)
     net.get_layer("genres").set_weights([head["W"], head["b"]])

@@ -1,3 +1,4 @@
+import os
 import shutil
 import sqlite3
 import threading
@@ -201,3 +202,23 @@ def test_unsure_round_trips_and_an_older_cache_gains_the_column(tmp_path):
     cache.store(TrackResult("/m/a.flac", "ok", [("rock", 0.4)], unsure=True), 1, 2, "fp", "m")
     cache.store(TrackResult("/m/b.flac", "ok", [("rock", 0.9)]), 1, 2, "fp2", "m")
     assert [r.unsure for r in cache.results()] == [True, False]
+
+
+def test_a_name_that_is_not_utf8_round_trips(db):
+    odd = os.fsdecode(b"/m/bad\xff name.mp3")  # "/m/bad\udcff name.mp3"
+    cache = Cache(db)
+    cache.store(ok(odd), 10, 20, "fp", "m")
+    cache.store(TrackResult(odd + "2", "error", error=f"{odd}2: not audio"), 1, 2, None, "m")
+    cache.store(ok("/m/good.mp3"), 10, 20, "fp2", "m")
+    assert cache.known("m") == {odd: (10, 20), "/m/good.mp3": (10, 20)}
+    assert cache.get(odd).path == odd
+    assert cache.get(odd + "2").error == "/m/bad\\xff name.mp32: not audio"
+    assert [r.path for r in cache.results([odd, "/m/good.mp3"])] == [odd, "/m/good.mp3"]
+    assert cache.find_moved("fp", 10, "m").path == odd  # it does not exist
+    cache.update_identity(odd, 11, 21, "fp3", ["Jazz"])
+    assert cache.get(odd).current_genres == ["Jazz"]
+    cache.forget(odd)
+    assert cache.get(odd) is None
+    stored = sqlite3.connect(db).execute(
+        "select path from results where typeof(path) = 'blob'").fetchall()
+    assert stored == [(b"/m/bad\xff name.mp32",)]

@@ -136,7 +136,8 @@ def test_write_then_undo_restores_tags_and_never_touches_audio(music, db):
 
     result = run("scan", music, "--db", db, "--write", "--overwrite", "--min-confidence", "0", "-q")
     assert result.exit_code == 0, result.output
-    assert "Write run 1: 6 files written, 0 failed. Undo with: tagger undo 1" in result.output
+    assert f"Write run 1: 6 files written, 0 failed. Undo with: tagger undo 1 --db {db}\n" \
+        in result.output
     for p in files:
         written = tags.read_genres(p)
         assert len(written) == 1 and written != before[p]
@@ -154,6 +155,9 @@ def test_write_then_undo_restores_tags_and_never_touches_audio(music, db):
     assert {p: tags.read_genres(p) for p in files} == before
     assert all(decode(p) == audio[p] for p in files)
     assert tags.read_genres(wav) == []
+    # Nor after an undo: the cache learnt each restored file's identity.
+    again = run("scan", music, "--db", db, "-q")
+    assert "6 files found: 0 analysed, 6 from cache" in again.output
 
     twice = run("undo", "1", "--db", db)
     assert twice.exit_code == 1 and twice.output.startswith("Error: write run 1 was already undone")
@@ -204,3 +208,92 @@ def test_write_reports_a_file_deleted_since_it_was_analysed(music, db):
     assert [(o.action, o.reason) for o in outcomes] == [
         ("error", "cannot write: No such file or directory"), ("written", "Jazz")]
     assert tags.read_genres(kept) == ["Jazz"]
+
+
+def _journal(db):
+    import sqlite3
+
+    return [p for (p,) in sqlite3.connect(db).execute("select path from write_journal")]
+
+
+def test_hard_links_and_xattrs_survive_write_and_undo(music, db, tmp_path):
+    flac = music / "Rock" / "Band – Album" / "02 drums.flac"
+    seeding = tmp_path / "seeding" / "02 drums.flac"  # a download client's copy
+    seeding.parent.mkdir()
+    os.link(flac, seeding)
+    os.setxattr(flac, "user.source", b"seed-42")
+    inode = flac.stat().st_ino
+
+    written = run("scan", music / "Rock", "--db", db, "--write", "--min-confidence", "0", "-q")
+    assert written.exit_code == 0, written.output
+    [genre] = tags.read_genres(flac)
+    assert tags.read_genres(seeding) == [genre]
+    assert (flac.stat().st_ino, flac.stat().st_nlink) == (inode, 2)
+    assert os.getxattr(flac, "user.source") == b"seed-42"
+
+    assert run("undo", "--db", db).exit_code == 0
+    assert tags.read_genres(flac) == tags.read_genres(seeding) == []
+    assert (flac.stat().st_ino, flac.stat().st_nlink) == (inode, 2)
+    assert os.getxattr(seeding, "user.source") == b"seed-42"
+    assert [p.name for p in flac.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_symlink_a_hard_link_and_their_target_are_one_file_written_once(music, db):
+    target = music / "Jazz" / "noise track.mp3"
+    link = music / "Jazz" / "a link.mp3"
+    link.symlink_to(target.name)
+    hard = music / "Jazz" / "b hard link.mp3"
+    os.link(target, hard)
+    names = (str(target), str(link), str(hard))
+
+    result = run("scan", music / "Jazz", "--db", db, "--write", "--min-confidence", "0", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert "Write run 1: 5 files written, 0 failed." in result.output
+    assert len([p for p in _journal(db) if p in names]) == 1
+    assert tags.read_genres(link) == tags.read_genres(hard) == tags.read_genres(target) != []
+    again = run("scan", music / "Jazz", "--db", db, "-q")
+    assert "5 files found: 0 analysed, 5 from cache" in again.output
+    assert run("undo", "--db", db).exit_code == 0
+    assert tags.read_genres(target) == []
+    assert "0 analysed, 5 from cache" in run("scan", music / "Jazz", "--db", db, "-q").output
+
+
+def test_a_read_only_file_is_not_journaled(music, db):
+    locked = music / "Jazz" / "noise track.mp3"
+    locked.chmod(0o444)
+    result = run("scan", music / "Jazz", "--db", db, "--write", "--min-confidence", "0", "-q")
+    assert result.exit_code == 1
+    assert f"{locked}: not written: file is read-only" in result.output
+    assert len(_journal(db)) == 2 and str(locked) not in _journal(db)
+
+
+def test_a_name_that_is_not_utf8_is_scanned_reported_written_and_undone(tmp_path, db):
+    from audiofiles import make_audio
+
+    library = tmp_path / "lib"
+    library.mkdir()
+    odd = library / os.fsdecode(b"bad\xff name.mp3")
+    make_audio(odd, 4.0, "drums")
+    audio = decode(odd)
+    shown = str(library) + "/bad\\xff name.mp3"
+
+    first = run("scan", library, "--db", db, "--report", tmp_path / "r.json")
+    assert first.exit_code == 0, first.output
+    assert "1 files found: 1 analysed" in first.output
+    [rec] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert rec["path"] == shown and rec["status"] == "ok"
+
+    again = run("scan", library, "--db", db, "-q", "--report", tmp_path / "r.csv")
+    assert "1 files found: 0 analysed, 1 from cache" in again.output
+    with open(tmp_path / "r.csv", encoding="utf-8", newline="") as f:
+        assert [r["path"] for r in csv.DictReader(f)] == [shown]
+    assert run("report", "--db", db, "-o", tmp_path / "all.json").exit_code == 0
+    assert [r["path"] for r in json.loads((tmp_path / "all.json").read_text())] == [shown]
+
+    written = run("scan", library, "--db", db, "-q", "--write", "--min-confidence", "0")
+    assert written.exit_code == 0, written.output
+    assert len(tags.read_genres(odd)) == 1 and decode(odd) == audio
+    undone = run("undo", "--db", db)
+    assert undone.exit_code == 0 and tags.read_genres(odd) == []
+    assert "0 analysed, 1 from cache" in run("scan", library, "--db", db, "-q").output

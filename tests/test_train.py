@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from audiofiles import make_audio
 from tagger.cli import app
 from tagger.dataset import folds, load_folder
-from tagger.errors import DataError
+from tagger.errors import DataError, ModelError
 from tagger.evaluate import expected_calibration_error, scores
 from tagger.model import GenreModel
 
@@ -237,3 +237,14 @@ def test_calibrate_picks_the_lowest_threshold_right_often_enough_on_every_source
     distance[-3] = 50.0  # the wrong one at 0.65: beyond the 97.5th percentile
     got = calibrate(data, probs, distance)
     assert got["max_distance"] < 50 and got["min_confidence"] == 0.6
+
+
+def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):
+    """Was a raw h5py FileNotFoundError (an install without models/musicnn)."""
+    from tagger import train
+
+    missing = tmp_path / "msd_musicnn.weights.h5"
+    monkeypatch.setattr(train, "MUSICNN_WEIGHTS", missing)
+    with pytest.raises(ModelError, match="cannot load the musicnn weights") as e:
+        train.embeddings([])
+    assert e.value.path == str(missing)
