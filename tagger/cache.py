@@ -30,7 +30,7 @@ from .errors import CacheError
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
-ADDED_COLUMNS = {"album": str}
+ADDED_COLUMNS = {"album": str, "unsure": int}
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
 # the user can do about them.
@@ -119,7 +119,7 @@ class TrackResult:
     from_cache: bool = False
     distribution: dict[str, float] = field(default_factory=dict)
     album: str | None = None  # the file's album tag (album consensus groups by it)
-    unsure: bool = False  # the model cannot tell its best genres apart: never written
+    unsure: bool = False  # the model does not trust its top genre (model.Trust): never written
 
     @property
     def top(self) -> tuple[str, float] | None:
@@ -247,7 +247,7 @@ class Cache:
             "error": None if result.error is None else printable(result.error),
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
-            "analysed_at": time.time(), "album": result.album,
+            "analysed_at": time.time(), "album": result.album, "unsure": int(result.unsure),
         }, pk="path")
 
     @_sqlite_errors
@@ -295,4 +295,5 @@ def _to_result(row: dict, from_cache: bool) -> TrackResult:
         genres=[(g, c) for g, c in json.loads(row["genres"] or "[]")],
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,
-        distribution=json.loads(row["distribution"] or "{}"), album=row.get("album"))
+        distribution=json.loads(row["distribution"] or "{}"), album=row.get("album"),
+        unsure=bool(row.get("unsure")))

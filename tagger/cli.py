@@ -264,68 +264,87 @@ def history(db: Optional[Path] = DbOption):
     Console().print(t)
 
 
+DataDirs = typer.Argument(..., exists=True, file_okay=False,
+                          help="Folders of <label>/<audio file> (a manifest.csv with an "
+                               "'artist' column makes CV split by artist).")
+
+
 @app.command()
 def train(
-    data_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of <label>/<audio file>."),
+    data_dirs: List[Path] = DataDirs,
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     arch: str = typer.Option("musicnn", "--arch", help="musicnn (pretrained backbone + head) | cnn | crnn."),
     epochs: int = typer.Option(30, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
-    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV by track and store the scores."),
+    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV (by artist or track) and store the scores."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes."),
     seed: int = typer.Option(0, help="Random seed of splits and training."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
-    """Train a model on a labelled folder (labels = sub-folder names).
+    """Train a model on labelled folders (labels = sub-folder names; the
+    label set is their union).
 
-    Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
+    Example: tagger train ../shared/data/gtzan-dev ../shared/data/emotify-dev --out models/mine --cv 4
     """
-    from .dataset import load_folder
+    from .dataset import load_folders
     from .extras import require_train
-    from .train import Settings, check_out, cross_validate, prepare, train as fit
+    from .train import Settings, calibrate, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
         require_train("tagger train", "sklearn")
         check_out(out)  # before hours of training, not after
-        data = load_folder(data_dir)
+        data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         prep = prepare(data, settings, say)
-        scores = None
+        scores, result = None, None
         if cv:
-            from .evaluate import calibrated_threshold, scores as score
-
-            probs = cross_validate(prep, settings, cv, say)
-            scores = {"cv": {"folds": cv, "seed": seed, "by": "track",
-                             **score(prep.data.y, probs, prep.data.labels)}}
-            scores["min_confidence"] = calibrated_threshold(prep.data.y, probs)
-            _print_scores(scores["cv"])
-        meta = fit(prep, out, settings, say, scores)
+            result = cross_validate(prep, settings, cv, say)
+            trust = calibrate(prep.data, result.probs, result.distance)
+            scores = {"cv": _cv_scores(prep.data, result, trust, seed)}
+            _print_scores(scores["cv"], trust["min_confidence"])
+        meta = fit(prep, out, settings, say, scores, result)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
                f"{', '.join(meta['labels'])})")
 
 
-def _print_scores(result: dict) -> None:
+def _cv_scores(data, result, trust: dict, seed: int) -> dict:
+    """Scores of CV predictions, per source, with the writes of ``trust``."""
+    from .evaluate import source_scores
+
+    return {"folds": result.folds, "seed": seed, "by": data.split_by(),
+            "unsure_rule": {k: trust[k] for k in ("min_confidence", "max_distance")},
+            **source_scores(data, result.probs, result.unsure(trust))}
+
+
+def _print_scores(result: dict, min_confidence: Optional[float] = None) -> None:
     from rich.console import Console
 
-    from .evaluate import confusion_table, scores_table
+    from .evaluate import confusion_table, scores_table, writes_table
 
     console = Console()
     console.print(scores_table(result))
     console.print(confusion_table(result))
+    for name, part in result.get("sources", {}).items():
+        if len(result["sources"]) > 1:
+            console.print(f"{name}: {part['tracks']} tracks, accuracy {part['accuracy']:.3f}, "
+                          f"balanced accuracy {part['balanced_accuracy']:.3f} over "
+                          f"{len(part['labels_seen'])} labels", markup=False, highlight=False)
     cal = result["calibration"]
     console.print(f"Calibration: ECE {cal['ece']:.3f}; confidence >= {cal['confident_threshold']}: "
                   f"{cal['confident_share']:.0%} of tracks, right {cal['confident_accuracy'] or 0:.1%}",
                   markup=False, highlight=False)
+    if "sources" in result:
+        console.print(writes_table(result, min_confidence))
 
 
 @app.command()
 def evaluate(
-    data_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of <label>/<audio file>."),
+    data_dirs: List[Path] = DataDirs,
     model: Optional[Path] = ModelOption,
-    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="K-fold CV by track of the model's architecture, instead of scoring the model."),
+    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="K-fold CV (by artist where a manifest names them, else by track) of the model's architecture, instead of scoring the model."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the scores to FILE.json."),
     confusion: Optional[Path] = typer.Option(None, "--confusion", help="Save the confusion matrix picture (PNG)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1),
@@ -336,15 +355,16 @@ def evaluate(
     seed: int = typer.Option(0, help="With --cv: the split seed."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
-    """Score a model on a labelled folder, or cross-validate an architecture.
+    """Score a model on labelled folders, or cross-validate an architecture;
+    per source and overall, with what the default --write would write.
 
-    Example: tagger evaluate ../shared/data/gtzan-dev --cv 4 --report cv.json --confusion cv.png
+    Example: tagger evaluate ../shared/data/gtzan-dev ../shared/data/emotify-dev --cv 4 --report cv.json
     """
     import json
 
     from .constants import DEFAULT_MODEL_DIR
-    from .dataset import load_folder
-    from .evaluate import confusion_png, model_probs, scores as score
+    from .dataset import load_folders
+    from .evaluate import confusion_png, model_probs, source_scores
     from .extras import require_train
     from .model import precision_on, read_metadata
 
@@ -353,25 +373,30 @@ def evaluate(
     try:
         require_train("tagger evaluate", *(["sklearn"] if cv else []),
                       *(["matplotlib"] if confusion else []))
-        data = load_folder(data_dir)
+        data = load_folders(data_dirs)
         if cv:
-            from .train import Settings, cross_validate, prepare
+            from .train import Settings, calibrate, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
                                 precision=precision)
             prep = prepare(data, settings, say)
-            data, probs = prep.data, cross_validate(prep, settings, cv, say)
-            result = {"cv": cv, "seed": seed, "arch": arch, "epochs": epochs if arch != "musicnn" else None,
+            found = cross_validate(prep, settings, cv, say)
+            trust = calibrate(prep.data, found.probs, found.distance)
+            threshold = trust["min_confidence"]
+            result = {"cv": cv, "seed": seed, "arch": arch,
+                      "epochs": epochs if arch != "musicnn" else None,
                       "precision": prep.precision,
-                      **score(data.y, probs, data.labels)}
+                      **_cv_scores(prep.data, found, trust, seed)}
         else:
-            data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
-                                      precision)
+            meta = read_metadata(model or DEFAULT_MODEL_DIR)
+            data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
+                                              precision)
+            threshold = _default_threshold(None, meta)
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),
-                      **score(data.y, probs, data.labels)}
-        _print_scores(result)
+                      **source_scores(data, probs, unsure, threshold)}
+        _print_scores(result, threshold)
         if report:
             try:
                 report.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -44,7 +44,7 @@ EXISTING_MODES = ("keep", "merge", "overwrite")
 # table changes or adds entries; an unlisted label is written as it is.
 DEFAULT_DISPLAY_NAMES = {
     "blues": "Blues", "classical": "Classical", "country": "Country",
-    "disco": "Disco", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
+    "disco": "Disco", "electronic": "Electronic", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
     "pop": "Pop", "reggae": "Reggae", "rock": "Rock",
 }
 

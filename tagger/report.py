@@ -89,8 +89,8 @@ def _printable(value):
 
 
 def _write_csv(f, records: list[dict]) -> None:
-    fields = ["path", "status", "genre", "confidence", "genres", "current_genres",
-              "duration", "from_cache", "error", "album", "unsure"]
+    fields = ["path", "status", "genre", "confidence", "unsure", "genres", "current_genres",
+              "duration", "from_cache", "error", "album"]
     if records and "action" in records[0]:
         fields += ["action", "write_genres", "action_reason"]
     writer = csv.DictWriter(f, fields, extrasaction="ignore")
@@ -119,7 +119,10 @@ def table(records: list[dict], title: str = "Proposed genres"):
         t.add_column("--write would")
     for rec in records:
         current = "; ".join(rec["current_genres"]) or "-"
-        if rec["status"] == "ok":
+        if rec["status"] == "ok" and rec.get("unsure"):
+            proposed = "[yellow]" + _escape(unsure_text(rec)) + "[/yellow]"
+            conf = f"{rec['genres'][0]['confidence']:.0%}" if rec["genres"] else ""
+        elif rec["status"] == "ok":
             top = rec["genres"][:TOP_SHOWN]
             proposed = top[0]["genre"] + "".join(
                 f" [dim]/ {g['genre']} {g['confidence']:.0%}[/dim]" for g in top[1:])
@@ -136,6 +139,13 @@ def table(records: list[dict], title: str = "Proposed genres"):
             row.append(_escape(action))
         t.add_row(*row)
     return t
+
+
+def unsure_text(rec: dict, shown: int = 2) -> str:
+    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)"."""
+    best = ", ".join(f"{g['genre']} {g['confidence']:.0%}".replace("%", " %")
+                     for g in rec["genres"][:shown])
+    return f"unsure ({best})" if best else "unsure"
 
 
 def _escape(text: str | None) -> str:

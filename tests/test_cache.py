@@ -190,6 +190,20 @@ def test_a_cache_that_cannot_grow_is_an_error(music, db):
 
 
 
+def test_unsure_round_trips_and_an_older_cache_gains_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    cache = Cache(path)
+    cache.db["results"].transform(drop={"unsure"})  # a cache written before "unsure"
+    cache.close()
+    assert "unsure" not in [r[1] for r in sqlite3.connect(path).execute("pragma table_info(results)")]
+    cache = Cache(path)
+    cache.store(TrackResult("/m/a.flac", "ok", [("rock", 0.4)], unsure=True), 1, 2, "fp", "m")
+    cache.store(TrackResult("/m/b.flac", "ok", [("rock", 0.9)]), 1, 2, "fp2", "m")
+    assert [r.unsure for r in cache.results()] == [True, False]
+
+
 def test_a_name_that_is_not_utf8_round_trips(db):
     odd = os.fsdecode(b"/m/bad\xff name.mp3")  # "/m/bad\udcff name.mp3"
     cache = Cache(db)

@@ -61,7 +61,7 @@ def test_scan_reports_json_and_csv_with_one_record_per_file(music, db, tmp_path)
     assert bad["error"] == "not an audio file, or a format ffmpeg cannot read"
     good = by_name["02 drums.flac"]
     assert good["status"] == "ok" and good["error"] is None
-    assert [set(g) for g in good["genres"]] == [{"genre", "confidence"}] * 10
+    assert [set(g) for g in good["genres"]] == [{"genre", "confidence"}] * 11
     assert good["path"] == str(music / "Rock" / "Band – Album" / "02 drums.flac")
 
     csv_report = tmp_path / "r.csv"

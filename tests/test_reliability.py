@@ -115,7 +115,7 @@ def test_playable_files_are_analysed(scanned, name):
     _, rows = scanned
     row = rows[name]
     assert row["status"] == "ok", row["error"]
-    assert len(row["genres"]) == 10 and 0 < row["genres"][0]["confidence"] <= 1
+    assert len(row["genres"]) == 11 and 0 < row["genres"][0]["confidence"] <= 1
 
 
 @pytest.mark.parametrize("name", ["really-a-wav.mp3", "really-adts-aac.mp3", "really-m4a.mp3"])

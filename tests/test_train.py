@@ -56,7 +56,12 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["labels"] == ["drums", "tones"] and meta["arch"] == arch
     assert meta["data"]["tracks"] == 8
-    assert meta["scores"]["cv"]["by"] == "track"
+    assert meta["scores"]["cv"]["by"] == {labelled.name: "track"}
+    if arch == "musicnn":  # the "unsure" rule, calibrated by the CV
+        assert meta["unsure"]["min_confidence"] == meta["scores"]["min_confidence"]
+        assert meta["unsure"]["points"] == 8 and meta["unsure"]["max_distance"] > 0
+    else:  # no embedding, no distance: the threshold alone
+        assert meta["scores"]["cv"]["unsure_rule"]["max_distance"] is None  # was NaN
     model = GenreModel(out, device="cpu")
     assert model.frontend.chunk_frames == (187 if arch == "musicnn" else 250)
 
@@ -106,6 +111,37 @@ def test_expected_calibration_error():
     conf = np.array([0.95, 0.95, 0.55, 0.55])
     right = np.array([True, True, True, False])
     assert expected_calibration_error(conf, right) == pytest.approx(0.5 * 0.05 + 0.5 * 0.05)
+
+
+@pytest.fixture(scope="module")
+def by_artist(tmp_path_factory):
+    """A second source: drums and noise, 4 clips each by 2 artists, named in
+    a manifest.csv."""
+    root = tmp_path_factory.mktemp("by-artist")
+    rows = ["file,genre,artist"]
+    for label, kind in (("drums", "drums"), ("hiss", "noise")):
+        (root / label).mkdir()
+        for i in range(4):
+            make_audio(root / label / f"{i}.ogg", 3.5, kind)
+            rows.append(f"{label}/{i}.ogg,{label},{label} artist {i % 2}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_evaluate_cv_on_two_folders_scores_each_source_and_the_writes(labelled, by_artist, tmp_path):
+    report = tmp_path / "cv.json"
+    result = runner.invoke(app, ["evaluate", str(labelled), str(by_artist), "--cv", "2",
+                                 "--precision", "float32", "-j", "2", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    got = json.loads(report.read_text())
+    assert got["labels"] == ["drums", "hiss", "tones"] and got["tracks"] == 16
+    assert got["by"] == {labelled.name: "track", by_artist.name: "artist"}
+    for name in (labelled.name, by_artist.name):
+        part = got["sources"][name]
+        assert part["tracks"] == 8 and len(part["labels_seen"]) == 2
+        assert set(part["writes"]) == {"coverage", "precision", "written"}
+        assert [c["threshold"] for c in part["curve"]][:2] == [0.3, 0.35]
+    assert "Writes of the top genre" in result.output
 
 
 def _snapshot(folder):
@@ -182,6 +218,25 @@ def test_a_failed_replace_leaves_the_old_model_whole(tmp_path, monkeypatch):
         T.save(net, {"labels": ["a"], "run": 2}, out)
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_calibrate_picks_the_lowest_threshold_right_often_enough_on_every_source():
+    from tagger.dataset import Dataset
+    from tagger.train import calibrate
+
+    # Source "a": always right. Source "b": right above 0.7, wrong below.
+    conf = np.array([0.95, 0.9, 0.8, 0.6, 0.5] * 2 + [0.9, 0.85, 0.8, 0.75, 0.72, 0.65, 0.55, 0.4])
+    y = np.zeros(len(conf), int)
+    pred_right = np.array([True] * 10 + [True] * 5 + [False] * 3)
+    probs = np.stack([np.where(pred_right, conf, 1 - conf), np.where(pred_right, 1 - conf, conf)], 1)
+    data = Dataset([str(i) for i in range(len(y))], y, ["x", "y"], ["a"] * 10 + ["b"] * 8)
+    got = calibrate(data, probs, np.full(len(y), np.nan))  # cnn / crnn: no distance
+    assert got == {"min_confidence": 0.7, "max_distance": None}
+    # A track far from the others is left out of the writes it is judged by.
+    distance = np.ones(len(y))
+    distance[-3] = 50.0  # the wrong one at 0.65: beyond the 97.5th percentile
+    got = calibrate(data, probs, distance)
+    assert got["max_distance"] < 50 and got["min_confidence"] == 0.6
 
 
 def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):
