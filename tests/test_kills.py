@@ -34,9 +34,21 @@ FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
            ("i.wma", None), ("j.m4a", "alac")]
 
 
+MODEL: list = []  # the trusting model (conftest), set for the whole module
+
+
+@pytest.fixture(autouse=True)
+def _scans_use_the_trusting_model(trusting_model):
+    MODEL[:] = [trusting_model]
+
+
 def tagger(*args, delay: float = 0.0, break_at: tuple[int, Path] | None = None):
     """A tagger process: plain, pausing ``delay`` s before each tag write, or
-    breaking its ``break_at[0]``-th edit half-way and waiting (see killable.py)."""
+    breaking its ``break_at[0]``-th edit half-way and waiting (see killable.py).
+    Scans use the trusting model (conftest): generated audio must get genres
+    for the writes to happen."""
+    if args[:1] == ("scan",):
+        args = (*args, "--model", MODEL[0])
     if break_at is not None:
         cmd = [KILLABLE, "break-at", *break_at, "--"]
     elif delay:
