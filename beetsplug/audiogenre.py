@@ -67,9 +67,9 @@ class AudioGenrePlugin(BeetsPlugin):
                               help="replace genres an item already has")
         cmd.parser.add_option("-F", "--no-force", dest="force", action="store_false",
                               help="keep genres an item already has")
-        cmd.parser.add_option("-c", "--min-confidence", dest="min_confidence", type="float",
+        cmd.parser.add_option("--min-confidence", dest="min_confidence", type="float",
                               help="write a genre only at or above this confidence (0..1)")
-        cmd.parser.add_option("-n", "--count", dest="count", type="int",
+        cmd.parser.add_option("--count", dest="count", type="int",
                               help="genres per item (each passing --min-confidence)")
         cmd.func = self._command
         return [cmd]
