@@ -25,6 +25,8 @@ from .constants import APP_NAME, FINGERPRINT_BLOCK
 from .errors import CacheError
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
+# results columns newer than the table's first version: name -> type.
+ADDED_COLUMNS = {"album": str}
 
 
 def default_db_path() -> Path:
@@ -58,6 +60,8 @@ class TrackResult:
     current_genres: list[str] = field(default_factory=list)  # the file's genre tag
     from_cache: bool = False
     distribution: dict[str, float] = field(default_factory=dict)
+    album: str | None = None  # the file's album tag (album consensus groups by it)
+    unsure: bool = False  # the model cannot tell its best genres apart: never written
 
     @property
     def top(self) -> tuple[str, float] | None:
@@ -91,6 +95,11 @@ class Cache:
                 "analysed_at": float,
             }, pk="path", if_not_exists=True)
             self.db["results"].create_index(["fingerprint", "size"], if_not_exists=True)
+        # Columns added since the first release: caches made before get them here.
+        columns = self.db["results"].columns_dict
+        for name, kind in ADDED_COLUMNS.items():
+            if name not in columns:
+                self.db["results"].add_column(name, kind)
 
     def close(self) -> None:
         self.db.conn.close()
@@ -134,6 +143,12 @@ class Cache:
         row = next(self.db["results"].rows_where("path = ?", [path]), None)
         return None if row is None else _to_result(row, from_cache=True)
 
+    def identity(self, path: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) the file had when its cached result was made, or None."""
+        row = self.db.execute("select size, mtime_ns from results where path = ?",
+                              [path]).fetchone()
+        return None if row is None else (row[0], row[1])
+
     def find_moved(self, fp: str, size: int, model_id: str) -> TrackResult | None:
         """An ok result for the same content under another path that no
         longer exists: the file was moved or renamed."""
@@ -167,7 +182,7 @@ class Cache:
             "model_id": model_id, "status": result.status, "error": result.error,
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
-            "analysed_at": time.time(),
+            "analysed_at": time.time(), "album": result.album,
         }, pk="path")
 
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
@@ -190,4 +205,4 @@ def _to_result(row: dict, from_cache: bool) -> TrackResult:
         genres=[(g, c) for g, c in json.loads(row["genres"] or "[]")],
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,
-        distribution=json.loads(row["distribution"] or "{}"))
+        distribution=json.loads(row["distribution"] or "{}"), album=row.get("album"))

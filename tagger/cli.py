@@ -1,6 +1,6 @@
-"""The command line: typer commands over the library modules.
+"""The command line: typer commands over the public API (``tagger.api``).
 
-The one place where tagger's errors become "Error: ..." and an exit code:
+Each command parses its options, calls the API, renders the result. The one place where tagger's errors become "Error: ..." and an exit code:
 0 when every file was analysed, 1 when some failed (or a fatal error), 2 for
 usage errors. TensorFlow is imported only by commands that run a network, so
 ``tagger --help`` stays instant.
@@ -42,19 +42,44 @@ def _check_network_options(device: str, precision: str) -> None:
             _fail(f"{option}: unknown value '{value}' (choose from {', '.join(allowed)})", 2)
 
 
-def _open_cache(db: Optional[Path]):
-    from .cache import Cache, default_db_path
-
-    return Cache(db or default_db_path())
+def _waiting(path) -> None:
+    typer.echo(f"Waiting for another tagger run using {path} ...", err=True)
 
 
-def _progress(total: int, quiet: bool):
-    """A tqdm bar (count, tracks/s, ETA) on a terminal; None otherwise."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+class _Progress:
+    """Scan progress on stderr: a tqdm bar (count, tracks/s, ETA) on a
+    terminal, else a line per analysed file (nothing when quiet)."""
 
-    return tqdm(total=total, unit="track", dynamic_ncols=True, file=sys.stderr)
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+        self.plain = not quiet and not sys.stderr.isatty()
+
+    def found(self, total: int) -> None:
+        if not self.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="track", dynamic_ncols=True, file=sys.stderr)
+
+    def collect(self, run) -> list:
+        """Every result of the scan ``run``, in the library's walk order."""
+        results = []
+        try:
+            with run:  # Ctrl-C between two results releases the cache too
+                for done, result in enumerate(run, 1):
+                    results.append(result)
+                    if self.bar is not None:
+                        self.bar.update(1)
+                    elif self.plain and not result.from_cache:
+                        _plain_line(done, run.stats.found, result)
+        except KeyboardInterrupt:
+            if self.bar is not None:
+                self.bar.close()
+            typer.echo(f"Interrupted: {run.stats.analysed} files analysed and saved; "
+                       "run the same command to resume.", err=True)
+            raise typer.Exit(130)
+        if self.bar is not None:
+            self.bar.close()
+        return run.ordered(results)
 
 
 @app.command()
@@ -88,92 +113,47 @@ def scan(
 
     Example: tagger scan ~/Music --report proposals.csv
     """
-    from .model import read_metadata
-    from .pipeline import Scan, ScanOptions, order_like
-    from .policy import WritePolicy, load_config, plan
-    from .report import record
+    from . import api
+    from .report import records
 
     _check_network_options(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
     if report is not None and report.suffix.lower() not in (".json", ".csv"):
         _fail("--report: the file must end in .json or .csv", 2)
-    options = ScanOptions(model_dir=model or ScanOptions.model_dir, jobs=jobs, device=device,
-                          precision=precision,
-                          force=force, fast=fast, follow_symlinks=follow_symlinks,
-                          timeout=timeout, verbose=verbose)
-    plain = not quiet and not sys.stderr.isatty()
     try:
-        meta = read_metadata(options.model_dir)
-        policy = WritePolicy.from_config(
-            load_config(config), min_confidence=_default_threshold(min_confidence, meta),
-            top_k=top_k, existing="merge" if merge else "overwrite" if overwrite else None,
+        policy = api.write_policy(
+            config, model=model, min_confidence=min_confidence, top_k=top_k,
+            existing="merge" if merge else "overwrite" if overwrite else None,
             album_consensus=album_consensus, include=include or None, exclude=exclude or None)
-        cache = _open_cache(db)
-        with cache.lock(lambda: typer.echo(f"Waiting for another tagger run using {cache.path} ...", err=True)):
-            bar = None
-
-            def found(n: int):
-                nonlocal bar
-                bar = _progress(n, quiet)
-
-            run = Scan(paths, cache, options, on_found=found)
-            results = []
-            try:
-                for done, result in enumerate(run, 1):
-                    results.append(result)
-                    if bar is not None:
-                        bar.update(1)
-                    elif plain and not result.from_cache:
-                        _plain_line(done, run.stats.found, result)
-            except KeyboardInterrupt:
-                if bar is not None:
-                    bar.close()
-                typer.echo(f"Interrupted: {run.stats.analysed} files analysed and saved; "
-                           "run the same command to resume.", err=True)
-                raise typer.Exit(130)
-            if bar is not None:
-                bar.close()
-            results = order_like(results, run)
-            current = {r.path: r.current_genres for r in results}
-            planned = plan([record(r) for r in results], policy, read=current.__getitem__)
-            records = [record(r, d.action, d.reason, d.genres_to_write)
-                       for r, (_, d) in zip(results, planned)]
-            _render(records, run.stats, quiet, verbose, report)
-            if write:
-                written = _write(planned, cache, run, policy, id3v23, quiet)
-                if written:
-                    raise typer.Exit(1)
+        progress = _Progress(quiet)
+        run = api.scan(paths, db=db, model=model, jobs=jobs, device=device, precision=precision,
+                       fast=fast, force=force, follow_symlinks=follow_symlinks, timeout=timeout,
+                       verbose=verbose, on_found=progress.found, on_wait=_waiting)
+        results = progress.collect(run)
+        # A dry run previews from the cached genres (a warm re-scan stays a
+        # cache read); --write reads every file's genres again first.
+        plan = api.plan(results, policy, fresh=write)
+        _render(records(plan), run.stats, quiet, verbose, report)
+        if write:
+            written = api.write(plan, db=db, id3v23=id3v23, on_wait=_waiting)
+            _say_written(written)
+            if written.failed:
+                raise typer.Exit(1)
     except TaggerError as e:
         _fail(str(e))
     raise typer.Exit(1 if run.stats.failed else 0)
 
 
-def _default_threshold(given: Optional[float], meta: dict) -> Optional[float]:
-    """--min-confidence, else the threshold the model card's calibration sets."""
-    if given is not None:
-        return given
-    return meta.get("scores", {}).get("min_confidence")
-
-
-def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
-    """Apply the plan; returns how many files could not be written."""
-    from dataclasses import asdict
-
-    from .write import apply
-
-    identities = {t.path: (t.size, t.mtime_ns) for t in run.tracks}
-    options = {**asdict(policy), "id3v23": id3v23}
-    run_id, outcomes = apply(planned, cache, identities, options, run.roots)
-    failed = [o for o in outcomes if o.action != "written"]
-    for o in failed:
+def _say_written(run) -> None:
+    for o in run.failed + run.skipped:
         typer.echo(f"{o.path}: not written: {o.reason}", err=True)
-    if run_id is None:
+    if run.id is None:
         typer.echo("Nothing to write.")
-    else:
-        typer.echo(f"Write run {run_id}: {len(outcomes) - len(failed)} files written, "
-                   f"{len(failed)} failed. Undo with: tagger undo {run_id}")
-    return len(failed)
+        return
+    skipped = f", {len(run.skipped)} skipped" if run.skipped else ""
+    typer.echo(f"Write run {run.id}: {len(run.written)} files written, "
+               f"{len(run.failed)} failed{skipped}. Undo with: tagger undo {run.id}")
 
 
 def _plain_line(done: int, total: int, result) -> None:
@@ -215,17 +195,13 @@ def report_cmd(
 
     Example: tagger report ~/Music --report proposals.json
     """
-    from .report import record, summary_lines, table, write_report
     from rich.console import Console
 
+    from . import api
+    from .report import record, summary_lines, table, write_report
+
     try:
-        cache = _open_cache(db)
-        results = cache.results()
-        if paths:
-            prefixes = [str(p) for p in paths]
-            results = [r for r in results if any(
-                r.path == p or r.path.startswith(p.rstrip("/") + "/") for p in prefixes)]
-        records = [record(r) for r in results]
+        records = [record(r) for r in api.cached(paths or None, db=db)]
         console = Console()
         if not quiet and records:
             console.print(table(records, "Cached results"))
@@ -247,12 +223,11 @@ def undo(
 
     Example: tagger undo        (the latest run; tagger history lists them)
     """
-    from .journal import undo as undo_run
+    from . import api
 
     try:
-        cache = _open_cache(db)
-        with cache.lock(lambda: typer.echo("Waiting for another tagger run ...", err=True)):
-            result = undo_run(cache.db, run_id)
+        result = api.undo(run_id, db=db,
+                          on_wait=lambda _: typer.echo("Waiting for another tagger run ...", err=True))
     except TaggerError as e:
         _fail(str(e))
     for f in result.problems():
@@ -272,10 +247,10 @@ def history(db: Optional[Path] = DbOption):
     from rich.console import Console
     from rich.table import Table
 
-    from .journal import Journal
+    from . import api
 
     try:
-        runs = Journal(_open_cache(db).db).runs()
+        runs = api.history(db=db)
     except TaggerError as e:
         _fail(str(e))
     t = Table(title="Write runs")
@@ -313,31 +288,18 @@ def train(
         prep = prepare(data, settings, say)
         scores = None
         if cv:
-            from .evaluate import scores as score
+            from .evaluate import calibrated_threshold, scores as score
 
             probs = cross_validate(prep, settings, cv, say)
             scores = {"cv": {"folds": cv, "seed": seed, "by": "track",
                              **score(prep.data.y, probs, prep.data.labels)}}
-            scores["min_confidence"] = _calibrated_threshold(prep.data.y, probs)
+            scores["min_confidence"] = calibrated_threshold(prep.data.y, probs)
             _print_scores(scores["cv"])
         meta = fit(prep, out, settings, say, scores)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
                f"{', '.join(meta['labels'])})")
-
-
-def _calibrated_threshold(y, probs, target: float = 0.95) -> float:
-    """The lowest confidence above which CV predictions are right at least
-    ``target`` of the time: the default --min-confidence for writing."""
-    import numpy as np
-
-    conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
-    for t in np.round(np.arange(0.3, 0.96, 0.05), 2):
-        sel = conf >= t
-        if sel.sum() >= 10 and right[sel].mean() >= target:
-            return float(t)
-    return 0.95
 
 
 def _print_scores(result: dict) -> None:

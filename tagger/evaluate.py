@@ -65,6 +65,19 @@ def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, bins: int 
     return float(total)
 
 
+def calibrated_threshold(y: np.ndarray, probs: np.ndarray, target: float = 0.95) -> float:
+    """The lowest confidence above which predictions ``probs`` (n, n_labels)
+    are right (against labels y (n,)) at least ``target`` of the time, over
+    at least 10 tracks: the default --min-confidence a model card stores
+    (``scores.min_confidence``). 0.95 when no step from 0.3 reaches it."""
+    conf, right = probs.max(axis=1), probs.argmax(axis=1) == np.asarray(y)
+    for t in np.round(np.arange(0.3, 0.96, 0.05), 2):
+        sel = conf >= t
+        if sel.sum() >= 10 and right[sel].mean() >= target:
+            return float(t)
+    return 0.95
+
+
 def confusion_png(result: dict, path: str | os.PathLike, title: str = "") -> None:
     """The confusion matrix as a picture (rows: truth, columns: prediction)."""
     import matplotlib

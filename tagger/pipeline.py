@@ -111,7 +111,8 @@ class Scan:
                 yield self._count(self._fail(track, fp, item.error))
                 continue
             result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
-                                 item.current_genres, False, pred.distribution)
+                                 item.current_genres, False, pred.distribution,
+                                 album=item.album)
             self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
             if item.duration:
                 self.stats.audio_seconds += item.duration

@@ -7,18 +7,20 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .cache import TrackResult
 from .errors import TaggerError
 
+if TYPE_CHECKING:
+    from .policy import Decision, Plan
+
 TOP_SHOWN = 3  # genres per file in the table and CSV
 
 
-def record(result: TrackResult, action: str | None = None, reason: str | None = None,
-           write_genres: list[str] | None = None) -> dict:
+def record(result: TrackResult, decision: Decision | None = None) -> dict:
     """The machine-readable form of one result (one JSON object / CSV row).
-    With an ``action``, also what --write would do and the exact genre text
+    With a ``decision``, also what --write would do and the exact genre text
     it would write (display names, e.g. "Hip-Hop" for the label "hiphop")."""
     rec = {
         "path": result.path,
@@ -28,12 +30,19 @@ def record(result: TrackResult, action: str | None = None, reason: str | None = 
         "current_genres": list(result.current_genres),
         "duration": None if result.duration is None else round(result.duration, 2),
         "from_cache": result.from_cache,
+        "album": result.album,
+        "unsure": result.unsure,
     }
-    if action is not None:
-        rec["action"] = action
-        rec["action_reason"] = reason
-        rec["write_genres"] = list(write_genres or [])
+    if decision is not None:
+        rec["action"] = decision.action
+        rec["action_reason"] = decision.reason
+        rec["write_genres"] = list(decision.genres_to_write)
     return rec
+
+
+def records(plan: Plan) -> list[dict]:
+    """``record`` of every entry of a plan, in its order."""
+    return [record(e.result, e.decision) for e in plan]
 
 
 def write_report(path: str | os.PathLike, records: list[dict]) -> str:
@@ -56,7 +65,7 @@ def write_report(path: str | os.PathLike, records: list[dict]) -> str:
 
 def _write_csv(f, records: list[dict]) -> None:
     fields = ["path", "status", "genre", "confidence", "genres", "current_genres",
-              "duration", "from_cache", "error"]
+              "duration", "from_cache", "error", "album", "unsure"]
     if records and "action" in records[0]:
         fields += ["action", "write_genres", "action_reason"]
     writer = csv.DictWriter(f, fields, extrasaction="ignore")

@@ -191,6 +191,25 @@ def read_genres(path: str | os.PathLike) -> list[str]:
     return [g for g in (_id3v1_name(v).strip() for v in values) if g]
 
 
+# The album tag's key per format family (by the genre key of GENRE_FIELDS).
+ALBUM_KEYS = {"TCON": "TALB", "GENRE": "ALBUM", "\xa9gen": "\xa9alb",
+              "WM/Genre": "WM/AlbumTitle", "Genre": "Album"}
+
+
+def read_album(path: str | os.PathLike) -> str | None:
+    """The file's album tag (its first non-empty value, stripped), or None.
+
+    Raises TagError for a missing, unreadable or unsupported file.
+    """
+    field = _field(path)
+    audio = _open(path, field)
+    value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
+    if value is None or getattr(value, "kind", APE_TEXT) != APE_TEXT:
+        return None
+    values = value.text if hasattr(value, "text") else list(value)
+    return next((str(v).strip() for v in values if str(v).strip()), None)
+
+
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False) -> None:
     """Set a file's genres, atomically; an empty list removes the genre field.

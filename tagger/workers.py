@@ -38,9 +38,6 @@ DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
 BACKLOG_BYTES = 64 * 2**20
-# Test-only switches: a worker given a path containing this text crashes or hangs.
-CRASH_ENV = "TAGGER_TEST_CRASH_ON"
-HANG_ENV = "TAGGER_TEST_HANG_ON"
 
 
 @dataclass
@@ -53,6 +50,7 @@ class Decoded:
     duration: float | None = None
     error: str | None = None
     current_genres: list[str] = field(default_factory=list)
+    album: str | None = None
 
 
 def _current_genres(path: str) -> list[str]:
@@ -65,6 +63,16 @@ def _current_genres(path: str) -> list[str]:
         return []
 
 
+def _album(path: str) -> str | None:
+    """The file's album tag, or None (also when the tags are unreadable)."""
+    from .tags import read_album
+
+    try:
+        return read_album(path)
+    except TaggerError:
+        return None
+
+
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     """Decode ``path``, compute its log-mel and read its current genre tag.
 
@@ -73,12 +81,12 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     ``fast`` = n, only n chunk-long windows spread over the track are
     decoded, by seeking, so the rest is never decoded; their spectrograms are
     joined chunk after chunk (the pipeline then cuts them without overlap)."""
-    _test_hooks(path)
     try:
         total = audio_duration(path) if fast or _may_be_long(path) else None
         if fast and total is not None:
             spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds))
-            return Decoded(path, spec, total, current_genres=_current_genres(path))
+            return Decoded(path, spec, total, current_genres=_current_genres(path),
+                           album=_album(path))
         if total is not None and total > LONG_TRACK:
             spec, seconds = _segments(path, fe)
         else:
@@ -86,7 +94,8 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
         if seconds < MIN_SECONDS:
             return Decoded(path, error=f"too short to analyse ({seconds:.2f} s)")
-        return Decoded(path, spec, seconds, current_genres=_current_genres(path))
+        return Decoded(path, spec, seconds, current_genres=_current_genres(path),
+                       album=_album(path))
     except TaggerError as e:
         return Decoded(path, error=e.reason)
     except MemoryError:
@@ -148,15 +157,7 @@ def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:
     return np.concatenate(specs)
 
 
-def _test_hooks(path: str) -> None:
-    crash, hang = os.environ.get(CRASH_ENV), os.environ.get(HANG_ENV)
-    if crash and crash in path:
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if hang and hang in path:
-        time.sleep(3600)
-
-
-def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
+def _worker(conn, fe_dict: dict, verbose: bool, task_fn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     # One BLAS thread per worker: the pool already keeps every core busy,
     # and OpenBLAS threads on top of it (librosa's mel filter bank is a
@@ -164,11 +165,6 @@ def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    # Forkserver children inherit the server's environment, which may be
-    # older than the pool's: take the test switches from the pool.
-    for key in (CRASH_ENV, HANG_ENV):
-        os.environ.pop(key, None)
-    os.environ.update(env)
     if not verbose:
         # Native decoders (mpg123, ...) print notes about every bad frame;
         # failures reach the user as the file's error instead.
@@ -184,7 +180,7 @@ def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
         if task is None:
             return
         path, fast = task
-        conn.send(analyse(path, fe, fast))
+        conn.send(task_fn(path, fe, fast))
 
 
 def _context():
@@ -199,10 +195,9 @@ def _context():
 
 
 class _Slot:
-    def __init__(self, ctx, fe: FrontEnd, verbose: bool):
+    def __init__(self, ctx, fe: FrontEnd, verbose: bool, task_fn):
         self.conn, child = ctx.Pipe()
-        env = {k: os.environ[k] for k in (CRASH_ENV, HANG_ENV) if k in os.environ}
-        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, env),
+        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, task_fn),
                                 daemon=True)
         self.proc.start()
         child.close()
@@ -224,14 +219,19 @@ class DecodePool:
     """``jobs`` worker processes; ``imap`` yields a Decoded for every task, in
     completion order. One file per worker is in flight and at most
     BACKLOG_BYTES of results wait, so memory stays flat however large the
-    library."""
+    library.
+
+    ``analyse`` is what a worker runs per task, ``(path, fe, fast) -> Decoded``:
+    a module-level function (workers import it by name), this module's
+    ``analyse`` unless given."""
 
     def __init__(self, fe: FrontEnd, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 verbose: bool = False):
+                 verbose: bool = False, analyse=analyse):
         self.fe, self.timeout, self.verbose = fe, timeout, verbose
+        self.analyse = analyse
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._ctx = _context()
-        self._slots = [_Slot(self._ctx, fe, verbose) for _ in range(self.jobs)]
+        self._slots = [_Slot(self._ctx, fe, verbose, analyse) for _ in range(self.jobs)]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -299,7 +299,7 @@ class DecodePool:
 
     def _replace(self, i: int) -> _Slot:
         self._slots[i].kill()
-        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose)
+        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose, self.analyse)
         return self._slots[i]
 
     def close(self) -> None:

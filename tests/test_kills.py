@@ -16,7 +16,7 @@ import pytest
 from audiofiles import decode, make_audio
 from tagger import tags
 from tagger.constants import TEMP_MARKER
-from tagger.write import DELAY_ENV
+from tagger.writer import DELAY_ENV
 
 KILLS = 8
 FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
