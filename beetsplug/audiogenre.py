@@ -24,16 +24,17 @@ written. Genres are written with tagger's display names (``hiphop`` ->
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from beets import ui
 from beets.library import Item, Library
 from beets.plugins import BeetsPlugin
 
-from tagger.errors import TaggerError
-from tagger.policy import DEFAULT_MIN_CONFIDENCE, WRITE, Decision, WritePolicy, decide
+import tagger
+from tagger.policy import WRITE
 
 
 class AudioGenrePlugin(BeetsPlugin):
@@ -96,19 +97,17 @@ class AudioGenrePlugin(BeetsPlugin):
     def tag_items(self, items: Sequence[Item], write: bool, pretend: bool) -> Counter:
         """Analyse ``items`` and set their genres (unless ``pretend``); with
         ``write``, beets also writes them into the files. Returns how many
-        items got each action (policy.ACTIONS, "unsure")."""
+        items got each action (tagger's decision actions)."""
         if not items:
             return Counter()
         try:
-            policy = self.policy()
-            results = analyse([item_path(item) for item in items], self._path("db"),
-                              self._path("model"), self.config["jobs"].get())
-        except TaggerError as e:
+            plan = self.plan(items)
+        except tagger.TaggerError as e:
             raise ui.UserError(f"audiogenre: {e}") from e
         counts: Counter = Counter()
         written: dict[str, list[str]] = {}
-        for item in items:
-            decision = self.decide(item, results.get(item_path(item)), policy)
+        for item, entry in zip(items, plan):
+            decision = entry.decision
             counts[decision.action] += 1
             if decision.action != WRITE:
                 self._log.debug("{}: {}: {}", item, decision.action, decision.reason)
@@ -121,61 +120,51 @@ class AudioGenrePlugin(BeetsPlugin):
             if write and item.try_write():
                 written[item_path(item)] = decision.genres_to_write
         if written:
-            retagged(written, self._path("db"))
+            try:
+                retagged(written, self._path("db"))
+            except (tagger.TaggerError, OSError) as e:
+                # The files are written; only the next run analyses them again.
+                self._log.warning("cannot update tagger's cache: {}", e)
         ui.print_(summary(counts, pretend))
         return counts
 
-    def policy(self) -> WritePolicy:
-        """tagger's write policy from this section: ``force`` replaces
-        existing genres, ``count`` is its top_k."""
-        min_confidence = self.config["min_confidence"].get()
-        if min_confidence is None:
-            min_confidence = default_min_confidence(self._path("model"))
-        return WritePolicy(min_confidence=float(min_confidence),
-                           top_k=self.config["count"].get(int),
-                           existing="overwrite" if self.config["force"].get(bool) else "keep")
+    def plan(self, items: Sequence[Item]) -> tagger.Plan:
+        """tagger's plan for ``items``, one entry each, in order: the scan's
+        results decided on the genres beets holds for each item."""
+        policy = self.policy()  # a bad setting fails before any decoding
+        paths = [item_path(item) for item in items]
+        results = analyse(paths, self._path("db"), self._path("model"),
+                          self.config["jobs"].get())
+        return tagger.plan(
+            [dataclasses.replace(results.get(path) or tagger.TrackResult(
+                path, "error", error="not analysed"), current_genres=list(item.genres))
+             for item, path in zip(items, paths)],
+            policy, fresh=False)
+
+    def policy(self) -> tagger.WritePolicy:
+        """tagger's write policy (its config file, display names, the model
+        card's threshold), with this section's settings winning: ``force``
+        replaces existing genres, ``count`` is its top_k."""
+        return tagger.write_policy(
+            model=self._path("model"),
+            min_confidence=self.config["min_confidence"].get(),
+            top_k=self.config["count"].get(int),
+            existing="overwrite" if self.config["force"].get(bool) else "keep")
 
     def _path(self, key: str) -> str | None:
         """A path option, ``~`` expanded as beets does (None: tagger's default)."""
         return None if self.config[key].get() is None else self.config[key].as_filename()
-
-    def decide(self, item: Item, result, policy: WritePolicy) -> Decision:
-        """What to do with one item: tagger's policy, on the genres beets holds."""
-        if result is None:
-            return Decision("error", [], "not analysed")
-        if getattr(result, "unsure", False):
-            return Decision("unsure", [], "the model is unsure")
-        from tagger.report import record
-
-        return decide(record(result), list(item.genres), policy)
 
 
 # -- tagger ------------------------------------------------------------------
 
 
 def analyse(paths: list[str], db: str | None, model: str | None,
-            jobs: int | None) -> dict:
+            jobs: int | None) -> dict[str, tagger.TrackResult]:
     """path -> TrackResult for ``paths``, through tagger's scan: cached
     results for files already analysed, the rest decoded and classified."""
-    from tagger.cache import Cache, default_db_path
-    from tagger.pipeline import Scan, ScanOptions
-
-    cache = Cache(db or default_db_path())
-    options = ScanOptions(model_dir=model or ScanOptions.model_dir, jobs=jobs)
-    try:
-        with cache.lock():
-            return {r.path: r for r in Scan(paths, cache, options)}
-    finally:
-        cache.close()
-
-
-def default_min_confidence(model: str | None) -> float:
-    """The model card's calibrated threshold, as ``tagger scan`` uses it."""
-    from tagger.model import read_metadata
-    from tagger.pipeline import ScanOptions
-
-    meta = read_metadata(model or ScanOptions.model_dir)
-    return meta.get("scores", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    with tagger.scan(paths, db=db, model=model, jobs=jobs) as run:
+        return {r.path: r for r in run}
 
 
 def retagged(written: dict[str, list[str]], db: str | None) -> None:

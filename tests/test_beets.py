@@ -18,7 +18,6 @@ Two layers:
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -37,8 +36,8 @@ from beets.ui import UserError  # noqa: E402
 
 from audiofiles import make_audio  # noqa: E402
 from beetsplug import audiogenre  # noqa: E402
-from tagger.cache import TrackResult  # noqa: E402
-from tagger.policy import DEFAULT_DISPLAY_NAMES  # noqa: E402
+import tagger  # noqa: E402
+from tagger import TrackResult  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,9 +53,7 @@ def file_genres(path) -> list[str]:
 
 
 def ok(path, *genres, unsure=False) -> TrackResult:
-    result = TrackResult(os.fspath(path), "ok", list(genres))
-    result.unsure = unsure
-    return result
+    return TrackResult(os.fspath(path), "ok", list(genres), unsure=unsure)
 
 
 class FakeScan:
@@ -250,11 +247,12 @@ def analysed_at(tagger_db: Path) -> dict[str, float]:
         return dict(conn.execute("select path, analysed_at from results"))
 
 
-def proposed(tagger_db: Path) -> dict[str, list[str]]:
-    """path -> [display name of the top genre] from tagger's cache."""
-    with sqlite3.connect(tagger_db) as conn:
-        rows = conn.execute("select path, genres from results").fetchall()
-    return {path: [DEFAULT_DISPLAY_NAMES[json.loads(genres)[0][0]]] for path, genres in rows}
+def proposals(tagger_db: Path) -> dict[str, list[str] | None]:
+    """path -> what tagger proposes at min_confidence 0 (the top genre's
+    display name), from its cache; None for an unsure result."""
+    display = tagger.WritePolicy(min_confidence=0).display
+    return {r.path: None if r.unsure else [display(r.genres[0][0])]
+            for r in tagger.cached(db=tagger_db)}
 
 
 def test_beet_audiogenre_end_to_end(beets_setup, tmp_path):
@@ -262,28 +260,30 @@ def test_beet_audiogenre_end_to_end(beets_setup, tmp_path):
     configure(auto=False)
     beet(beetsdir, "import", "-A", "-q", str(src))
     before = library_state(beetsdir)
+    (mp3, _, _), (flac, _, _) = before
     assert [genres for _, genres, _ in before] == [[], ["Rock"]]
 
     pretend = beet(beetsdir, "audiogenre", "--pretend")
+    proposed = proposals(tmp_path / "tagger.db")
+    assert sorted(proposed) == [mp3, flac]
+    assert proposed[mp3] is not None, "the shipped model is unsure of the test audio"
     assert "audiogenre: would set genres of 1 items, 1 keep existing" in pretend.stdout
     assert library_state(beetsdir) == before
+    analysed = analysed_at(tmp_path / "tagger.db")
 
     run = beet(beetsdir, "audiogenre")
     assert "audiogenre: set genres of 1 items, 1 keep existing" in run.stdout
-    after = library_state(beetsdir)
-    for path, genres, _ in after:
-        assert genres, path
-        assert file_genres(path) == genres
-    assert after[1][1] == ["Rock"]  # kept: no --force
-    # The pretend run analysed; neither later run decoded again.
-    first = analysed_at(tmp_path / "tagger.db")
-    assert sorted(first) == [p for p, _, _ in after]
+    after = dict((path, genres) for path, genres, _ in library_state(beetsdir))
+    assert after == {mp3: proposed[mp3], flac: ["Rock"]}  # Rock kept: no --force
+    assert {path: file_genres(path) for path in after} == after
 
     beet(beetsdir, "audiogenre", "-f")
-    expected = proposed(tmp_path / "tagger.db")
-    for path, genres, _ in library_state(beetsdir):
-        assert genres == expected[path] and file_genres(path) == genres
-    assert analysed_at(tmp_path / "tagger.db") == first
+    forced = dict((path, genres) for path, genres, _ in library_state(beetsdir))
+    assert forced == {mp3: proposed[mp3], flac: proposed[flac] or ["Rock"]}
+    assert {path: file_genres(path) for path in forced} == forced
+    # The pretend run analysed; the later runs decoded nothing again (beets'
+    # writes changed the files' tags, and the plugin told tagger's cache).
+    assert analysed_at(tmp_path / "tagger.db") == analysed
 
 
 def test_import_hook_analyses_new_items(beets_setup, tmp_path):
@@ -292,9 +292,11 @@ def test_import_hook_analyses_new_items(beets_setup, tmp_path):
     originals = {p: p.read_bytes() for p in src.iterdir()}
     out = beet(beetsdir, "import", "-A", "-q", str(src))
     assert "audiogenre: set genres of 1 items, 1 keep existing" in out.stdout
-    state = library_state(beetsdir)
-    assert len(state) == 2
-    for path, genres, _ in state:
-        assert genres and file_genres(path) == genres
+    state = {path: genres for path, genres, _ in library_state(beetsdir)}
+    proposed = proposals(tmp_path / "tagger.db")
+    assert sorted(proposed) == sorted(state)  # analysed where beets put them
+    for path, genres in state.items():
+        assert genres == (["Rock"] if path.endswith(".flac") else proposed[path])
+        assert file_genres(path) == genres
     # beets copied the files into its directory; the originals are untouched.
     assert {p: p.read_bytes() for p in src.iterdir()} == originals
