@@ -186,10 +186,11 @@ class TestAudioGenre(PluginTestHelper):
 
     def test_a_bad_setting_is_a_beets_user_error(self, monkeypatch):
         self.add("a.mp3")
-        self.use(monkeypatch, {"a.mp3": [("jazz", 0.9)]})
+        fake = self.use(monkeypatch, {"a.mp3": [("jazz", 0.9)]})
         self.config["audiogenre"]["min_confidence"] = 2
         with pytest.raises(UserError, match="min_confidence must be a number from 0 to 1"):
             self.run_command("audiogenre")
+        assert fake.asked == []  # refused before decoding anything
 
 
 # -- end to end: the beet program, tagger's real scan --------------------------
