@@ -9,7 +9,7 @@ through beets, so beets' database and the files agree::
     audiogenre:
         auto: yes             # analyse newly imported items
         force: no             # replace genres an item already has
-        min_confidence: null  # 0..1; null: the model card's calibrated threshold
+        min_confidence: null  # 0..1; null: tagger's config, else the model card's
         count: 1              # genres per item, each passing min_confidence
         db: null              # tagger's cache; null: tagger's default
         model: null           # a tagger model folder; null: the shipped model

@@ -111,6 +111,19 @@ class TestAudioGenre(PluginTestHelper):
         assert file_genres(flac.path) == ["Jazz"]
         assert "audiogenre: set genres of 2 items" in capsys.readouterr().out
 
+    def test_tagger_config_display_names_and_threshold_apply(self, monkeypatch, tmp_path):
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+        (tmp_path / "tagger").mkdir()
+        (tmp_path / "tagger" / "config.toml").write_text(
+            'min_confidence = 0.95\n[display_names]\nhiphop = "Hip Hop"\n')
+        item = self.add("a.mp3")
+        self.use(monkeypatch, {"a.mp3": [("hiphop", 0.9)]})
+        self.run_command("audiogenre")
+        assert self.fresh(item).genres == []  # 0.9 < tagger's 0.95
+        self.config["audiogenre"]["min_confidence"] = 0.8  # the beets section wins
+        self.run_command("audiogenre")
+        assert self.fresh(item).genres == ["Hip Hop"]
+
     def test_pretend_changes_no_file_and_no_database_field(self, monkeypatch, capsys):
         items = [self.add("a.mp3"), self.add("b.flac", genres=["Rock"])]
         self.use(monkeypatch, {"a.mp3": [("hiphop", 0.9)], "b.flac": [("jazz", 0.9)]})
