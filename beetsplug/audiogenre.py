@@ -133,6 +133,8 @@ class AudioGenrePlugin(BeetsPlugin):
         results decided on the genres beets holds for each item."""
         policy = self.policy()  # a bad setting fails before any decoding
         paths = [item_path(item) for item in items]
+        self._log.info("analysing {} items (those analysed before come from tagger's cache)",
+                       len(paths))
         results = analyse(paths, self._path("db"), self._path("model"),
                           self.config["jobs"].get())
         return tagger.plan(
