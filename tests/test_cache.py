@@ -98,3 +98,19 @@ def test_corrupt_database_is_a_cache_error(tmp_path):
     with pytest.raises(CacheError, match="cannot open the cache"):
         Cache(bad)
 
+
+
+def test_a_cache_from_before_the_album_column_gets_it(tmp_path):
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table results (path text primary key, size integer, mtime_ns integer, "
+                 "fingerprint text, model_id text, status text, error text, genres text, "
+                 "distribution text, duration float, current_genres text, analysed_at float)")
+    conn.execute("insert into results values ('/m/a.flac', 1, 2, 'f', 'm', 'ok', null, "
+                 "'[[\"jazz\", 0.9]]', '{}', 4.0, '[]', 0)")
+    conn.commit()
+    conn.close()
+    cache = Cache(db)
+    assert cache.get("/m/a.flac").album is None
+    cache.store(TrackResult("/m/b.flac", "ok", [("rock", 0.8)], album="Quiet"), 1, 2, "g", "m")
+    assert [r.album for r in cache.results()] == [None, "Quiet"]

@@ -167,3 +167,27 @@ def test_write_keeps_existing_genres_by_default(music, db):
     result = run("scan", music, "--db", db, "--write", "--min-confidence", "0", "-q")
     assert "5 files written" in result.output
     assert tags.read_genres(flac) == ["Shoegaze"]
+
+
+def test_write_keeps_a_genre_another_program_set_without_changing_size_or_time(music, db):
+    """Issue 18.4: an editor with "preserve file times" sets a genre after the
+    scan; the cache still says the file has none, and --write (keep) keeps it."""
+    from mutagen.id3 import ID3, TCON, TIT2
+
+    mp3 = music / "Jazz" / "noise track.mp3"
+    tag = ID3()
+    tag.add(TIT2(encoding=3, text=["Title"]))
+    tag.save(mp3, padding=lambda info: 1024)  # room for a genre, as most taggers leave
+    assert run("scan", music, "--db", db, "-q").exit_code == 0
+    st = mp3.stat()
+    tag = ID3(mp3)
+    tag.add(TCON(encoding=3, text=["Shoegaze"]))
+    tag.save(mp3)
+    os.utime(mp3, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (mp3.stat().st_size, mp3.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+    result = run("scan", music, "--db", db, "--write", "--min-confidence", "0", "-q")
+    assert result.exit_code == 0, result.output
+    assert "0 analysed, 6 from cache" in result.output  # the cache was stale
+    assert "Write run 1: 5 files written, 0 failed." in result.output
+    assert tags.read_genres(mp3) == ["Shoegaze"]

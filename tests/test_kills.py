@@ -2,7 +2,6 @@
 nothing was lost: audio unchanged, finished tracks not analysed again, every
 written file in the journal, no temp file left, and undo restores everything."""
 
-import os
 import random
 import re
 import signal
@@ -16,7 +15,6 @@ import pytest
 from audiofiles import decode, make_audio
 from tagger import tags
 from tagger.constants import TEMP_MARKER
-from tagger.writer import DELAY_ENV
 
 KILLS = 8
 FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
@@ -24,10 +22,26 @@ FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
            ("i.wma", None), ("j.m4a", "alac")]
 
 
+# The tagger command, with a pause of argv[1] seconds before each file's write.
+PAUSED_WRITES = """
+import sys, time
+from tagger import writer
+from tagger.cli import app
+
+delay, write_one = float(sys.argv[1]), writer._write_one
+
+def paused(*args, **kwargs):
+    time.sleep(delay)
+    return write_one(*args, **kwargs)
+
+writer._write_one = paused
+app(args=sys.argv[2:], prog_name="tagger")
+"""
+
+
 def tagger(*args, delay: float = 0.0):
-    env = {**os.environ, DELAY_ENV: str(delay)}
-    return subprocess.Popen([sys.executable, "-m", "tagger", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return subprocess.Popen([sys.executable, "-c", PAUSED_WRITES, str(delay), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.fixture
