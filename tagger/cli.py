@@ -93,7 +93,7 @@ def scan(
     fast: bool = typer.Option(False, "--fast", help="Analyse a few windows per track instead of all of it."),
     force: bool = typer.Option(False, "--force", help="Analyse again even files already in the cache."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symlinked folders."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Also write the report to FILE.json or FILE.csv."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the report to FILE.json, FILE.csv or FILE.html (a review page)."),
     write: bool = typer.Option(False, "--write", help="Write the proposed genres into the files (undo: tagger undo)."),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0, help="Write a genre only at or above this confidence (default: the model card's)."),
     top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Genres written per file (default 1)."),
@@ -114,13 +114,13 @@ def scan(
     Example: tagger scan ~/Music --report proposals.csv
     """
     from . import api
-    from .report import records
+    from .report import FORMATS, records
 
     _check_network_options(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
-    if report is not None and report.suffix.lower() not in (".json", ".csv"):
-        _fail("--report: the file must end in .json or .csv", 2)
+    if report is not None and report.suffix.lower().lstrip(".") not in FORMATS:
+        _fail("--report: the file must end in .json, .csv or .html", 2)
     try:
         policy = api.write_policy(
             config, model=model, min_confidence=min_confidence, top_k=top_k,
@@ -188,7 +188,7 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
 def report_cmd(
     paths: List[Path] = typer.Argument(None, help="Only files under these paths (default: all cached)."),
     db: Optional[Path] = DbOption,
-    output: Optional[Path] = typer.Option(None, "--report", "-o", help="Write to FILE.json or FILE.csv."),
+    output: Optional[Path] = typer.Option(None, "--report", "-o", help="Write to FILE.json, FILE.csv or FILE.html (a review page)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table: only the summary."),
 ):
     """Show the cached results again, without decoding anything.

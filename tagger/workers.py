@@ -74,7 +74,7 @@ def _album(path: str) -> str | None:
 
 
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
-    """Decode ``path``, compute its log-mel and read its current genre tag.
+    """Decode ``path``, compute its log-mel and read its genre and album tags.
 
     A track longer than LONG_TRACK seconds is decoded in one pass a segment
     at a time, so memory holds its spectrogram but never all of its samples. With

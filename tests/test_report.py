@@ -62,7 +62,7 @@ def test_json_and_csv_reports(tmp_path):
 
 
 @pytest.mark.parametrize("name, message", [
-    ("r.txt", "the report file must end in .json or .csv"),
+    ("r.txt", "the report file must end in .json, .csv or .html"),
     ("missing/r.json", "cannot write the report: No such file or directory"),
 ])
 def test_a_report_that_cannot_be_written_names_the_file(tmp_path, name, message):
