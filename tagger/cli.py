@@ -102,7 +102,7 @@ def scan(
     album_consensus: Optional[bool] = typer.Option(None, "--album-consensus/--no-album-consensus", help="Give an album's tracks its majority genre."),
     include: Optional[List[str]] = typer.Option(None, "--include", help="Write only paths matching this glob (repeatable)."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Never write paths matching this glob (repeatable)."),
-    id3v23: bool = typer.Option(False, "--id3v23", help="Write ID3v2.3 (genres joined by '/') instead of v2.4."),
+    id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3 (genres joined by '/'), not v2.4; existing tags keep their version."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (default: user config dir's tagger/config.toml)."),
     timeout: float = typer.Option(300.0, help="Seconds one file may take to decode."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no table: only the summary."),
