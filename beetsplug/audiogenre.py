@@ -1,0 +1,196 @@
+"""beets plugin ``audiogenre``: genres from listening to the audio, by tagger.
+
+Enable it in beets' config (``plugins: audiogenre``) with tagger installed
+beside beets. ``beet audiogenre [QUERY]`` analyses the matching items with
+tagger's scan (the same cache, model and decode pool as ``tagger scan``: items
+already analysed are not decoded again) and sets each item's ``genres``
+through beets, so beets' database and the files agree::
+
+    audiogenre:
+        auto: yes             # analyse newly imported items
+        force: no             # replace genres an item already has
+        min_confidence: null  # 0..1; null: tagger's config, else the model card's
+        count: 1              # genres per item, each passing min_confidence
+        db: null              # tagger's cache; null: tagger's default
+        model: null           # a tagger model folder; null: the shipped model
+        jobs: null            # decode processes; null: all cores
+        pretend: no
+
+An ``unsure`` result, an error, or a genre below ``min_confidence`` is never
+written. Genres are written with tagger's display names (``hiphop`` ->
+``Hip-Hop``). Files are written only where beets writes them
+(``import.write``), with beets' own writer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from collections.abc import Sequence
+
+from beets import ui
+from beets.library import Item, Library
+from beets.plugins import BeetsPlugin
+
+import tagger
+from tagger.policy import WRITE
+
+
+class AudioGenrePlugin(BeetsPlugin):
+    def __init__(self) -> None:
+        super().__init__()
+        self.config.add({
+            "auto": True,
+            "force": False,
+            "min_confidence": None,
+            "count": 1,
+            "db": None,
+            "model": None,
+            "jobs": None,
+            "pretend": False,
+        })
+        self._imported: list[int] = []  # ids of items imported in this session
+        if self.config["auto"].get(bool):
+            # Collected per task once its files sit where they belong, then
+            # analysed together when the import ends: one model load and one
+            # decode pool for the whole import, not one per album.
+            self.register_listener("import_task_files", self._collect_imported)
+            self.register_listener("import", self._analyse_imported)
+
+    # -- command ---------------------------------------------------------------
+
+    def commands(self) -> list[ui.Subcommand]:
+        cmd = ui.Subcommand("audiogenre", help="set genres by listening to the audio (tagger)")
+        cmd.parser.add_option("-p", "--pretend", action="store_true",
+                              help="show what would change but change nothing")
+        cmd.parser.add_option("-f", "--force", dest="force", action="store_true",
+                              help="replace genres an item already has")
+        cmd.parser.add_option("-F", "--no-force", dest="force", action="store_false",
+                              help="keep genres an item already has")
+        cmd.parser.add_option("--min-confidence", dest="min_confidence", type="float",
+                              help="write a genre only at or above this confidence (0..1)")
+        cmd.parser.add_option("--count", dest="count", type="int",
+                              help="genres per item (each passing --min-confidence)")
+        cmd.func = self._command
+        return [cmd]
+
+    def _command(self, lib: Library, opts, args: list[str]) -> None:
+        self.config.set_args(vars(opts))
+        items = list(lib.items(args))
+        self.tag_items(items, write=ui.should_write(),
+                       pretend=self.config["pretend"].get(bool))
+
+    # -- import hook -----------------------------------------------------------
+
+    def _collect_imported(self, session, task) -> None:
+        self._imported.extend(item.id for item in task.imported_items())
+
+    def _analyse_imported(self, lib: Library, paths) -> None:
+        ids, self._imported = self._imported, []
+        items = [item for item in map(lib.get_item, ids) if item is not None]
+        if items:
+            self.tag_items(items, write=ui.should_write(), pretend=False)
+
+    # -- the work --------------------------------------------------------------
+
+    def tag_items(self, items: Sequence[Item], write: bool, pretend: bool) -> Counter:
+        """Analyse ``items`` and set their genres (unless ``pretend``); with
+        ``write``, beets also writes them into the files. Returns how many
+        items got each action (tagger's decision actions)."""
+        if not items:
+            return Counter()
+        try:
+            plan = self.plan(items)
+        except tagger.TaggerError as e:
+            raise ui.UserError(f"audiogenre: {e}") from e
+        counts: Counter = Counter()
+        written: dict[str, list[str]] = {}
+        for item, entry in zip(items, plan):
+            decision = entry.decision
+            counts[decision.action] += 1
+            if decision.action != WRITE:
+                self._log.debug("{}: {}: {}", item, decision.action, decision.reason)
+                continue
+            item.genres = decision.genres_to_write
+            ui.show_model_changes(item, fields=["genres"])
+            if pretend:
+                continue
+            item.store()
+            if write and item.try_write():
+                written[item_path(item)] = decision.genres_to_write
+        if written:
+            try:
+                retagged(written, self._path("db"))
+            except (tagger.TaggerError, OSError) as e:
+                # The files are written; only the next run analyses them again.
+                self._log.warning("cannot update tagger's cache: {}", e)
+        ui.print_(summary(counts, pretend))
+        return counts
+
+    def plan(self, items: Sequence[Item]) -> tagger.Plan:
+        """tagger's plan for ``items``, one entry each, in order: the scan's
+        results decided on the genres beets holds for each item."""
+        policy = self.policy()  # a bad setting fails before any decoding
+        paths = [item_path(item) for item in items]
+        self._log.info("analysing {} items (those analysed before come from tagger's cache)",
+                       len(paths))
+        results = analyse(paths, self._path("db"), self._path("model"),
+                          self.config["jobs"].get())
+        return tagger.plan(
+            [dataclasses.replace(results.get(path) or tagger.TrackResult(
+                path, "error", error="not analysed"), current_genres=list(item.genres))
+             for item, path in zip(items, paths)],
+            policy, fresh=False)
+
+    def policy(self) -> tagger.WritePolicy:
+        """tagger's write policy (its config file, display names, the model
+        card's threshold), with this section's settings winning: ``force``
+        replaces existing genres, ``count`` is its top_k."""
+        return tagger.write_policy(
+            model=self._path("model"),
+            min_confidence=self.config["min_confidence"].get(),
+            top_k=self.config["count"].get(int),
+            existing="overwrite" if self.config["force"].get(bool) else "keep")
+
+    def _path(self, key: str) -> str | None:
+        """A path option, ``~`` expanded as beets does (None: tagger's default)."""
+        return None if self.config[key].get() is None else self.config[key].as_filename()
+
+
+# -- tagger ------------------------------------------------------------------
+
+
+def analyse(paths: list[str], db: str | None, model: str | None,
+            jobs: int | None) -> dict[str, tagger.TrackResult]:
+    """path -> TrackResult for ``paths``, through tagger's scan: cached
+    results for files already analysed, the rest decoded and classified."""
+    with tagger.scan(paths, db=db, model=model, jobs=jobs) as run:
+        return {r.path: r for r in run}
+
+
+def retagged(written: dict[str, list[str]], db: str | None) -> None:
+    """beets rewrote these files' tags (path -> genres now; never their audio):
+    give tagger's cache their new identity, so the next run does not analyse
+    them again."""
+    from tagger.cache import Cache, default_db_path
+    from tagger.journal import file_state
+
+    cache = Cache(db or default_db_path())
+    try:
+        for path, genres in written.items():
+            cache.update_identity(path, *file_state(path), genres)
+    finally:
+        cache.close()
+
+
+def item_path(item: Item) -> str:
+    """An item's path as tagger names files: absolute, decoded text."""
+    return os.path.abspath(os.fsdecode(item.path))
+
+
+def summary(counts: Counter, pretend: bool) -> str:
+    verb = "would set" if pretend else "set"
+    parts = [f"{verb} genres of {counts.get(WRITE, 0)} items"]
+    parts += [f"{n} {action}" for action, n in sorted(counts.items()) if action != WRITE]
+    return "audiogenre: " + ", ".join(parts)
