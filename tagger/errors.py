@@ -37,3 +37,7 @@ class CacheError(TaggerError):
 
 class DataError(TaggerError):
     """A training or evaluation folder is not in the <label>/<file> layout."""
+
+
+class ClusterError(TaggerError):
+    """Ray is missing, or the cluster cannot be reached or has no CPUs."""
