@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -175,7 +176,10 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
         ray.shutdown()
         raise ClusterError(f"the Ray cluster at '{cluster.address}' has no CPUs to decode on")
     try:
-        actors = _start_actors(ray, info, fe, options)
+        # The model's files stay referenced while the scan runs: an actor
+        # restarted after its node died is built from them again.
+        model_files = _model_files(ray, options.model_dir)
+        actors = _start_actors(ray, info, fe, options, model_files)
         decode = ray.remote(_decode_group).options(num_cpus=1, max_retries=RETRIES)
         limit = max(2, int(IN_FLIGHT_PER_CPU * info.cpus))
         groups = iter([paths[i: i + DECODE_GROUP] for i in range(0, len(paths), DECODE_GROUP)])
@@ -205,18 +209,21 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
         ray.shutdown()
 
 
-def _start_actors(ray, info: ClusterInfo, fe: FrontEnd, options) -> list:
+def _model_files(ray, model_dir):
+    """The model folder's files, put in the object store once for all actors."""
+    from .model import METADATA, WEIGHTS
+
+    return ray.put({name: (Path(model_dir) / name).read_bytes() for name in (METADATA, WEIGHTS)})
+
+
+def _start_actors(ray, info: ClusterInfo, fe: FrontEnd, options, model_files) -> list:
     """One network actor per GPU where the cluster has GPUs, else one per
     node on its CPUs. CPU actors reserve no CPU, as the local scan's network
     runs beside its decode pool, so that decode tasks get every CPU."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    from .model import METADATA, WEIGHTS
-
-    model_dir = Path(options.model_dir)
-    files = {name: (model_dir / name).read_bytes() for name in (METADATA, WEIGHTS)}
     cls = ray.remote(Classifier)
-    args = (ray.put(files), options.precision, fe.to_dict(), options.fast, options.verbose)
+    args = (model_files, options.precision, fe.to_dict(), options.fast, options.verbose)
     retry = {"max_restarts": RETRIES, "max_task_retries": RETRIES}
     if info.gpu_nodes and options.device != "cpu":
         return [cls.options(num_gpus=1, num_cpus=0, **retry).remote("gpu", *args)
@@ -316,5 +323,6 @@ class Classifier:
 
 
 def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
+    """The first line of an error, without the colour codes Ray puts in."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip() or type(e).__name__
     return text.splitlines()[0]

@@ -1,14 +1,8 @@
 """`tagger scan --ray` on a real two-node Ray cluster.
 
-The cluster runs in a network namespace of its own that holds only a loopback
-interface, so every server Ray starts listens on 127.0.0.1 and nothing outside
-the namespace can reach it: `ray start --head --node-ip-address=127.0.0.1
---port P --num-cpus 1`, then a second node with `ray start --address
-127.0.0.1:P --num-cpus 1`. The scans run as real `tagger` processes inside the
-namespace. At the end every process in the namespace is stopped (the
-namespace names exactly the cluster's processes, so a Ray cluster the user
-runs elsewhere on the machine is left alone) and the namespace is removed.
-Needs root (for `ip netns`) and Ray (`pip install '.[ray]'`)."""
+Two nodes of one CPU each, in a loopback-only network namespace (see
+raycluster.py); the scans run as real `tagger` processes inside it. Needs
+root (for `ip netns`) and Ray (`pip install '.[ray]'`)."""
 
 from __future__ import annotations
 
@@ -19,19 +13,17 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import raycluster
 from audiofiles import make_audio
 from tagger.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 180  # s for `ray start` on a loaded 2-core machine
 SCAN_TIMEOUT = 600  # s for one scan on the cluster
 # Files for a scan long enough to be interrupted in the middle: name -> (s, kind, codec).
 LIBRARY = {f"{i:02d} {kind}.{ext}": (8.0, kind, codec)
@@ -42,111 +34,21 @@ LIBRARY = {f"{i:02d} {kind}.{ext}": (8.0, kind, codec)
 pytestmark = pytest.mark.ray
 
 
-def _can_make_namespaces() -> str | None:
-    if os.geteuid() != 0:
-        return "the Ray cluster tests need root, for a network namespace of their own"
-    if shutil.which("ip") is None:
-        return "the Ray cluster tests need `ip` (iproute2)"
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return "Ray is not installed (pip install '.[ray]')"
-    return None
-
-
-@dataclass
-class Cluster:
-    namespace: str
-    address: str
-    env: dict
-
-    def run(self, args: list[str], timeout: float = SCAN_TIMEOUT, **kw) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(args), env=self.env, capture_output=True, text=True,
-                              timeout=timeout, **kw)
-
-    def command(self, args: list[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.namespace, *args]
-
-    def tagger(self, *args: str) -> list[str]:
-        return self.command([sys.executable, "-m", "tagger", *args])
-
-    def pids(self) -> list[int]:
-        out = subprocess.run(["ip", "netns", "pids", self.namespace], capture_output=True,
-                             text=True).stdout
-        return [int(p) for p in out.split()]
-
-    def worker_node_pids(self) -> list[int]:
-        """The second node: its raylet (the one started without --head) and
-        every process below it (its workers and agents)."""
-        pids = self.pids()
-        raylets = [p for p in pids if _cmdline(p)[:1] and _cmdline(p)[0].endswith("/raylet")
-                   and "--head" not in _cmdline(p)]
-        assert len(raylets) == 1, raylets
-        parents = {p: _ppid(p) for p in pids}
-        tree, grew = set(raylets), True
-        while grew:
-            grew = False
-            for p, parent in parents.items():
-                if parent in tree and p not in tree:
-                    tree.add(p)
-                    grew = True
-        return sorted(tree)
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def _ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
-
-
-def _stop(cluster: Cluster) -> None:
-    """Stop every process of the namespace: SIGTERM, then SIGKILL after 20 s."""
-    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-        for pid in cluster.pids():
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + wait
-        while cluster.pids() and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    reason = _can_make_namespaces()
+    reason = raycluster.unavailable()
     if reason:
-        pytest.skip(reason)
-    namespace = f"tagger-ray-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", namespace], check=True)
-    # A short temp dir: Ray's unix socket paths must stay under 108 bytes.
-    temp = tempfile.mkdtemp(prefix="tray-", dir="/tmp")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO),
-           "RAY_ADDRESS": ""}
-    c = Cluster(namespace, "127.0.0.1:6390", env)
-    try:
-        subprocess.run(c.command(["ip", "link", "set", "lo", "up"]), check=True)
-        ray = shutil.which("ray") or str(Path(sys.executable).parent / "ray")
-        head = c.run([ray, "start", "--head", "--node-ip-address=127.0.0.1", "--port", "6390",
-                      "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats",
-                      f"--temp-dir={temp}"], timeout=START_TIMEOUT)
-        assert head.returncode == 0, head.stdout + head.stderr
-        worker = c.run([ray, "start", "--address", c.address, "--node-ip-address=127.0.0.1",
-                        "--num-cpus", "1"], timeout=START_TIMEOUT)
-        assert worker.returncode == 0, worker.stdout + worker.stderr
+        pytest.skip(f"the Ray cluster tests {reason}")
+    with raycluster.local_cluster(nodes=2, cpus_per_node=1, pythonpath=str(REPO)) as c:
         yield c
-    finally:
-        _stop(c)
-        subprocess.run(["ip", "netns", "del", namespace])
-        shutil.rmtree(temp, ignore_errors=True)
+
+
+def tagger(cluster, *args: str) -> list[str]:
+    return cluster.command([sys.executable, "-m", "tagger", *args])
+
+
+def run(cluster, args: list[str]) -> subprocess.CompletedProcess:
+    return cluster.run(args, timeout=SCAN_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +86,7 @@ def _assert_same(local: dict, remote: dict) -> None:
 
 def test_a_scan_on_the_cluster_gives_the_local_results(cluster, library, local_results, tmp_path):
     report = tmp_path / "ray.json"
-    proc = cluster.run(cluster.tagger("scan", str(library), "--db", str(tmp_path / "c.db"),
+    proc = run(cluster, tagger(cluster, "scan", str(library), "--db", str(tmp_path / "c.db"),
                                       "--ray", cluster.address, "-q", "--report", str(report)))
     assert proc.returncode == 0, proc.stderr
     _assert_same(local_results, _by_path(report))
@@ -192,10 +94,10 @@ def test_a_scan_on_the_cluster_gives_the_local_results(cluster, library, local_r
     assert f"{len(LIBRARY)} files found: {len(LIBRARY)} analysed" in proc.stdout
 
 
-def _scan_until_first_result(cluster: Cluster, args: list[str]) -> subprocess.Popen:
+def _scan_until_first_result(cluster, args: list[str]) -> subprocess.Popen:
     """Start a scan on the cluster; return once it has reported one file
     (plain progress lines go to stderr when it is not a terminal)."""
-    proc = subprocess.Popen(cluster.tagger(*args), env=cluster.env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(tagger(cluster, *args), env=cluster.env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + SCAN_TIMEOUT
     for line in proc.stderr:
@@ -210,6 +112,7 @@ def test_the_scan_completes_when_a_worker_node_dies(cluster, library, local_resu
     proc = _scan_until_first_result(cluster, ["scan", str(library), "--db", str(db), "--ray",
                                               cluster.address, "--report", str(report)])
     victims = cluster.worker_node_pids()
+    assert victims, "no worker node found"
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=SCAN_TIMEOUT)
@@ -227,7 +130,7 @@ def test_a_killed_driver_resumes_without_analysing_twice(cluster, library, local
     proc.kill()
     proc.wait()
     report = tmp_path / "ray.json"
-    again = cluster.run(cluster.tagger(*args, "-q", "--report", str(report)))
+    again = run(cluster, tagger(cluster, *args, "-q", "--report", str(report)))
     assert again.returncode == 0, again.stderr
     done = _by_path(report)
     _assert_same(local_results, done)
@@ -241,14 +144,14 @@ def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
     from disk: the same mapping to a folder that does not exist still works."""
     mirror = tmp_path / "mounted-elsewhere"
     shutil.copytree(library, mirror)
-    mapped = cluster.run(cluster.tagger(
+    mapped = run(cluster, tagger(cluster, 
         "scan", str(library), "--db", str(tmp_path / "a.db"), "--ray", cluster.address, "-q",
         "--path-map", f"{library}={mirror}", "--report", str(tmp_path / "a.json")))
     assert mapped.returncode == 0, mapped.stderr
     _assert_same(local_results, _by_path(tmp_path / "a.json"))
 
     nowhere = tmp_path / "not-mounted"
-    broken = cluster.run(cluster.tagger(
+    broken = run(cluster, tagger(cluster, 
         "scan", str(library), "--db", str(tmp_path / "b.db"), "--ray", cluster.address, "-q",
         "--path-map", f"{library}={nowhere}", "--report", str(tmp_path / "b.json")))
     assert broken.returncode == 1
@@ -256,7 +159,7 @@ def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
     assert set(rows) == set(local_results)  # reported under their local paths
     assert {r["status"] for r in rows.values()} == {"error"}
 
-    shipped = cluster.run(cluster.tagger(
+    shipped = run(cluster, tagger(cluster, 
         "scan", str(library), "--db", str(tmp_path / "c.db"), "--ray", cluster.address, "-q",
         "--path-map", f"{library}={nowhere}", "--ship-audio", "--report", str(tmp_path / "c.json")))
     assert shipped.returncode == 0, shipped.stderr
