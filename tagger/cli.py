@@ -68,7 +68,7 @@ def scan(
     fast: bool = typer.Option(False, "--fast", help="Analyse a few windows per track instead of all of it."),
     force: bool = typer.Option(False, "--force", help="Analyse again even files already in the cache."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Follow symlinked folders."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Also write the report to FILE.json or FILE.csv."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the report to FILE.json, FILE.csv or FILE.html (a review page)."),
     write: bool = typer.Option(False, "--write", help="Write the proposed genres into the files (undo: tagger undo)."),
     min_confidence: Optional[float] = typer.Option(None, "--min-confidence", min=0.0, max=1.0, help="Write a genre only at or above this confidence (default: the model card's)."),
     top_k: Optional[int] = typer.Option(None, "--top-k", min=1, help="Genres written per file (default 1)."),
@@ -77,7 +77,7 @@ def scan(
     album_consensus: Optional[bool] = typer.Option(None, "--album-consensus/--no-album-consensus", help="Give an album's tracks its majority genre."),
     include: Optional[List[str]] = typer.Option(None, "--include", help="Write only paths matching this glob (repeatable)."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Never write paths matching this glob (repeatable)."),
-    id3v23: bool = typer.Option(False, "--id3v23", help="Write ID3v2.3 (genres joined by '/') instead of v2.4."),
+    id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3 (genres joined by '/'), not v2.4; existing tags keep their version."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (default: user config dir's tagger/config.toml)."),
     timeout: float = typer.Option(300.0, help="Seconds one file may take to decode."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help="Run decoding and the network on this Ray cluster (host:port, or auto); needs tagger[ray]."),
@@ -94,13 +94,13 @@ def scan(
     from .model import read_metadata
     from .pipeline import Scan, ScanOptions, order_like
     from .policy import WritePolicy, load_config, plan
-    from .report import record
+    from .report import FORMATS, record
 
     _check_network_options(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
-    if report is not None and report.suffix.lower() not in (".json", ".csv"):
-        _fail("--report: the file must end in .json or .csv", 2)
+    if report is not None and report.suffix.lower().lstrip(".") not in FORMATS:
+        _fail("--report: the file must end in .json, .csv or .html", 2)
     options = ScanOptions(model_dir=model or ScanOptions.model_dir, jobs=jobs, device=device,
                           precision=precision,
                           force=force, fast=fast, follow_symlinks=follow_symlinks,
@@ -229,7 +229,7 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
 def report_cmd(
     paths: List[Path] = typer.Argument(None, help="Only files under these paths (default: all cached)."),
     db: Optional[Path] = DbOption,
-    output: Optional[Path] = typer.Option(None, "--report", "-o", help="Write to FILE.json or FILE.csv."),
+    output: Optional[Path] = typer.Option(None, "--report", "-o", help="Write to FILE.json, FILE.csv or FILE.html (a review page)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table: only the summary."),
 ):
     """Show the cached results again, without decoding anything.

@@ -7,17 +7,23 @@ Two tables in the result cache's SQLite file (this module owns only these):
     running or when killed), ``options`` (JSON), ``undone_at``.
 ``write_journal``
     one row per file: the genres before (JSON list, or NULL when the file had
-    no genre field) and the genres written, committed *before* the file is
-    touched; after a successful write the file's size, mtime and fingerprint.
+    no genre field), the file's genre fields exactly as stored
+    (``previous_state``, JSON from ``tags.read_state``; NULL in journals
+    written before it existed) and the genres written, committed *before*
+    the file is touched; after a successful write the file's size, mtime and
+    fingerprint.
 
 The pipeline's order for each file::
 
     entry = journal.record_before(run_id, path, tags.read_genres(path) or None, new)
+    # (record_before also stores tags.read_state(path): what undo puts back)
     tags.write_genres(path, new, id3v23=...)
     journal.record_after(entry, *file_state(path))
 
-``undo`` restores the previous genres of a run's files, refusing any file
-changed since tagger wrote it (other software edited it, or it was replaced).
+``undo`` restores the previous genre fields of a run's files exactly as they
+were stored (``tags.restore_state``), refusing any file changed since tagger
+wrote it (other software edited it, or it was replaced). An entry without a
+state (an older journal) gets its previous genres written back.
 Times are ISO 8601 in UTC.
 """
 
@@ -104,9 +110,12 @@ class Journal:
                 "previous_genres": str, "new_genres": str, "recorded_at": str,
                 "written_at": str, "size": int, "mtime_ns": int,
                 "fingerprint": str, "undo_outcome": str, "undo_reason": str,
+                "previous_state": str,
             }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
                 not_null=["run_id", "path", "new_genres", "recorded_at"],
                 if_not_exists=True)
+            if "previous_state" not in db[ENTRIES].columns_dict:  # older journal
+                db[ENTRIES].add_column("previous_state", str)
             db[ENTRIES].create_index(["run_id"], if_not_exists=True)
 
     def start_run(self, options: dict) -> int:
@@ -119,18 +128,25 @@ class Journal:
 
     def record_before(self, run_id: int, path: str | os.PathLike,
                       previous_genres: list[str] | None,
-                      new_genres: list[str]) -> int:
+                      new_genres: list[str],
+                      previous_state: dict | None = None) -> int:
         """Record an intended write, committed before the file is touched.
 
-        ``previous_genres`` is None when the file had no genre field. Returns
-        the entry id for ``record_after``.
+        ``previous_genres`` is None when the file had no genre field.
+        ``previous_state`` is the file's ``tags.read_state``; when not given
+        it is read here (TagError if the file exists but cannot be read; a
+        missing file records none). Returns the entry id for ``record_after``.
         """
         self._run(run_id)
+        if previous_state is None and os.path.isfile(path):
+            previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
             "run_id": run_id, "path": os.fspath(path),
             "previous_genres": None if previous_genres is None
             else json.dumps(list(previous_genres)),
             "new_genres": json.dumps(list(new_genres)),
+            "previous_state": None if previous_state is None
+            else json.dumps(previous_state, sort_keys=True),
             "recorded_at": _now(),
         })
 
@@ -169,22 +185,25 @@ class Journal:
 
     def entries(self, run_id: int) -> list[dict]:
         """The run's entries in the order recorded; genres decoded to lists
-        (``previous_genres`` None when the field was absent)."""
+        (``previous_genres`` None when the field was absent), ``previous_state``
+        to a dict (None when not recorded)."""
         self._run(run_id)
         with self._sqlite():
             rows = list(self.db[ENTRIES].rows_where(
                 "run_id = ?", [run_id], order_by="id"))
         for row in rows:
-            if row["previous_genres"] is not None:
-                row["previous_genres"] = json.loads(row["previous_genres"])
+            for key in ("previous_genres", "previous_state"):
+                if row[key] is not None:
+                    row[key] = json.loads(row[key])
             row["new_genres"] = json.loads(row["new_genres"])
         return rows
 
     def undo(self, run_id: int | None = None) -> UndoResult:
         """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
-        Per file: written and unchanged since -> previous genres written back
-        (an absent field removed again); changed since (size, mtime or
+        Per file: written and unchanged since -> previous genre fields put
+        back exactly as stored (fields tagger added removed again, an ID3 tag
+        or chunk tagger created removed whole); changed since (size, mtime or
         fingerprint differ) or gone -> refused; recorded but never confirmed
         written (tagger was killed) -> restored only if the file holds the new
         genres, "unchanged" if it still holds the previous ones, else refused.
@@ -272,6 +291,7 @@ def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
 def _undo_file(first: dict, last: dict, id3v23: bool) -> UndoFile:
     path = last["path"]
     previous = first["previous_genres"] or []
+    state = first.get("previous_state")
     try:
         if not os.path.isfile(path):
             return UndoFile(path, REFUSED, "file no longer exists")
@@ -283,13 +303,16 @@ def _undo_file(first: dict, last: dict, id3v23: bool) -> UndoFile:
         else:
             # Killed between record_before and record_after: look at the file.
             current = tags.read_genres(path)
-            if current == previous:
+            if (tags.read_state(path) == state) if state else current == previous:
                 return UndoFile(path, UNCHANGED,
                                 "the write never happened; genres are as before")
             if current != last["new_genres"]:
                 return UndoFile(path, REFUSED, "write not confirmed and genres "
                                 "are neither the previous nor tagger's")
-        tags.write_genres(path, previous, id3v23=id3v23)
+        if state is not None:
+            tags.restore_state(path, state)
+        else:  # a journal from before states were recorded
+            tags.write_genres(path, previous, id3v23=id3v23)
     except (TaggerError, OSError) as e:
         return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
     return UndoFile(path, RESTORED, "")

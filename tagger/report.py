@@ -1,4 +1,5 @@
-"""Render scan results: a rich table and summary, JSON and CSV files."""
+"""Render scan results: a rich table and summary, JSON and CSV files, and the
+HTML review page (made by ``review.render`` from the same records)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .cache import TrackResult
 from .errors import TaggerError
 
 TOP_SHOWN = 3  # genres per file in the table and CSV
+FORMATS = ("json", "csv", "html")  # report file extensions
 
 
 def record(result: TrackResult, action: str | None = None, reason: str | None = None,
@@ -37,14 +39,19 @@ def record(result: TrackResult, action: str | None = None, reason: str | None = 
 
 
 def write_report(path: str | os.PathLike, records: list[dict]) -> str:
-    """Write records as JSON or CSV, by the file's extension; returns the format."""
+    """Write records as JSON, CSV or the HTML review page, by the file's
+    extension; returns the format."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("json", "csv"):
-        raise TaggerError("the report file must end in .json or .csv", path)
+    if fmt not in FORMATS:
+        raise TaggerError("the report file must end in .json, .csv or .html", path)
     try:
         with open(path, "w", encoding="utf-8", newline="") as f:
-            if fmt == "json":
+            if fmt == "html":
+                from .review import render
+
+                f.write(render(records))
+            elif fmt == "json":
                 json.dump(records, f, ensure_ascii=False, indent=1)
                 f.write("\n")
             else:

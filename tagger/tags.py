@@ -7,25 +7,33 @@ value per genre.
 
 Decisions, taken to match beets/mediafile and MusicBrainz Picard:
 
-- ID3 (MP3, WAV, AIFF): ``TCON``, written as ID3v2.4 (values separated by NUL,
-  as the standard says). ``id3v23=True`` writes ID3v2.3 instead, which has no
-  multi-value text frames: values are joined with ``ID3V23_SEPARATOR`` ("/"),
-  mutagen's and Picard's default. Reading a v2.3 tag splits on "/" again,
-  except a value that is an ID3v1 genre name containing "/" ("Pop/Funk").
+- A write changes the genre fields and nothing else, and ``restore_state``
+  puts back exactly what ``read_state`` recorded (the journal's before-state).
+- ID3 (MP3, WAV, AIFF): ``TCON``, edited as raw frames (``rawtags``) so the
+  tag keeps its version (v2.2, v2.3 or v2.4) and every other frame its bytes.
+  v2.4 stores several genres as NUL-separated values; v2.2/v2.3 have one
+  string per text frame: values are joined with ``ID3V23_SEPARATOR`` ("/"),
+  mutagen's and Picard's default. Reading a v2.2/v2.3 tag splits on "/" again,
+  except a value that is an ID3v1 genre name containing "/" ("Pop/Funk"). A
+  file without an ID3v2 tag gets a v2.4 one (v2.3 with ``id3v23=True``).
+- Other genre fields are kept in step, so a file says one thing: an MP3's
+  ID3v1 genre byte (set when a new genre has an ID3v1 number, else left), an
+  APEv2 ``Genre`` beside ID3 in an MP3 and a WAV's RIFF INFO ``IGNR``
+  (rewritten; never created), a WMA's ``WM/GenreID`` (removed).
 - MP4/M4A (AAC and ALAC): ``\\xa9gen``. The old numeric ``gnre`` atom is read
-  (mutagen maps its ID3v1 number to a name). It is never written; writing
-  ``\\xa9gen`` drops a ``gnre`` atom so the file cannot carry two conflicting
-  genres -- mutagen does this on every save, so Picard and beets behave alike.
+  (mutagen maps its ID3v1 number to a name), removed when ``\\xa9gen`` is
+  written, never written itself except by an undo that puts one back.
 - ID3v1-style numeric genres ("17", "(17)") read as their names ("Rock") in
   every format; an out-of-range number is returned as written.
 - A raw ADTS ``.aac`` file has no tag block mutagen can write: unsupported.
 
-Writes never touch audio data: mutagen rewrites only the tag block, and the
-file is replaced by a fully written copy with one rename (see ``write_genres``).
+Writes never touch audio data: only tag blocks are rewritten, and the file is
+replaced by a fully written copy with one rename (see ``_commit``).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -37,13 +45,12 @@ from pathlib import Path
 
 import mutagen
 from mutagen.aiff import AIFF
-from mutagen.apev2 import TEXT as APE_TEXT
-from mutagen.asf import ASF
+from mutagen.asf import ASF, UNICODE as ASF_UNICODE, ASFValue
 from mutagen.flac import FLAC
 from mutagen.id3 import TCON
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4
+from mutagen.mp4 import MP4, MP4Tags, Atoms as MP4Atoms
 from mutagen.musepack import Musepack
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
@@ -52,6 +59,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
+from . import rawtags
 from .constants import TEMP_MARKER
 from .errors import TagError
 
@@ -66,16 +74,42 @@ _ID3V1_NAMES_WITH_SEPARATOR = frozenset(  # just "Pop/Funk"
     g for g in ID3V1_GENRES if ID3V23_SEPARATOR in g)
 
 
-# --- tag families: how a list of genres is read from / put into a tag block ---
+# --- tag families ---
+#
+# A family knows, for the files of its formats, four things:
+#   state(path, field)    the genre fields exactly as stored: JSON-serialisable,
+#                         raw where the format has raw values (base64)
+#   values(path, field)   every genre value the file holds, as text (display)
+#   write(path, field, genres, id3v23)   make the genre fields say ``genres``
+#   restore(path, field, state)          put back exactly what ``state`` holds
+# and touches nothing but the genre fields.
 
-def _id3_get(tags, key: str) -> list[str]:
-    frame = tags.get(key)
-    if frame is None:
-        return []
-    genres = list(frame.genres)  # mutagen resolves "(17)", "17", "(RX)"...
-    if tags.version[:2] == (2, 3):
-        genres = [part for g in genres for part in _split_v23(g)]
-    return genres
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+# ID3 (MP3, WAV, AIFF): raw frames through rawtags, in the tag's own version.
+# Beside it: the ID3v1 genre byte and an APEv2 tag (MP3), RIFF INFO IGNR (WAV).
+
+def _id3_values(path, field: GenreField) -> list[str]:
+    audio = _open(path, field)
+    values = []
+    if audio.tags is not None and "TCON" in audio.tags:
+        values += list(audio.tags["TCON"].genres)  # "(17)", "17", "(RX)"...
+        if audio.tags.version[:2] in ((2, 3), (2, 2)):
+            values = [part for g in values for part in _split_v23(g)]
+    if field.container == "mp3":
+        values += _ape_values(_read_ape(path))
+    if field.container == "wav":
+        with open(path, "rb") as f:
+            ignr = rawtags.read_ignr(f)
+        if ignr is not None:
+            values += rawtags.ignr_genres(ignr)
+    return values
 
 
 def _split_v23(value: str) -> list[str]:
@@ -90,49 +124,325 @@ def _split_v23(value: str) -> list[str]:
     return out
 
 
-def _id3_set(tags, key: str, genres: list[str]) -> None:
-    # UTF-8; mutagen re-encodes as UTF-16 when saving v2.3, which lacks UTF-8.
-    tags.setall(key, [TCON(encoding=3, text=genres)])
+def _id3_state(path, field: GenreField) -> dict:
+    with open(path, "rb") as f:
+        tag = rawtags.ID3Location(f, field.container).read()
+        state: dict = {"id3": None if tag is None else {
+            "version": [2, tag.major, tag.revision],
+            "genre_frames": [[i, _b64(frame)] for i, frame in tag.genre_frames()]}}
+        if field.container == "mp3":
+            state["id3v1_genre"] = rawtags.read_v1_genre(f)
+        if field.container == "wav":
+            ignr = rawtags.read_ignr(f)
+            state["info_ignr"] = None if ignr is None else _b64(ignr)
+    if field.container == "mp3":
+        state["ape"] = _ape_state(_read_ape(path))
+    return state
 
 
-def _id3_remove(tags, key: str) -> None:
-    tags.delall(key)
+def _id3_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    with open(path, "r+b") as f:
+        where = rawtags.ID3Location(f, field.container)
+        tag = where.read()
+        if tag is None and genres:  # only a new tag takes the --id3v23 choice
+            tag = rawtags.new_tag(3 if id3v23 else 4)
+        if tag is not None:
+            edited = tag.with_genres(genres)
+            if edited != tag:
+                where.write(edited)
+        if field.container == "mp3" and rawtags.read_v1_genre(f) is not None:
+            number = rawtags.v1_number(genres) if genres else rawtags.ID3V1_NO_GENRE
+            if number is not None:
+                rawtags.write_v1_genre(f, number)
+        if field.container == "wav" and rawtags.read_ignr(f) is not None:
+            rawtags.write_ignr(f, rawtags.ignr_value(genres) if genres else None)
+    if field.container == "mp3":
+        # An APEv2 genre beside ID3 is rewritten; no APE genre is added.
+        _ape_edit(path, lambda tag: tag.with_genres(genres) if tag.genre_items()
+                  else tag, create=False)
 
 
-def _list_get(tags, key: str) -> list[str]:
-    # Vorbis comments, MP4 and ASF all hold a list of values per key.
-    return [str(v) for v in tags.get(key, [])]
+def _id3_restore(path, field: GenreField, state: dict) -> None:
+    saved = state["id3"]
+    with open(path, "r+b") as f:
+        where = rawtags.ID3Location(f, field.container)
+        tag = where.read()
+        if saved is None:
+            where.write(None)  # tagger added the tag: remove it whole
+        else:
+            if tag is None:
+                tag = rawtags.ID3Tag(saved["version"][1], saved["version"][2], 0, b"", ())
+            frames = [(i, _unb64(frame)) for i, frame in saved["genre_frames"]]
+            where.write(tag.with_genre_frames(frames))
+        v1 = state.get("id3v1_genre")
+        if v1 is not None and rawtags.read_v1_genre(f) is not None:
+            rawtags.write_v1_genre(f, v1)
+        if field.container == "wav":
+            ignr = state.get("info_ignr")
+            if (ignr is not None) or rawtags.read_ignr(f) is not None:
+                rawtags.write_ignr(f, None if ignr is None else _unb64(ignr))
+    if field.container == "mp3" and state.get("ape") is not None:
+        items = _saved_items(state["ape"])
+        _ape_edit(path, lambda tag: tag.with_genre_items(items), create=False)
 
 
-def _list_set(tags, key: str, genres: list[str]) -> None:
-    tags[key] = list(genres)
+# APEv2 (WavPack, Monkey's Audio, Musepack; and beside ID3 in an MP3): raw
+# items (rawtags.APETag), so the others keep their order, flags and bytes.
+
+def _read_ape(path) -> rawtags.APETag | None:
+    with open(path, "rb") as f:
+        return rawtags.read_ape(f)
 
 
-def _list_remove(tags, key: str) -> None:
-    if key in tags:
-        del tags[key]
+def _ape_state(tag: rawtags.APETag | None) -> list | None:
+    """[index, base64 raw item] of the genre items; None without a tag."""
+    return None if tag is None else [[i, _b64(item)] for i, item in tag.genre_items()]
 
 
-def _ape_get(tags, key: str) -> list[str]:
-    value = tags.get(key)
-    if value is None or value.kind != APE_TEXT:
-        return []
-    return list(value)  # APEv2 separates values with NUL
+def _ape_values(tag: rawtags.APETag | None) -> list[str]:
+    values = []
+    for _, item in tag.genre_items() if tag is not None else []:
+        _key, kind, value = rawtags.ape_item(item)
+        if kind == "text":  # a binary or external value names no genre
+            values += value.decode("utf-8", "replace").split("\0")
+    return values
+
+
+def _ape_edit(path, change: Callable[[rawtags.APETag], rawtags.APETag | None],
+              create: bool) -> None:
+    """Apply ``change`` to the file's APE tag (a new empty one if it has none
+    and ``create``); ``change`` returning None removes the tag."""
+    with open(path, "r+b") as f:
+        old = rawtags.read_ape(f)
+        if old is None:
+            if not create:
+                return
+            old = rawtags.new_ape(f)
+        new = change(old)
+        if new != old:
+            rawtags.write_ape(f, new, old)
+
+
+def _saved_items(saved: list) -> list[tuple[int, bytes]]:
+    return [(i, _unb64(item)) for i, item in saved]
+
+
+def _ape_family_values(path, field: GenreField) -> list[str]:
+    return _ape_values(_read_ape(path))
+
+
+def _ape_family_state(path, field: GenreField) -> dict:
+    return {"ape": _ape_state(_read_ape(path))}
+
+
+def _ape_family_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    _ape_edit(path, lambda tag: tag.with_genres(genres, field.key), create=bool(genres))
+
+
+def _ape_family_restore(path, field: GenreField, state: dict) -> None:
+    if state["ape"] is None:  # tagger added the tag: remove it whole
+        _ape_edit(path, lambda tag: None, create=False)
+    else:
+        items = _saved_items(state["ape"])
+        _ape_edit(path, lambda tag: tag.with_genre_items(items), create=True)
+
+
+# Vorbis comments (FLAC, Ogg Vorbis/Opus/FLAC/Speex): (key, value) pairs with
+# their key's case and their place among the other comments.
+
+def _is_vorbis_genre(key: str) -> bool:
+    return key.upper() == "GENRE"
+
+
+def _vorbis_values(path, field: GenreField) -> list[str]:
+    tags = _open(path, field).tags
+    return [v for k, v in (tags or []) if _is_vorbis_genre(k)]
+
+
+def _vorbis_state(path, field: GenreField) -> dict:
+    tags = _open(path, field).tags
+    return {"comments": [[i, k, v] for i, (k, v) in enumerate(tags or [])
+                         if _is_vorbis_genre(k)]}
+
+
+def _open_tagged(path, field: GenreField, needed: bool):
+    """The file opened, with a tag block added if it has none and ``needed``;
+    None when it has none and none is needed (nothing to write)."""
+    audio = _open(path, field)
+    if audio.tags is None:
+        if not needed:
+            return None
+        audio.add_tags()
+    return audio
+
+
+def _vorbis_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    audio = _open_tagged(path, field, bool(genres))
+    if audio is None:
+        return
+    comments = list(audio.tags)
+    first = next((i for i, (k, _) in enumerate(comments) if _is_vorbis_genre(k)), None)
+    others = [(k, v) for k, v in comments if not _is_vorbis_genre(k)]
+    at = len(others) if first is None else first
+    audio.tags[:] = others[:at] + [(field.key, g) for g in genres] + others[at:]
+    audio.save()
+
+
+def _vorbis_restore(path, field: GenreField, state: dict) -> None:
+    audio = _open_tagged(path, field, bool(state["comments"]))
+    if audio is None:
+        return
+    comments = [(k, v) for k, v in audio.tags if not _is_vorbis_genre(k)]
+    for i, key, value in state["comments"]:
+        comments.insert(min(i, len(comments)), (key, value))
+    audio.tags[:] = comments
+    audio.save()
+
+
+# MP4: the ilst is kept as raw (name, payload) atoms in file order; only the
+# "\xa9gen" and "gnre" atoms change. mutagen would re-render and re-sort every
+# atom; but it writes the atoms it could not parse back raw, in order, and
+# still moves the chunk offsets (stco/co64/tfhd) when the ilst changes size.
+# So the tag object is emptied and every atom handed to it as "unparsed".
+
+_MP4_GENRE_ATOMS = (b"\xa9gen", b"gnre")
+
+
+class _RawAtoms:
+    """Stands in for ``MP4Tags._failed_atoms`` (its save only calls
+    ``items()``): the ilst's atoms, raw and in order, duplicates included."""
+
+    def __init__(self, atoms: list[tuple[bytes, bytes]]):
+        self.atoms = atoms
+
+    def items(self):
+        return [(name.decode("latin-1"), [payload]) for name, payload in self.atoms]
+
+
+def _mp4_values(path, field: GenreField) -> list[str]:
+    tags = _open(path, field).tags
+    return [str(v) for v in (tags or {}).get("\xa9gen", [])]
+
+
+def _mp4_atoms(path) -> list[tuple[bytes, bytes]]:
+    """(name, payload) of every ilst child, in file order; [] without an ilst."""
+    with open(path, "rb") as f:
+        try:
+            ilst = MP4Atoms(f).path(b"moov", b"udta", b"meta", b"ilst")[-1]
+        except KeyError:
+            return []
+        atoms = []
+        for atom in ilst.children:
+            ok, payload = atom.read(f)
+            if not ok:
+                raise rawtags.RawTagError(f"truncated {atom.name!r} atom")
+            atoms.append((atom.name, payload))
+    return atoms
+
+
+def _mp4_state(path, field: GenreField) -> dict:
+    return {"atoms": [[i, name.decode("latin-1"), _b64(payload)]
+                      for i, (name, payload) in enumerate(_mp4_atoms(path))
+                      if name in _MP4_GENRE_ATOMS]}
+
+
+def _mp4_save(path, field: GenreField, genre_atoms: list[tuple[int, bytes, bytes]],
+              new: bool) -> None:
+    """Save the ilst with its genre atoms replaced by ``genre_atoms``
+    ((index, name, payload); ``new``: the index is where the first old one was)."""
+    audio = _open_tagged(path, field, bool(genre_atoms))
+    if audio is None:
+        return
+    atoms = _mp4_atoms(path)
+    first = next((i for i, (n, _) in enumerate(atoms) if n in _MP4_GENRE_ATOMS), None)
+    atoms = [a for a in atoms if a[0] not in _MP4_GENRE_ATOMS]
+    for index, name, payload in genre_atoms:
+        at = (len(atoms) if first is None else first) + index if new else index
+        atoms.insert(min(at, len(atoms)), (name, payload))
+    audio.tags.clear()
+    audio.tags._failed_atoms = _RawAtoms(atoms)
+    audio.save()
+
+
+def _mp4_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    atoms = []
+    if genres:  # mutagen renders the new atom: header (8 bytes) + payload
+        rendered = MP4Tags()._render("\xa9gen", list(genres))
+        atoms = [(0, rendered[4:8], rendered[8:])]
+    _mp4_save(path, field, atoms, new=True)
+
+
+def _mp4_restore(path, field: GenreField, state: dict) -> None:
+    _mp4_save(path, field, [(i, name.encode("latin-1"), _unb64(payload))
+                            for i, name, payload in state["atoms"]], new=False)
+
+
+# ASF (WMA): WM/Genre and WM/GenreID attributes with their type, language
+# and stream, at their place in the attribute list.
+
+_ASF_GENRE_KEYS = ("WM/Genre", "WM/GenreID")
+
+
+def _asf_values(path, field: GenreField) -> list[str]:
+    tags = _open(path, field).tags
+    return [str(v.value) for k, v in (tags or []) if k in _ASF_GENRE_KEYS]
+
+
+def _asf_json(value) -> object:
+    return {"base64": _b64(value)} if isinstance(value, bytes) else value
+
+
+def _asf_state(path, field: GenreField) -> dict:
+    tags = _open(path, field).tags
+    return {"attributes": [[i, k, v.TYPE, _asf_json(v.value), v.language, v.stream]
+                           for i, (k, v) in enumerate(tags or [])
+                           if k in _ASF_GENRE_KEYS]}
+
+
+def _asf_put(path, field: GenreField, items: list) -> None:
+    audio = _open_tagged(path, field, bool(items))
+    if audio is None:
+        return
+    attrs = [(k, v) for k, v in audio.tags if k not in _ASF_GENRE_KEYS]
+    for i, key, kind, value, language, stream in items:
+        if isinstance(value, dict):
+            value = _unb64(value["base64"])
+        attrs.insert(min(i, len(attrs)),
+                     (key, ASFValue(value, kind, language=language, stream=stream)))
+    audio.tags[:] = attrs
+    audio.save()
+
+
+def _asf_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None:
+    # WM/GenreID (a number or name some players show) goes: the journal keeps it.
+    tags = _open(path, field).tags or []
+    first = next((i for i, (k, _) in enumerate(tags) if k in _ASF_GENRE_KEYS),
+                 len([k for k, _ in tags if k not in _ASF_GENRE_KEYS]))
+    _asf_put(path, field, [[first + n, field.key, ASF_UNICODE, g, None, None]
+                           for n, g in enumerate(genres)])
+
+
+def _asf_restore(path, field: GenreField, state: dict) -> None:
+    _asf_put(path, field, state["attributes"])
 
 
 @dataclass(frozen=True)
 class _Family:
-    """One way of storing a list of genres in a mutagen tag object."""
+    """One way of storing genres; see the comment at the top of this section."""
 
-    get: Callable[[object, str], list[str]]
-    set: Callable[[object, str, list[str]], None]
-    remove: Callable[[object, str], None]
-    id3: bool = False  # saved with an ID3 version and separator
+    name: str
+    values: Callable[[os.PathLike, "GenreField"], list[str]]
+    state: Callable[[os.PathLike, "GenreField"], dict]
+    write: Callable[[os.PathLike, "GenreField", list[str], bool], None]
+    restore: Callable[[os.PathLike, "GenreField", dict], None]
 
 
-_ID3 = _Family(_id3_get, _id3_set, _id3_remove, id3=True)
-_LIST = _Family(_list_get, _list_set, _list_remove)
-_APE = _Family(_ape_get, _list_set, _list_remove)
+_ID3 = _Family("id3", _id3_values, _id3_state, _id3_write, _id3_restore)
+_VORBIS = _Family("vorbis", _vorbis_values, _vorbis_state, _vorbis_write, _vorbis_restore)
+_MP4 = _Family("mp4", _mp4_values, _mp4_state, _mp4_write, _mp4_restore)
+_ASF = _Family("asf", _asf_values, _asf_state, _asf_write, _asf_restore)
+_APE = _Family("ape", _ape_family_values, _ape_family_state, _ape_family_write,
+               _ape_family_restore)
 
 
 @dataclass(frozen=True)
@@ -140,29 +450,31 @@ class GenreField:
     """Where one format keeps its genres.
 
     ``openers`` are the mutagen classes tried in order (an ``.ogg`` may hold
-    Vorbis, Opus, FLAC or Speex); ``key`` is the genre key in the tag block.
+    Vorbis, Opus, FLAC or Speex); ``key`` is the genre key tagger writes;
+    ``container`` says where an ID3 tag sits ("mp3", "wav", "aiff").
     """
 
     openers: tuple[type, ...]
     family: _Family
     key: str
+    container: str = ""
 
 
 _OGG = (OggVorbis, OggOpus, OggFLAC, OggSpeex)
 
 # The one table: file extension (lower case, no dot) -> genre field.
 GENRE_FIELDS: dict[str, GenreField] = {
-    "mp3": GenreField((MP3,), _ID3, "TCON"),
-    "wav": GenreField((WAVE,), _ID3, "TCON"),  # an "id3 " chunk
-    "aif": GenreField((AIFF,), _ID3, "TCON"),  # an "ID3 " chunk
-    "aiff": GenreField((AIFF,), _ID3, "TCON"),
-    "flac": GenreField((FLAC,), _LIST, "GENRE"),
-    "ogg": GenreField(_OGG, _LIST, "GENRE"),
-    "oga": GenreField(_OGG, _LIST, "GENRE"),
-    "opus": GenreField((OggOpus,), _LIST, "GENRE"),
-    "m4a": GenreField((MP4,), _LIST, "\xa9gen"),  # AAC and ALAC alike
-    "mp4": GenreField((MP4,), _LIST, "\xa9gen"),
-    "wma": GenreField((ASF,), _LIST, "WM/Genre"),
+    "mp3": GenreField((MP3,), _ID3, "TCON", "mp3"),  # + ID3v1 byte, APEv2 Genre
+    "wav": GenreField((WAVE,), _ID3, "TCON", "wav"),  # "id3 " chunk + INFO IGNR
+    "aif": GenreField((AIFF,), _ID3, "TCON", "aiff"),  # an "ID3 " chunk
+    "aiff": GenreField((AIFF,), _ID3, "TCON", "aiff"),
+    "flac": GenreField((FLAC,), _VORBIS, "GENRE"),
+    "ogg": GenreField(_OGG, _VORBIS, "GENRE"),
+    "oga": GenreField(_OGG, _VORBIS, "GENRE"),
+    "opus": GenreField((OggOpus,), _VORBIS, "GENRE"),
+    "m4a": GenreField((MP4,), _MP4, "\xa9gen"),  # AAC and ALAC alike; + gnre
+    "mp4": GenreField((MP4,), _MP4, "\xa9gen"),
+    "wma": GenreField((ASF,), _ASF, "WM/Genre"),  # + WM/GenreID
     "wv": GenreField((WavPack,), _APE, "Genre"),
     "ape": GenreField((MonkeysAudio,), _APE, "Genre"),
     "mpc": GenreField((Musepack,), _APE, "Genre"),
@@ -175,44 +487,94 @@ def supports(path: str | os.PathLike) -> bool:
 
 
 def read_genres(path: str | os.PathLike) -> list[str]:
-    """The genres in a file's tags, in stored order; ``[]`` when it has none.
+    """The genres a file's tags name, in stored order; ``[]`` when none.
 
-    Numeric ID3v1 genres ("17", "(17)") come back as names ("Rock").
-    Raises TagError for a missing, unreadable or unsupported file.
+    For display and policy: every genre field the format has is read (ID3
+    ``TCON`` or else the ID3v1 byte, plus an APEv2 ``Genre`` in an MP3, RIFF
+    INFO ``IGNR`` in a WAV, MP4 ``gnre``, WMA ``WM/GenreID``), numeric ID3v1
+    genres ("17", "(17)") come back as names ("Rock"), v2.3 "A/B" as two
+    values, and empty or repeated values are dropped. ``read_state`` gives
+    the fields as stored. Raises TagError for a missing, unreadable or
+    unsupported file.
     """
     field = _field(path)
-    audio = _open(path, field)
-    if audio.tags is None:
-        return []
+    _open(path, field)
     try:
-        values = field.family.get(audio.tags, field.key)
-    except (mutagen.MutagenError, ValueError) as e:
+        values = field.family.values(path, field)
+    except (mutagen.MutagenError, OSError, ValueError) as e:
         raise TagError(f"could not read the genre tag: {e}", path) from e
-    return [g for g in (_id3v1_name(v).strip() for v in values) if g]
+    genres: list[str] = []
+    for value in values:
+        name = _id3v1_name(value).strip()
+        if name and name.lower() not in {g.lower() for g in genres}:
+            genres.append(name)
+    return genres
+
+
+def read_state(path: str | os.PathLike) -> dict:
+    """A file's genre fields exactly as stored, JSON-serialisable, for the journal.
+
+    ``{"family": "id3" | "vorbis" | "mp4" | "asf" | "ape", ...}``: for ID3 the
+    tag version and the raw genre frames with their place (None: no tag), the
+    ID3v1 genre byte and APEv2 genre items (MP3), the raw INFO ``IGNR`` (WAV);
+    Vorbis: the genre comments with their key's case and place; MP4: the raw
+    ``\\xa9gen``/``gnre`` atoms; ASF: ``WM/Genre``/``WM/GenreID`` with type,
+    language and stream; APEv2: genre items with key case, kind and bytes
+    (None: no tag). ``restore_state`` puts exactly this back.
+    """
+    field = _field(path)
+    _open(path, field)
+    try:
+        return {"family": field.family.name, **field.family.state(path, field)}
+    except (mutagen.MutagenError, OSError, ValueError) as e:
+        raise TagError(f"could not read the genre tag: {e}", path) from e
 
 
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False) -> None:
-    """Set a file's genres, atomically; an empty list removes the genre field.
+    """Set a file's genres, atomically; an empty list removes the genre fields.
 
-    The file is copied to a hidden temp file in the same folder (its name
-    carries TEMP_MARKER), the copy is tagged, flushed to disk, given the
-    original's permission bits and renamed over the original in one
-    ``os.replace``; then the folder is synced. A crash leaves either the old
-    file or the new one, plus perhaps a temp file (see ``remove_stale_temps``).
-    Only the tag block changes; audio bytes are never rewritten. Other tags
-    are kept. A hard link to the file keeps the old content (a rename makes a
-    new inode); a symlink is followed and its target replaced.
+    Only the genre fields change (see ``_Family``): every other frame, key,
+    atom or chunk is kept as stored, and an ID3 tag keeps its version (v2.2,
+    v2.3 or v2.4). ``id3v23`` makes a *new* ID3 tag v2.3 (genres joined with
+    "/") instead of v2.4; it only matters for MP3, WAV and AIFF without one.
+    The other genre fields a format has are kept in step: an MP3's ID3v1
+    genre byte is set when the first genre with an ID3v1 number has one, an
+    APEv2 ``Genre`` beside ID3 and a WAV's INFO ``IGNR`` are rewritten, a
+    WMA's ``WM/GenreID`` and an M4A's ``gnre`` are removed.
 
-    ``id3v23`` writes ID3v2.3 (genres joined with "/") instead of v2.4; it
-    only matters for MP3, WAV and AIFF.
-
-    Raises TagError naming the file when the format is unsupported, the file is
-    missing or read-only (no write permission bit, or no access), or anything
-    fails; the original is then untouched and the temp file removed.
+    See ``_commit`` for how the file is replaced. Raises TagError naming the
+    file when the format is unsupported, the file is missing or read-only
+    (no write permission bit, or no access), or anything fails; the original
+    is then untouched and the temp file removed.
     """
     genres = _clean(genres)
     field = _field(path)
+    _commit(path, field, lambda copy: field.family.write(copy, field, genres, id3v23))
+
+
+def restore_state(path: str | os.PathLike, state: dict) -> None:
+    """Put back the genre fields ``read_state`` returned, exactly as stored;
+    atomically and touching nothing else, like ``write_genres``."""
+    field = _field(path)
+    if state.get("family") != field.family.name:
+        raise TagError(f"the recorded genre state is for {state.get('family')} "
+                       f"tags, not {field.family.name}", path)
+    _commit(path, field, lambda copy: field.family.restore(copy, field, state))
+
+
+def _commit(path: str | os.PathLike, field: GenreField,
+            edit: Callable[[Path], None]) -> None:
+    """Apply ``edit`` (a genre edit of the file at the path it is given) atomically.
+
+    The file is copied to a hidden temp file in the same folder (its name
+    carries TEMP_MARKER), ``edit`` changes the copy, which is flushed to disk,
+    given the original's permission bits and renamed over the original in one
+    ``os.replace``; then the folder is synced. A crash leaves either the old
+    file or the new one, plus perhaps a temp file (see ``remove_stale_temps``).
+    A hard link to the file keeps the old content (a rename makes a new
+    inode); a symlink is followed and its target replaced.
+    """
     target = Path(os.path.realpath(path))
     st = _writable_stat(target, path)
     _open(target, field, path)  # refuse an unreadable file before copying it
@@ -228,7 +590,7 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     try:
         try:
             shutil.copyfile(target, tmp)
-            _tag_copy(tmp, field, genres, id3v23, path)
+            edit(tmp)
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
             _keep_owner(tmp, st)
             with open(tmp, "r+b") as fh:
@@ -293,21 +655,6 @@ def _open(path: str | os.PathLike, field: GenreField, name=None):
         except (mutagen.MutagenError, OSError, ValueError, EOFError) as e:
             error = error or e
     raise TagError(f"cannot read tags: {error}", name) from error
-
-
-def _tag_copy(tmp: Path, field: GenreField, genres: list[str],
-              id3v23: bool, name: str | os.PathLike) -> None:
-    audio = _open(tmp, field, name)
-    if audio.tags is None:
-        audio.add_tags()
-    if genres:
-        field.family.set(audio.tags, field.key, genres)
-    else:
-        field.family.remove(audio.tags, field.key)
-    if field.family.id3:
-        audio.save(v2_version=3 if id3v23 else 4, v23_sep=ID3V23_SEPARATOR)
-    else:
-        audio.save()
 
 
 def _clean(genres: list[str]) -> list[str]:

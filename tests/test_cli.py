@@ -80,7 +80,7 @@ def test_scan_exit_code_zero_when_every_file_is_analysed(music, db):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--report", "out.txt"], "Error: --report: the file must end in .json or .csv"),
+    (["--report", "out.txt"], "Error: --report: the file must end in .json, .csv or .html"),
     (["--merge", "--overwrite"], "Error: --merge and --overwrite cannot be used together"),
     (["--precision", "half"], "Error: --precision: unknown value 'half' (choose from auto, float32, bfloat16)"),
     (["--device", "tpu"], "Error: --device: unknown value 'tpu' (choose from auto, cpu, gpu)"),

@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
+from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
 from tagger.errors import CacheError, TagError, TaggerError
 from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
@@ -139,17 +140,17 @@ def test_undoing_again_retries_only_the_files_that_failed(journal, library, tmp_
     good, bad = library.copy("mp3", tmp_path / "a"), library.copy("flac", tmp_path / "b")
     write(journal, run, good, ["Jazz"])
     write(journal, run, bad, ["Jazz"])
-    real = tags.write_genres
+    real = tags.restore_state
 
     def failing(path, *a, **k):
         if str(path) == str(bad):
             raise TagError("permission denied", path)
         return real(path, *a, **k)
 
-    monkeypatch.setattr(tags, "write_genres", failing)
+    monkeypatch.setattr(tags, "restore_state", failing)
     first = journal.undo(run)
     assert [f.outcome for f in first.files] == [RESTORED, ERROR]
-    monkeypatch.setattr(tags, "write_genres", real)
+    monkeypatch.setattr(tags, "restore_state", real)
     again = journal.undo(run)
     assert again.files == [UndoFile(str(bad), RESTORED)]
     assert tags.read_genres(good) == tags.read_genres(bad) == []
@@ -246,13 +247,33 @@ def test_file_written_twice_in_a_run_goes_back_to_the_first_state(journal, libra
     assert tags.read_genres(path) == ["Rock"]
 
 
-def test_undo_writes_the_run_id3_version(journal, library, tmp_path):
-    path = library.copy("mp3", tmp_path, tagged=True)
+def test_write_and_undo_keep_the_files_id3_version(journal, library, tmp_path):
+    # --id3v23 only chooses the version of a tag tagger creates.
+    path = library.copy("mp3", tmp_path, tagged=True)  # ffmpeg writes v2.4
     run = journal.start_run({"id3v23": True})
     write(journal, run, path, ["Jazz", "Blues"], id3v23=True)
+    assert mutagen.File(path).tags.version[:2] == (2, 4)
     journal.undo(run)
-    id3 = mutagen.File(path).tags
-    assert id3.version[:2] == (2, 3)
+    assert mutagen.File(path).tags.version[:2] == (2, 4)
+    assert tags.read_genres(path) == ["Rock"]
+
+
+def test_a_journal_without_states_still_undoes(db, library, tmp_path):
+    # A cache written before previous_state existed: the column is added and
+    # its entries get their previous genres written back.
+    path = library.copy("flac", tmp_path, tagged=True)
+    Journal(db)
+    db.execute("alter table write_journal drop column previous_state")
+    db["write_runs"].insert({"id": 1, "started_at": "2026-01-01T00:00:00+00:00",
+                             "options": "{}"}, pk="id")
+    db["write_journal"].insert({
+        "id": 1, "run_id": 1, "path": str(path), "previous_genres": '["Rock"]',
+        "new_genres": '["Jazz"]', "recorded_at": "2026-01-01T00:00:00+00:00"}, pk="id")
+    journal = Journal(db)
+    tags.write_genres(path, ["Jazz"])
+    journal.record_after(1, *file_state(path))
+    assert journal.entries(1)[0]["previous_state"] is None
+    assert journal.undo(1).files == [UndoFile(str(path), RESTORED)]
     assert tags.read_genres(path) == ["Rock"]
 
 
@@ -279,3 +300,31 @@ def test_file_state_changes_with_a_tag_edit(library, tmp_path):
     tags.write_genres(path, ["Jazz"])
     assert file_state(path) != before
     assert file_state(path) == file_state(path)
+
+
+# --- the odd-layout corpus (tagcorpus.py): write changes genres only, undo is exact ---
+
+@pytest.mark.parametrize("id3v23", [False, True], ids=["default", "id3v23"])
+@pytest.mark.parametrize("name", CORPUS)
+def test_write_changes_only_genres_and_undo_restores_every_tag(journal, tmp_path,
+                                                               name, id3v23):
+    path = build(name, tmp_path)
+    before, raw = dump(path), path.read_bytes()
+    audio = audio_of(path)
+    run = journal.start_run({"id3v23": id3v23})
+
+    write(journal, run, path, ["Jazz", "Blues"], id3v23=id3v23)
+
+    after = dump(path)
+    assert without_genres(after) == without_genres(before)
+    assert after != before
+    assert tags.read_genres(path) == ["Jazz", "Blues"]  # every field says it
+    assert audio_of(path) == audio if name.split("-")[0] not in STUB_FORMATS \
+        else path.read_bytes().startswith(audio[:4096])
+
+    assert journal.undo(run).files == [UndoFile(str(path), RESTORED)]
+
+    assert dump(path) == before
+    assert audio_of(path) == audio
+    if name.startswith("wav") or name in ("mp3-v1-only",):
+        assert path.read_bytes() == raw  # no empty id3 chunk or tag left behind

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import stat
 import struct
@@ -9,11 +11,14 @@ import subprocess
 
 import mutagen
 import pytest
+from mutagen.apev2 import APEv2
 from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4
 
 from audiofiles import (ALL_FORMATS, EXISTING_TAGS, FORMATS, AudioLibrary,
                         decode, ffmpeg_exe, make_audio)
+import tagcorpus
+from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
 from tagger.constants import AUDIO_EXTENSIONS, TEMP_MARKER
 from tagger.errors import TagError
@@ -379,3 +384,216 @@ def test_remove_stale_temps(tmp_path):
     assert not any(p.exists() for p in stale)
     assert all(p.exists() for p in kept)
     assert tags.remove_stale_temps(tmp_path) == []
+
+
+# --- odd layouts (tagcorpus.py): every genre field read, only genre fields written ---
+
+CORPUS_GENRES = {
+    "mp3-v23-legacy": ["Soundtrack", "Rock"],  # "(24)Soundtrack" + a 2nd TCON
+    "mp3-v24-multi": ["Soundtrack", "Pop"],  # "24", "Pop"
+    "mp3-v24-empty-genre": [],
+    "mp3-v22": ["Rock"],  # TCO "(17)"
+    "mp3-v1-only": ["Rock"],  # genre byte 17
+    "mp3-ape-v1": ["Rock"],
+    "wav-info-only": ["Rock"],  # RIFF INFO IGNR, no ID3: not untagged
+    "wav-id3-and-info": ["Rock"],
+    "wav-untagged": [],
+    "aiff-v23": ["Rock"],
+    "flac-numeric-picture": ["Rock"],  # genre=17 and an empty GENRE=
+    "ogg-key-case": ["rock", "Pop"],
+    "opus-empty": [],
+    "m4a-gnre": ["Rock"],
+    "m4a-two-genres": ["Rock", "Pop"],
+    "wma-genre-id": ["Rock"],  # WM/Genre + WM/GenreID "(17)"
+    "wv-binary-genre": [],  # a binary value is not a name
+    "ape-external-genre": [],
+    "mpc-multi-genre": ["Rock", "Pop"],
+}
+
+
+def test_corpus_table_is_complete():
+    assert set(CORPUS_GENRES) == set(CORPUS)
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_odd_layouts_read_and_write_only_the_genre_fields(tmp_path, name):
+    path = build(name, tmp_path)
+    assert tags.read_genres(path) == CORPUS_GENRES[name]
+    before = dump(path)
+    state = tags.read_state(path)
+    assert json.loads(json.dumps(state)) == state
+
+    tags.write_genres(path, ["Jazz"])
+
+    assert without_genres(dump(path)) == without_genres(before)
+    assert tags.read_genres(path) == ["Jazz"]
+    tags.restore_state(path, state)
+    assert dump(path) == before
+    assert tags.read_state(path) == state
+
+
+@pytest.mark.parametrize("name, major", [("mp3-v22", 2), ("mp3-v23-legacy", 3),
+                                         ("mp3-v24-multi", 4)])
+@pytest.mark.parametrize("id3v23", [False, True])
+def test_id3_tag_keeps_its_version(tmp_path, name, major, id3v23):
+    path = build(name, tmp_path)
+    tags.write_genres(path, ["Jazz", "Blues"], id3v23=id3v23)
+    assert path.read_bytes()[3] == major
+    tcon = mutagen.File(path).tags["TCON"].text
+    assert tcon == (["Jazz", "Blues"] if major == 4 else ["Jazz/Blues"])
+
+
+def test_v23_legacy_frames_survive_byte_for_byte(tmp_path):
+    path = build("mp3-v23-legacy", tmp_path)
+    frames = {f for f in dump(path)["id3"]["frames"] if f[0] != "TCON"}
+    tags.write_genres(path, ["Jazz"], id3v23=True)
+    kept = {f for f in dump(path)["id3"]["frames"] if f[0] != "TCON"}
+    assert kept == frames
+    assert {"RVAD", "EQUA", "TRDA", "TSIZ", "RGAD", "NCON", "XSOP", "TYER", "TDAT",
+            "TIME", "TORY", "IPLS", "GEOB", "CHAP", "CTOC"} <= {f[0] for f in kept}
+    # Two TCON frames became one, in the first one's place.
+    assert [f[0] for f in dump(path)["id3"]["frames"]].count("TCON") == 1
+
+
+def test_geob_and_multi_value_tpe1_survive_id3v23(tmp_path):
+    path = build("mp3-v24-multi", tmp_path)
+    before = mutagen.File(path).tags
+    tags.write_genres(path, ["Jazz"], id3v23=True)
+    after = mutagen.File(path).tags
+    assert after["TPE1"].text == ["A1", "A2"]
+    [geob] = after.getall("GEOB")
+    assert geob.data == before.getall("GEOB")[0].data == bytes(range(64))
+
+
+def v1_block(path):
+    return path.read_bytes()[-128:]
+
+
+@pytest.mark.parametrize("genres, byte", [(["Jazz"], 8), (["Dream Pop"], 17),
+                                          (["Dream Pop", "Blues"], 0)])
+def test_id3v1_keeps_everything_but_its_genre_byte(tmp_path, genres, byte):
+    path = build("mp3-ape-v1", tmp_path)
+    v1 = v1_block(path)
+    assert v1[-1] == 17
+    tags.write_genres(path, genres)
+    assert v1_block(path)[:-1] == v1[:-1]  # title, artist, album, year, comment, track
+    assert v1_block(path)[-1] == byte  # a genre without an ID3v1 number leaves it
+
+
+def test_other_genre_fields_are_read_and_kept_in_step(tmp_path):
+    path = build("mp3-ape-v1", tmp_path)
+    v1 = v1_block(path)
+    path.write_bytes(path.read_bytes()[:-128])
+    ape = APEv2(path)
+    ape["Genre"] = "Metal"
+    ape.save(path)
+    path.write_bytes(path.read_bytes() + v1)
+    assert tags.read_genres(path) == ["Rock", "Metal"]  # ID3 TCON, then APEv2
+
+    tags.write_genres(path, ["Jazz"])
+    assert str(APEv2(path)["Genre"]) == "Jazz"
+    assert tags.read_genres(path) == ["Jazz"]
+    assert v1_block(path)[:-1] == v1[:-1] and v1_block(path)[-1] == 8
+
+
+def test_wav_info_genre_is_rewritten_and_the_riff_stays_valid(tmp_path):
+    path = build("wav-info-only", tmp_path)
+    audio = decode(path)
+    tags.write_genres(path, ["Jazz", "Blues"])
+    info = dict((k, v) for k, v in dump(path)["info"])
+    assert base64.b64decode(info["IGNR"]) == b"Jazz; Blues\0"
+    assert ffmpeg_metadata(path)["genre"].replace("\\", "") == "Jazz; Blues"
+    assert len(path.read_bytes()) == dump(path)["size"] + 8
+    assert decode(path) == audio
+
+
+def test_wma_genre_id_is_removed_with_the_new_genre(tmp_path):
+    path = build("wma-genre-id", tmp_path)
+    tags.write_genres(path, ["Jazz"])
+    audio = mutagen.File(path)
+    assert [str(v) for v in audio.tags["WM/Genre"]] == ["Jazz"]
+    assert "WM/GenreID" not in audio.tags
+
+
+def test_restoring_a_state_of_another_family_is_refused(library, tmp_path):
+    flac = library.copy("flac", tmp_path)
+    state = tags.read_state(library.copy("mp3", tmp_path))
+    with pytest.raises(TagError) as e:
+        tags.restore_state(flac, state)
+    assert "id3" in str(e.value)
+
+
+def unsynchronise(data: bytes) -> bytes:
+    out = bytearray()
+    for i, b in enumerate(data):
+        out.append(b)
+        if b == 0xFF and (i + 1 == len(data) or data[i + 1] >= 0xE0 or data[i + 1] == 0):
+            out.append(0)
+    return bytes(out)
+
+
+def test_unsynchronised_v23_tag_keeps_its_frames(library, tmp_path):
+    path = library.copy("mp3", tmp_path)
+    frames = [tagcorpus.frame(3, "TIT2", tagcorpus.text("Tïtle ☃", encoding=1)),
+              tagcorpus.frame(3, "TCON", tagcorpus.text("Rock")),
+              tagcorpus.frame(3, "PRIV", b"owner\0" + bytes([0xFF, 0xE0, 0xFF, 0x00]))]
+    body = unsynchronise(b"".join(frames)) + bytes(32)
+    tagcorpus.prepend(path, b"ID3\x03\x00\x80" + tagcorpus.synchsafe(len(body)) + body)
+    before = mutagen.File(path).tags
+    assert before["TIT2"].text == ["Tïtle ☃"]
+
+    tags.write_genres(path, ["Jazz ☃"])
+
+    after = mutagen.File(path).tags
+    assert path.read_bytes()[3:6] == b"\x03\x00\x80"  # still v2.3, unsynchronised
+    assert after["TCON"].text == ["Jazz ☃"]
+    assert after["TIT2"] == before["TIT2"]
+    assert after.getall("PRIV") == before.getall("PRIV")
+
+
+def test_v24_tag_with_a_footer_gets_a_new_footer(library, tmp_path):
+    path = library.copy("mp3", tmp_path)
+    body = (tagcorpus.frame(4, "TIT2", tagcorpus.text("T", encoding=3))
+            + tagcorpus.frame(4, "TCON", tagcorpus.text("Rock", encoding=3)))
+    size = tagcorpus.synchsafe(len(body))
+    tagcorpus.prepend(path, b"ID3\x04\x00\x10" + size + body + b"3DI\x04\x00\x10" + size)
+    audio = decode(path)
+
+    tags.write_genres(path, ["Jazz"])
+
+    data = path.read_bytes()
+    length = 10 + sum(b << (7 * (3 - i)) for i, b in enumerate(data[6:10]))
+    assert data[length:length + 10] == b"3DI" + data[3:10]
+    assert mutagen.File(path).tags["TCON"].text == ["Jazz"]
+    assert decode(path) == audio
+
+
+def ape_item(key: str, value: bytes, flags: int = 0) -> bytes:
+    return struct.pack("<2I", len(value), flags) + key.encode() + b"\0" + value
+
+
+def ape_tag(items: list[bytes]) -> bytes:
+    body = b"".join(items)
+
+    def block(flags):
+        return b"APETAGEX" + struct.pack("<4I", 2000, len(body) + 32, len(items),
+                                         flags) + bytes(8)
+    return block(0xA0000000) + body + block(0x80000000)
+
+
+def test_apev2_items_keep_their_order_and_flags(library, tmp_path):
+    path = library.copy("wv", tmp_path)
+    items = [ape_item("Title", b"A rather long title, longer than the rest"),
+             ape_item("GENRE", b"Rock"),
+             ape_item("Artist", b"A", flags=1)]  # read-only flag
+    path.write_bytes(path.read_bytes() + ape_tag(items))
+    state = tags.read_state(path)
+
+    tags.write_genres(path, ["Jazz"])
+
+    tail = path.read_bytes()[-(32 + len(b"".join(items)) + 32):]
+    assert tail.startswith(b"APETAGEX")
+    assert ape_item("Genre", b"Jazz") in tail
+    assert tail.index(items[0]) < tail.index(ape_item("Genre", b"Jazz")) < tail.index(items[2])
+    tags.restore_state(path, state)
+    assert path.read_bytes().endswith(ape_tag(items))

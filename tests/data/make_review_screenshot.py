@@ -1,0 +1,59 @@
+"""Regenerate tests/data/review-page.png, the README's picture of the review page:
+
+    python tests/data/make_review_screenshot.py [--db /tmp/x.db]
+
+Generates a small library (tests/audiofiles.py: tones, noise, drum-like
+bursts in several formats, one file already tagged, one broken file), runs
+``tagger scan Music --report review.html`` on it in a temporary folder (so the
+paths read ``Music/...``) and saves a 1280 x 900 screenshot from headless
+Chromium (tests/browser.py)."""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+
+from audiofiles import make_audio  # noqa: E402
+from browser import Chromium, find_chromium  # noqa: E402
+
+OUT = TESTS / "data" / "review-page.png"
+LIBRARY = {  # name -> (seconds, kind, metadata)
+    "Music/Band – First Album/01 Tone.flac": (6.0, "tone", {"album": "First Album"}),
+    "Music/Band – First Album/02 Drums.flac": (6.0, "drums", {"album": "First Album"}),
+    "Music/Band – First Album/03 Noise.flac": (6.0, "noise", {"album": "First Album"}),
+    "Music/Band – First Album/04 Quiet.flac": (6.0, "silence", {"album": "First Album"}),
+    "Music/Band – Second Album/01 Drums.mp3": (6.0, "drums", {"album": "Second Album", "genre": "Rock"}),
+    "Music/Band – Second Album/02 Tone.mp3": (6.0, "tone", {"album": "Second Album"}),
+    "Music/Band – Second Album/03 Noise.mp3": (6.0, "noise", {"album": "Second Album"}),
+    "Music/Singles/drums.ogg": (6.0, "drums", None),
+    "Music/Singles/tone.opus": (6.0, "tone", None),
+    "Music/Singles/noise.m4a": (6.0, "noise", None),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="the cache to use (default: one in the temporary folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name, (seconds, kind, metadata) in LIBRARY.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            make_audio(tmp / name, seconds, kind, metadata=metadata)
+        (tmp / "Music/Singles/broken.mp3").write_bytes(b"not audio")
+        env = {**os.environ, "PYTHONPATH": str(TESTS.parent)}
+        subprocess.run([sys.executable, "-m", "tagger", "scan", "Music", "--db", args.db or str(tmp / "cache.db"),
+                        "--report", "review.html", "-q"], cwd=tmp, env=env)
+        with Chromium(find_chromium(), width=1280, height=900) as page:
+            page.open((tmp / "review.html").as_uri())
+            page.screenshot(OUT)
+    print(f"wrote {OUT} ({OUT.stat().st_size / 1000:.0f} kB)")
+
+
+if __name__ == "__main__":
+    main()
