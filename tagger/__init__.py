@@ -1,1 +1,43 @@
+"""tagger: listen to a music library and fill in its genres.
+
+The public API (see README, "Python API")::
+
+    import tagger
+    results = list(tagger.scan(["/data/Music"], db="cache.db"))
+    plan = tagger.plan(results, tagger.WritePolicy(min_confidence=0.7, existing="overwrite"))
+    run = tagger.write(plan, db="cache.db")
+    tagger.undo(run.id, db="cache.db")
+
+Names are imported on first use, so ``import tagger`` (and ``tagger --help``)
+loads neither TensorFlow nor the audio stack.
+"""
+
 __version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "scan": "api", "plan": "api", "write": "api", "undo": "api", "history": "api",
+    "cached": "api", "write_policy": "api", "ScanRun": "api",
+    "TrackResult": "cache",
+    "WritePolicy": "policy", "Decision": "policy", "Plan": "policy", "PlanEntry": "policy",
+    "WriteRun": "writer", "Outcome": "writer",
+    "UndoResult": "journal", "UndoFile": "journal",
+    "TaggerError": "errors", "DecodeError": "errors", "TagError": "errors",
+    "ModelError": "errors", "CacheError": "errors", "DataError": "errors",
+    "ClusterError": "errors", "ClusterOptions": "cluster",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tagger' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

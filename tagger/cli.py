@@ -1,6 +1,6 @@
-"""The command line: typer commands over the library modules.
+"""The command line: typer commands over the public API (``tagger.api``).
 
-The one place where tagger's errors become "Error: ..." and an exit code:
+Each command parses its options, calls the API, renders the result. The one place where tagger's errors become "Error: ..." and an exit code:
 0 when every file was analysed, 1 when some failed (or a fatal error), 2 for
 usage errors. TensorFlow is imported only by commands that run a network, so
 ``tagger --help`` stays instant.
@@ -8,6 +8,7 @@ usage errors. TensorFlow is imported only by commands that run a network, so
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -42,19 +43,44 @@ def _check_network_options(device: str, precision: str) -> None:
             _fail(f"{option}: unknown value '{value}' (choose from {', '.join(allowed)})", 2)
 
 
-def _open_cache(db: Optional[Path]):
-    from .cache import Cache, default_db_path
-
-    return Cache(db or default_db_path())
+def _waiting(path) -> None:
+    typer.echo(f"Waiting for another tagger run using {path} ...", err=True)
 
 
-def _progress(total: int, quiet: bool):
-    """A tqdm bar (count, tracks/s, ETA) on a terminal; None otherwise."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+class _Progress:
+    """Scan progress on stderr: a tqdm bar (count, tracks/s, ETA) on a
+    terminal, else a line per analysed file (nothing when quiet)."""
 
-    return tqdm(total=total, unit="track", dynamic_ncols=True, file=sys.stderr)
+    def __init__(self, quiet: bool):
+        self.quiet, self.bar = quiet, None
+        self.plain = not quiet and not sys.stderr.isatty()
+
+    def found(self, total: int) -> None:
+        if not self.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="track", dynamic_ncols=True, file=sys.stderr)
+
+    def collect(self, run) -> list:
+        """Every result of the scan ``run``, in the library's walk order."""
+        results = []
+        try:
+            with run:  # Ctrl-C between two results releases the cache too
+                for done, result in enumerate(run, 1):
+                    results.append(result)
+                    if self.bar is not None:
+                        self.bar.update(1)
+                    elif self.plain and not result.from_cache:
+                        _plain_line(done, run.stats.found, result)
+        except KeyboardInterrupt:
+            if self.bar is not None:
+                self.bar.close()
+            typer.echo(f"Interrupted: {run.stats.analysed} files analysed and saved; "
+                       "run the same command to resume.", err=True)
+            raise typer.Exit(130)
+        if self.bar is not None:
+            self.bar.close()
+        return run.ordered(results)
 
 
 @app.command()
@@ -91,63 +117,34 @@ def scan(
 
     Example: tagger scan ~/Music --report proposals.csv
     """
-    from .model import read_metadata
-    from .pipeline import Scan, ScanOptions, order_like
-    from .policy import WritePolicy, load_config, plan
-    from .report import FORMATS, record
+    from . import api
+    from .report import FORMATS, records
 
     _check_network_options(device, precision)
     if merge and overwrite:
         _fail("--merge and --overwrite cannot be used together", 2)
     if report is not None and report.suffix.lower().lstrip(".") not in FORMATS:
         _fail("--report: the file must end in .json, .csv or .html", 2)
-    options = ScanOptions(model_dir=model or ScanOptions.model_dir, jobs=jobs, device=device,
-                          precision=precision,
-                          force=force, fast=fast, follow_symlinks=follow_symlinks,
-                          timeout=timeout, verbose=verbose,
-                          cluster=_cluster_options(ray, path_map, ship_audio))
-    plain = not quiet and not sys.stderr.isatty()
     try:
-        meta = read_metadata(options.model_dir)
-        policy = WritePolicy.from_config(
-            load_config(config), min_confidence=_default_threshold(min_confidence, meta),
-            top_k=top_k, existing="merge" if merge else "overwrite" if overwrite else None,
+        policy = api.write_policy(
+            config, model=model, min_confidence=min_confidence, top_k=top_k,
+            existing="merge" if merge else "overwrite" if overwrite else None,
             album_consensus=album_consensus, include=include or None, exclude=exclude or None)
-        cache = _open_cache(db)
-        with cache.lock(lambda: typer.echo(f"Waiting for another tagger run using {cache.path} ...", err=True)):
-            bar = None
-
-            def found(n: int):
-                nonlocal bar
-                bar = _progress(n, quiet)
-
-            run = Scan(paths, cache, options, on_found=found)
-            results = []
-            try:
-                for done, result in enumerate(run, 1):
-                    results.append(result)
-                    if bar is not None:
-                        bar.update(1)
-                    elif plain and not result.from_cache:
-                        _plain_line(done, run.stats.found, result)
-            except KeyboardInterrupt:
-                if bar is not None:
-                    bar.close()
-                typer.echo(f"Interrupted: {run.stats.analysed} files analysed and saved; "
-                           "run the same command to resume.", err=True)
-                raise typer.Exit(130)
-            if bar is not None:
-                bar.close()
-            results = order_like(results, run)
-            current = {r.path: r.current_genres for r in results}
-            planned = plan([record(r) for r in results], policy, read=current.__getitem__)
-            records = [record(r, d.action, d.reason, d.genres_to_write)
-                       for r, (_, d) in zip(results, planned)]
-            _render(records, run.stats, quiet, verbose, report)
-            if write:
-                written = _write(planned, cache, run, policy, id3v23, quiet)
-                if written:
-                    raise typer.Exit(1)
+        progress = _Progress(quiet)
+        run = api.scan(paths, db=db, model=model, jobs=jobs, device=device, precision=precision,
+                       fast=fast, force=force, follow_symlinks=follow_symlinks, timeout=timeout,
+                       verbose=verbose, cluster=_cluster_options(ray, path_map, ship_audio),
+                       on_found=progress.found, on_wait=_waiting)
+        results = progress.collect(run)
+        # A dry run previews from the cached genres (a warm re-scan stays a
+        # cache read); --write reads every file's genres again first.
+        plan = api.plan(results, policy, fresh=write)
+        _render(records(plan), run.stats, quiet, verbose, report)
+        if write:
+            written = api.write(plan, db=db, id3v23=id3v23, on_wait=_waiting)
+            _say_written(written, db)
+            if written.failed:
+                raise typer.Exit(1)
     except TaggerError as e:
         _fail(str(e))
     raise typer.Exit(1 if run.stats.failed else 0)
@@ -167,31 +164,16 @@ def _cluster_options(address: Optional[str], path_map: Optional[List[str]], ship
     return ClusterOptions(address, pairs, ship_audio)
 
 
-def _default_threshold(given: Optional[float], meta: dict) -> Optional[float]:
-    """--min-confidence, else the threshold the model card's calibration sets."""
-    if given is not None:
-        return given
-    return meta.get("scores", {}).get("min_confidence")
-
-
-def _write(planned, cache, run, policy, id3v23: bool, quiet: bool) -> int:
-    """Apply the plan; returns how many files could not be written."""
-    from dataclasses import asdict
-
-    from .write import apply
-
-    identities = {t.path: (t.size, t.mtime_ns) for t in run.tracks}
-    options = {**asdict(policy), "id3v23": id3v23}
-    run_id, outcomes = apply(planned, cache, identities, options, run.roots)
-    failed = [o for o in outcomes if o.action != "written"]
-    for o in failed:
+def _say_written(run, db: Optional[Path] = None) -> None:
+    for o in run.failed + run.skipped:
         typer.echo(f"{o.path}: not written: {o.reason}", err=True)
-    if run_id is None:
+    if run.id is None:
         typer.echo("Nothing to write.")
-    else:
-        typer.echo(f"Write run {run_id}: {len(outcomes) - len(failed)} files written, "
-                   f"{len(failed)} failed. Undo with: tagger undo {run_id}")
-    return len(failed)
+        return
+    skipped = f", {len(run.skipped)} skipped" if run.skipped else ""
+    again = f" --db {shlex.quote(str(db))}" if db is not None else ""
+    typer.echo(f"Write run {run.id}: {len(run.written)} files written, "
+               f"{len(run.failed)} failed{skipped}. Undo with: tagger undo {run.id}{again}")
 
 
 def _plain_line(done: int, total: int, result) -> None:
@@ -236,17 +218,13 @@ def report_cmd(
 
     Example: tagger report ~/Music --report proposals.json
     """
-    from .report import record, summary_lines, table, write_report
     from rich.console import Console
 
+    from . import api
+    from .report import record, summary_lines, table, write_report
+
     try:
-        cache = _open_cache(db)
-        results = cache.results()
-        if paths:
-            prefixes = [str(p) for p in paths]
-            results = [r for r in results if any(
-                r.path == p or r.path.startswith(p.rstrip("/") + "/") for p in prefixes)]
-        records = [record(r) for r in results]
+        records = [record(r) for r in api.cached(paths or None, db=db)]
         console = Console()
         if not quiet and records:
             console.print(table(records, "Cached results"))
@@ -268,12 +246,11 @@ def undo(
 
     Example: tagger undo        (the latest run; tagger history lists them)
     """
-    from .journal import undo as undo_run
+    from . import api
 
     try:
-        cache = _open_cache(db)
-        with cache.lock(lambda: typer.echo("Waiting for another tagger run ...", err=True)):
-            result = undo_run(cache.db, run_id)
+        result = api.undo(run_id, db=db,
+                          on_wait=lambda _: typer.echo("Waiting for another tagger run ...", err=True))
     except TaggerError as e:
         _fail(str(e))
     for f in result.problems():
@@ -293,10 +270,10 @@ def history(db: Optional[Path] = DbOption):
     from rich.console import Console
     from rich.table import Table
 
-    from .journal import Journal
+    from . import api
 
     try:
-        runs = Journal(_open_cache(db).db).runs()
+        runs = api.history(db=db)
     except TaggerError as e:
         _fail(str(e))
     t = Table(title="Write runs")
@@ -308,78 +285,87 @@ def history(db: Optional[Path] = DbOption):
     Console().print(t)
 
 
+DataDirs = typer.Argument(..., exists=True, file_okay=False,
+                          help="Folders of <label>/<audio file> (a manifest.csv with an "
+                               "'artist' column makes CV split by artist).")
+
+
 @app.command()
 def train(
-    data_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of <label>/<audio file>."),
+    data_dirs: List[Path] = DataDirs,
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     arch: str = typer.Option("musicnn", "--arch", help="musicnn (pretrained backbone + head) | cnn | crnn."),
     epochs: int = typer.Option(30, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
-    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV by track and store the scores."),
+    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV (by artist or track) and store the scores."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes."),
     seed: int = typer.Option(0, help="Random seed of splits and training."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
-    """Train a model on a labelled folder (labels = sub-folder names).
+    """Train a model on labelled folders (labels = sub-folder names; the
+    label set is their union).
 
-    Example: tagger train ../shared/data/gtzan-dev --out models/mine --cv 4
+    Example: tagger train ../shared/data/gtzan-dev ../shared/data/emotify-dev --out models/mine --cv 4
     """
-    from .dataset import load_folder
-    from .train import Settings, cross_validate, prepare, train as fit
+    from .dataset import load_folders
+    from .extras import require_train
+    from .train import Settings, calibrate, check_out, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
-        data = load_folder(data_dir)
+        require_train("tagger train", "sklearn")
+        check_out(out)  # before hours of training, not after
+        data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         prep = prepare(data, settings, say)
-        scores = None
+        scores, result = None, None
         if cv:
-            from .evaluate import scores as score
-
-            probs = cross_validate(prep, settings, cv, say)
-            scores = {"cv": {"folds": cv, "seed": seed, "by": "track",
-                             **score(prep.data.y, probs, prep.data.labels)}}
-            scores["min_confidence"] = _calibrated_threshold(prep.data.y, probs)
-            _print_scores(scores["cv"])
-        meta = fit(prep, out, settings, say, scores)
+            result = cross_validate(prep, settings, cv, say)
+            trust = calibrate(prep.data, result.probs, result.distance)
+            scores = {"cv": _cv_scores(prep.data, result, trust, seed)}
+            _print_scores(scores["cv"], trust["min_confidence"])
+        meta = fit(prep, out, settings, say, scores, result)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
                f"{', '.join(meta['labels'])})")
 
 
-def _calibrated_threshold(y, probs, target: float = 0.95) -> float:
-    """The lowest confidence above which CV predictions are right at least
-    ``target`` of the time: the default --min-confidence for writing."""
-    import numpy as np
+def _cv_scores(data, result, trust: dict, seed: int) -> dict:
+    """Scores of CV predictions, per source, with the writes of ``trust``."""
+    from .evaluate import source_scores
 
-    conf, right = probs.max(axis=1), probs.argmax(axis=1) == y
-    for t in np.round(np.arange(0.3, 0.96, 0.05), 2):
-        sel = conf >= t
-        if sel.sum() >= 10 and right[sel].mean() >= target:
-            return float(t)
-    return 0.95
+    return {"folds": result.folds, "seed": seed, "by": data.split_by(),
+            "unsure_rule": {k: trust[k] for k in ("min_confidence", "max_distance")},
+            **source_scores(data, result.probs, result.unsure(trust))}
 
 
-def _print_scores(result: dict) -> None:
+def _print_scores(result: dict, min_confidence: Optional[float] = None) -> None:
     from rich.console import Console
 
-    from .evaluate import confusion_table, scores_table
+    from .evaluate import confusion_table, scores_table, writes_table
 
     console = Console()
     console.print(scores_table(result))
     console.print(confusion_table(result))
+    for name, part in result.get("sources", {}).items():
+        if len(result["sources"]) > 1:
+            console.print(f"{name}: {part['tracks']} tracks, accuracy {part['accuracy']:.3f}, "
+                          f"balanced accuracy {part['balanced_accuracy']:.3f} over "
+                          f"{len(part['labels_seen'])} labels", markup=False, highlight=False)
     cal = result["calibration"]
     console.print(f"Calibration: ECE {cal['ece']:.3f}; confidence >= {cal['confident_threshold']}: "
                   f"{cal['confident_share']:.0%} of tracks, right {cal['confident_accuracy'] or 0:.1%}",
                   markup=False, highlight=False)
+    if "sources" in result:
+        console.print(writes_table(result, min_confidence))
 
 
 @app.command()
 def evaluate(
-    data_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder of <label>/<audio file>."),
+    data_dirs: List[Path] = DataDirs,
     model: Optional[Path] = ModelOption,
-    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="K-fold CV by track of the model's architecture, instead of scoring the model."),
+    cv: Optional[int] = typer.Option(None, "--cv", min=2, help="K-fold CV (by artist where a manifest names them, else by track) of the model's architecture, instead of scoring the model."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the scores to FILE.json."),
     confusion: Optional[Path] = typer.Option(None, "--confusion", help="Save the confusion matrix picture (PNG)."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1),
@@ -390,39 +376,48 @@ def evaluate(
     seed: int = typer.Option(0, help="With --cv: the split seed."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
-    """Score a model on a labelled folder, or cross-validate an architecture.
+    """Score a model on labelled folders, or cross-validate an architecture;
+    per source and overall, with what the default --write would write.
 
-    Example: tagger evaluate ../shared/data/gtzan-dev --cv 4 --report cv.json --confusion cv.png
+    Example: tagger evaluate ../shared/data/gtzan-dev ../shared/data/emotify-dev --cv 4 --report cv.json
     """
     import json
 
     from .constants import DEFAULT_MODEL_DIR
-    from .dataset import load_folder
-    from .evaluate import confusion_png, model_probs, scores as score
+    from .dataset import load_folders
+    from .evaluate import confusion_png, model_probs, source_scores
+    from .extras import require_train
     from .model import precision_on, read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
-        data = load_folder(data_dir)
+        require_train("tagger evaluate", *(["sklearn"] if cv else []),
+                      *(["matplotlib"] if confusion else []))
+        data = load_folders(data_dirs)
         if cv:
-            from .train import Settings, cross_validate, prepare
+            from .train import Settings, calibrate, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
                                 precision=precision)
             prep = prepare(data, settings, say)
-            data, probs = prep.data, cross_validate(prep, settings, cv, say)
-            result = {"cv": cv, "seed": seed, "arch": arch, "epochs": epochs if arch != "musicnn" else None,
+            found = cross_validate(prep, settings, cv, say)
+            trust = calibrate(prep.data, found.probs, found.distance)
+            threshold = trust["min_confidence"]
+            result = {"cv": cv, "seed": seed, "arch": arch,
+                      "epochs": epochs if arch != "musicnn" else None,
                       "precision": prep.precision,
-                      **score(data.y, probs, data.labels)}
+                      **_cv_scores(prep.data, found, trust, seed)}
         else:
-            data, probs = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
-                                      precision)
+            meta = read_metadata(model or DEFAULT_MODEL_DIR)
+            data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
+                                              precision)
+            threshold = _default_threshold(None, meta)
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),
-                      **score(data.y, probs, data.labels)}
-        _print_scores(result)
+                      **source_scores(data, probs, unsure, threshold)}
+        _print_scores(result, threshold)
         if report:
             try:
                 report.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

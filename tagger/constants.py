@@ -9,12 +9,15 @@ APP_NAME = "tagger"
 # Audio files by extension (lower case, without the dot).
 AUDIO_EXTENSIONS = frozenset(
     "mp3 flac ogg oga opus m4a mp4 aac wav aif aiff wma wv ape mpc".split())
-# Extensions libsndfile (soundfile, what librosa.load uses) decodes; the rest go
-# straight to ffmpeg.
-SNDFILE_EXTENSIONS = frozenset("wav flac ogg oga aif aiff mp3".split())
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-MODELS_DIR = PACKAGE_DIR.parent / "models"
+# The shipped models: the repository's top-level models/, which pyproject.toml
+# installs as the package tagger.models (so tagger/models/ in a wheel or any
+# non-editable install). A source tree (an editable install, a clone on
+# PYTHONPATH) has no tagger/models/ and uses models/ beside the package, so a
+# clone always runs with its own models.
+MODELS_DIR = (PACKAGE_DIR / "models" if (PACKAGE_DIR / "models").is_dir()
+              else PACKAGE_DIR.parent / "models")
 DEFAULT_MODEL_DIR = MODELS_DIR / "default"
 MUSICNN_WEIGHTS = MODELS_DIR / "musicnn" / "msd_musicnn.weights.h5"
 
@@ -31,8 +34,10 @@ MUSICNN_CHUNK_HOP_FRAMES = 94  # frames = 1.5 s: chunks overlap by half
 SCRATCH_CHUNK_FRAMES = 250  # frames = 4 s * 16000 / 256
 SCRATCH_CHUNK_HOP_FRAMES = 125  # frames = 2 s
 
-# Less audio than this is no track to analyse (a header with a few samples).
-MIN_SECONDS = 0.1  # s
+# Less audio than this share of the model's chunk (3 s for musicnn, so
+# 1.5 s) is no track to judge: a shorter one fills its only chunk by being
+# repeated more than twice, and the network hears a loop, not music.
+MIN_CHUNK_SHARE = 0.5
 
 # Inference batches: chunks per network call (large batches suit a GPU).
 BATCH_CHUNKS = 64
@@ -40,5 +45,9 @@ BATCH_CHUNKS = 64
 # Cheap content fingerprint: this many bytes from the start, middle and end.
 FINGERPRINT_BLOCK = 64 * 1024  # bytes
 
-# Temporary files of an atomic tag write carry this in their names.
+# A tag write's hidden files beside the audio file carry one of these in their
+# names: a temp file (a backup being copied; always garbage once its writer is
+# gone) and a complete backup of the file being edited (kept until the edit is
+# on disk, or restored into the file after a kill).
 TEMP_MARKER = ".tagger-tmp-"
+BACKUP_MARKER = ".tagger-backup-"

@@ -1,9 +1,15 @@
 """Decode an audio file to mono float32 at a given sample rate.
 
 The only place decoders are called. libsndfile (through soundfile, the reader
-librosa.load itself uses) comes first for the formats it reads; everything
-else, and anything libsndfile fails on, goes to ffmpeg, run with an argument
+librosa.load itself uses) comes first for the formats it reads, recognised by
+the file's first bytes, not its name (an AAC file named .mp3 is common, and
+libsndfile decodes it as a few ms of noise); everything else, and anything
+libsndfile fails on or decodes nothing of, goes to ffmpeg, run with an argument
 list (never a shell) from the binary the imageio-ffmpeg wheel ships.
+
+``header_length`` reads the length a file's container declares, so that a
+file that decodes to much less (an interrupted download) can be told from a
+short track (``truncation``).
 """
 
 from __future__ import annotations
@@ -15,10 +21,28 @@ from typing import Iterator
 
 import numpy as np
 
-from .constants import SNDFILE_EXTENSIONS
 from .errors import DecodeError
 
 FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
+
+# What libsndfile reads, by the content _sniff finds; the rest goes to ffmpeg.
+SNDFILE_CONTENT = frozenset({"wav", "aiff", "flac", "ogg-vorbis", "ogg-flac", "mpeg"})
+SNIFF_BYTES = 64  # bytes read after any ID3v2 tag: enough for every magic below
+
+# A file is truncated when it decodes to less than the length its header
+# declares, minus this share of it and this many seconds. The slack covers
+# what honest files differ by: encoder delay and padding, AAC priming,
+# header rounding (WMA: 20.015 s declared, 19.969 s decoded). Declared
+# lengths are only taken from headers that state them (frame or sample
+# counts), never from a bitrate estimate (MP3 without a Xing/VBRI header:
+# VBR files would look truncated, or far too long, by that estimate).
+TRUNCATION_SHARE = 0.1
+TRUNCATION_SLACK = 1.0  # s
+# libsndfile reads a stream's blocks in steps of this: a read that fails on a
+# truncated file's corrupt tail loses at most one step of the audio before it.
+STREAM_READ_STEP = 1.0  # s
+# RIFF sizes a writer leaves when it cannot seek back (streamed WAV): unknown.
+_UNKNOWN_RIFF_SIZES = (0, 0xFFFFFFFF)
 
 
 def ffmpeg_exe() -> str:
@@ -32,14 +56,25 @@ def ffmpeg_exe() -> str:
 
 
 def load_audio(path: str | os.PathLike, sr: int, offset: float = 0.0,
-               duration: float | None = None) -> np.ndarray:
+               duration: float | None = None, declared: float | None = None) -> np.ndarray:
     """Samples of ``path`` from ``offset`` seconds for ``duration`` seconds (all
     when None), mixed to mono and resampled to ``sr`` Hz: float32, shape (n,).
+    ``declared``: the length (s) the header states (``header_length``); when
+    libsndfile decodes a whole file to much less, ffmpeg tries too and the
+    longer decode is kept (so a truncation is the file's, not libsndfile's).
 
     Raises DecodeError naming the file when it cannot be decoded or holds no audio.
     """
     path = _non_empty(path)
     y = _load_sndfile(path, sr, offset, duration) if _sndfile_first(path) else None
+    if y is not None and (y.size == 0 or (
+            declared and not offset and duration is None
+            and truncation(len(y) / sr, declared) is not None)):
+        try:
+            other = _load_ffmpeg(path, sr, offset, duration)
+        except DecodeError:
+            other = None
+        y = other if other is not None and len(other) > len(y) else y
     if y is None:
         y = _load_ffmpeg(path, sr, offset, duration)
     if y.size == 0:
@@ -61,8 +96,39 @@ def _non_empty(path: str | os.PathLike) -> str:
 
 
 def _sndfile_first(path: str) -> bool:
-    """libsndfile is tried first for its formats; ffmpeg reads the rest."""
-    return os.path.splitext(path)[1][1:].lower() in SNDFILE_EXTENSIONS
+    """libsndfile is tried first for what it reads; ffmpeg reads the rest."""
+    return _sniff(path) in SNDFILE_CONTENT
+
+
+def _sniff(path: str) -> str | None:
+    """What the file holds, by its magic bytes (after any ID3v2 tags): "wav",
+    "aiff", "flac", "ogg-vorbis", "ogg-flac", "ogg" (other codecs), "mpeg"
+    (MPEG audio frames: MP3, MP2), "adts" (AAC), "mp4"; None when unknown.
+    DecodeError when the file cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+            while head[:3] == b"ID3" and len(head) >= 10:  # WMP writes several
+                size = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+                f.seek(f.tell() - len(head) + size + (10 if head[5] & 0x10 else 0))
+                head = f.read(SNIFF_BYTES)
+    except OSError as e:
+        raise DecodeError(e.strerror or str(e), path) from e
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return ("ogg-vorbis" if b"\x01vorbis" in head else
+                "ogg-flac" if b"\x7fFLAC" in head else "ogg")
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        # Frame sync: layer bits 00 are AAC's ADTS, others MPEG audio layers.
+        return "adts" if head[1] & 0x06 == 0 else "mpeg"
+    return None
 
 
 def _finite(y: np.ndarray) -> np.ndarray:
@@ -162,11 +228,19 @@ def _stream_sndfile(path: str, sr: int, block: float) -> Iterator[np.ndarray] | 
             native = f.samplerate
             stream = soxr.ResampleStream(native, sr, 1, quality="HQ") if native != sr else None
             frames = max(1, int(block * native))
+            step = max(1, int(STREAM_READ_STEP * native))
             while True:
-                try:
-                    y = f.read(frames, dtype="float32", always_2d=True)
-                except Exception:  # noqa: BLE001 - corrupt tail: keep what was read
-                    y = np.zeros((0, 1), np.float32)
+                parts, want = [], frames
+                while want > 0:
+                    try:
+                        part = f.read(min(step, want), dtype="float32", always_2d=True)
+                    except Exception:  # noqa: BLE001 - corrupt tail: keep what was read
+                        break
+                    parts.append(part)
+                    want -= len(part)
+                    if len(part) < min(step, want + len(part)):
+                        break
+                y = np.concatenate(parts) if parts else np.zeros((0, f.channels), np.float32)
                 last = len(y) < frames
                 y = np.ascontiguousarray(y.mean(axis=1) if y.shape[1] > 1 else y[:, 0])
                 if stream is not None:
@@ -218,11 +292,67 @@ def _ffmpeg_reason(stderr: bytes) -> str:
 def audio_duration(path: str | os.PathLike) -> float | None:
     """Length in s from the file's headers (mutagen), without decoding;
     None when the headers do not say."""
+    return header_length(path)[0]
+
+
+def header_length(path: str | os.PathLike) -> tuple[float | None, bool]:
+    """(length in s from the file's headers (mutagen), without decoding, or
+    None; whether the header declares it) - False when it is only an estimate
+    (an MP3 without a Xing/VBRI frame count: file size / first bitrate; a
+    WAV whose data size was never filled in, as a streaming writer leaves it)."""
     import mutagen
+    from mutagen.mp3 import BitrateMode, MPEGInfo
+    from mutagen.wave import WaveStreamInfo
+
+    path = os.fspath(path)
+    try:
+        f = mutagen.File(path)
+        info = f.info if f is not None else None
+        length = info.length if info is not None else None
+    except Exception:  # noqa: BLE001 - unreadable headers: decode in full instead
+        return None, False
+    if not length or length <= 0:
+        return None, False
+    declared = True
+    if isinstance(info, MPEGInfo):
+        declared = info.bitrate_mode != BitrateMode.UNKNOWN  # set from Xing/VBRI only
+    elif isinstance(info, WaveStreamInfo):
+        declared = _riff_data_size(path) not in _UNKNOWN_RIFF_SIZES
+    return float(length), declared
+
+
+def _riff_data_size(path: str) -> int | None:
+    """The size field of a WAV file's ``data`` chunk; None when not found."""
+    import struct
 
     try:
-        f = mutagen.File(os.fspath(path))
-        length = f.info.length if f is not None else None
-    except Exception:  # noqa: BLE001 - unreadable headers: decode in full instead
+        with open(path, "rb") as f:
+            f.seek(12)
+            while len(header := f.read(8)) == 8:
+                chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
+                if chunk == b"data":
+                    return size
+                f.seek(size + (size & 1), 1)
+    except OSError:
         return None
-    return float(length) if length and length > 0 else None
+    return None
+
+
+def truncation(decoded: float, declared: float | None) -> str | None:
+    """Why a file that decoded to ``decoded`` s is truncated, when its header
+    declares ``declared`` s (None: it does not say); None when it is whole."""
+    if declared is None or decoded >= declared * (1 - TRUNCATION_SHARE) - TRUNCATION_SLACK:
+        return None
+    return f"truncated: {seconds_text(decoded)} of the {seconds_text(declared)} its header declares"
+
+
+def seconds_text(seconds: float) -> str:
+    """A length for people: "0.2 s", "42 s", "4 min 10 s", "1 h 2 min"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60} min"

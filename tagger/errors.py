@@ -39,5 +39,9 @@ class DataError(TaggerError):
     """A training or evaluation folder is not in the <label>/<file> layout."""
 
 
+class MissingExtra(TaggerError):
+    """An optional library a command needs is not installed."""
+
+
 class ClusterError(TaggerError):
     """Ray is missing, or the cluster cannot be reached or has no CPUs."""

@@ -53,6 +53,75 @@ def scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict:
     }
 
 
+CURVE = np.round(np.arange(0.30, 0.96, 0.05), 2)  # confidence thresholds of the write curve
+
+
+def writes(y: np.ndarray, probs: np.ndarray, written: np.ndarray) -> dict:
+    """What a write of the top genre of the ``written`` tracks gives:
+    coverage (share of tracks written) and precision (share of those right)."""
+    right = probs.argmax(axis=1) == np.asarray(y)
+    n = int(written.sum())
+    return {"coverage": round(float(written.mean()), 4) if len(y) else 0.0,
+            "precision": round(float(right[written].mean()), 4) if n else None,
+            "written": n}
+
+
+def source_scores(data: Dataset, probs: np.ndarray, unsure: np.ndarray | None = None,
+                  min_confidence: float | None = None) -> dict:
+    """scores() overall and per source, plus the default writes (tracks not
+    unsure and at or above min_confidence) and the precision / coverage curve
+    of writing above each CURVE threshold (not unsure by distance)."""
+    conf = probs.max(axis=1)
+    default = np.ones(len(conf), bool) if unsure is None else ~np.asarray(unsure, bool)
+    if min_confidence is not None:
+        default &= conf >= min_confidence
+    sources = np.array(data.sources)
+    out = scores(data.y, probs, data.labels)
+    out["writes"] = writes(data.y, probs, default)
+    out["sources"] = {}
+    for s in data.source_names():
+        m = sources == s
+        seen = sorted(set(data.y[m].tolist()))
+        part = scores(data.y[m], probs[m], data.labels)
+        part["balanced_accuracy"] = round(float(np.mean(
+            [part["per_label"][data.labels[v]]["recall"] for v in seen])), 4)
+        part["labels_seen"] = [data.labels[v] for v in seen]
+        part["writes"] = writes(data.y[m], probs[m], default[m])
+        part["curve"] = [{"threshold": float(t), **writes(data.y[m], probs[m], conf[m] >= t)}
+                         for t in CURVE]
+        out["sources"][s] = part
+    return out
+
+
+def writes_table(result: dict, min_confidence: float | None):
+    """Per source: the default writes and the precision / coverage curve."""
+    from rich.table import Table
+
+    t = Table(title="Writes of the top genre: coverage / precision per source "
+                    f"(default: not unsure{'' if min_confidence is None else f', confidence >= {min_confidence:.2f}'})")
+    t.add_column("threshold")
+    names = list(result["sources"])
+    for s in names:
+        t.add_column(s, justify="right")
+    row = ["default"]
+    for s in names:
+        w = result["sources"][s]["writes"]
+        row.append(f"{w['coverage']:.0%} / {_pct(w['precision'])}")
+    t.add_row(*row)
+    for i, th in enumerate(CURVE):
+        cells = [f">= {th:.2f}" + (" *" if min_confidence is not None
+                                   and abs(th - min_confidence) < 1e-9 else "")]
+        for s in names:
+            c = result["sources"][s]["curve"][i]
+            cells.append(f"{c['coverage']:.0%} / {_pct(c['precision'])}")
+        t.add_row(*cells)
+    return t
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
 def expected_calibration_error(conf: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS) -> float:
     """Mean |accuracy - confidence| over equal-width confidence bins, weighted
     by how many predictions fall in each."""
@@ -124,9 +193,11 @@ def scores_table(result: dict):
 
 
 def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, device: str,
-                say=print, precision: str = "auto") -> tuple[Dataset, np.ndarray]:
+                say=print, precision: str = "auto"
+                ) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """Per-track probabilities of a saved model over a labelled dataset,
-    in the model's label order; tracks that fail to decode are left out."""
+    in the model's label order, and its "unsure" verdicts; tracks that fail
+    to decode are left out."""
     from .model import read_metadata
     from .pipeline import ScanOptions, classify
     from .features import FrontEnd
@@ -137,13 +208,16 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
         raise TaggerError(f"the model does not know the label(s) {', '.join(missing)}", model_dir)
     order = {p: i for i, p in enumerate(data.paths)}
     got: dict[int, np.ndarray] = {}
+    unsure: dict[int, bool] = {}
     options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
     for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
         if pred is None:
             say(f"skipped {item.path}: {item.error}")
             continue
         got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
+        unsure[order[item.path]] = pred.unsure
     keep = sorted(got)
     sub = data.subset(keep)
     remap = np.array([meta["labels"].index(data.labels[v]) for v in sub.y])
-    return Dataset(sub.paths, remap, list(meta["labels"])), np.array([got[i] for i in keep])
+    return (Dataset(sub.paths, remap, list(meta["labels"]), sub.sources, sub.groups),
+            np.array([got[i] for i in keep]), np.array([unsure[i] for i in keep], dtype=bool))

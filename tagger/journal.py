@@ -9,22 +9,29 @@ Two tables in the result cache's SQLite file (this module owns only these):
     one row per file: the genres before (JSON list, or NULL when the file had
     no genre field), the file's genre fields exactly as stored
     (``previous_state``, JSON from ``tags.read_state``; NULL in journals
-    written before it existed) and the genres written, committed *before*
-    the file is touched; after a successful write the file's size, mtime and
-    fingerprint.
+    written before it existed), the genres written and the path of the
+    file's backup (``tags.write_genres`` makes it), committed *before* the
+    file is touched; after a successful write the file's size, mtime and
+    fingerprint, and no backup. While an undo rewrites the file, ``backup``
+    holds its backup again.
 
 The pipeline's order for each file::
 
-    entry = journal.record_before(run_id, path, tags.read_genres(path) or None, new)
-    # (record_before also stores tags.read_state(path): what undo puts back)
-    tags.write_genres(path, new, id3v23=...)
-    journal.record_after(entry, *file_state(path))
+    journal.recover()  # once per run, before anything else
+    previous = tags.read_genres(path) or None
+    entries = []  # record_before runs once the backup is made, before the edit
+    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
+        journal.record_before(run_id, path, previous, new, backup=backup)))
+    journal.record_after(entries[0], *file_state(path))
 
-``undo`` restores the previous genre fields of a run's files exactly as they
-were stored (``tags.restore_state``), refusing any file changed since tagger
-wrote it (other software edited it, or it was replaced). An entry without a
-state (an older journal) gets its previous genres written back.
-Times are ISO 8601 in UTC.
+``recover`` puts back every backup still recorded: a kill caught that file
+mid-edit, so its backup's bytes go back into it and it is whole with its old
+tags. ``undo`` recovers first, then restores the previous genre fields of a
+run's files exactly as they were stored (``tags.restore_state``; an entry
+without a state, from an older journal, gets its previous genres written
+back), refusing any file changed since tagger wrote it (other software edited
+it, or it was replaced). Times are ISO 8601 in UTC. Paths are stored as
+``cache.path_key`` makes them (bytes for a name that is not UTF-8).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from datetime import datetime, timezone
 import sqlite_utils
 
 from . import tags
-from .cache import fingerprint
+from .cache import fingerprint, path_from_key, path_key, update_identity
 from .errors import CacheError, TaggerError
 
 RUNS = "write_runs"
@@ -101,6 +108,10 @@ class Journal:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         with self._sqlite():
+            # A record must outlive a power cut that the file edit after it
+            # outlives: every commit on this connection is synced from now on
+            # (the cache's WAL default, NORMAL, may lose the last commits).
+            db.execute("PRAGMA synchronous = FULL")
             db[RUNS].create({
                 "id": int, "started_at": str, "finished_at": str,
                 "options": str, "undone_at": str,
@@ -110,12 +121,13 @@ class Journal:
                 "previous_genres": str, "new_genres": str, "recorded_at": str,
                 "written_at": str, "size": int, "mtime_ns": int,
                 "fingerprint": str, "undo_outcome": str, "undo_reason": str,
-                "previous_state": str,
+                "previous_state": str, "backup": str,
             }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
                 not_null=["run_id", "path", "new_genres", "recorded_at"],
                 if_not_exists=True)
-            if "previous_state" not in db[ENTRIES].columns_dict:  # older journal
-                db[ENTRIES].add_column("previous_state", str)
+            for column in ("previous_state", "backup"):  # an older journal
+                if column not in db[ENTRIES].columns_dict:
+                    db[ENTRIES].add_column(column, str)
             db[ENTRIES].create_index(["run_id"], if_not_exists=True)
 
     def start_run(self, options: dict) -> int:
@@ -129,33 +141,66 @@ class Journal:
     def record_before(self, run_id: int, path: str | os.PathLike,
                       previous_genres: list[str] | None,
                       new_genres: list[str],
-                      previous_state: dict | None = None) -> int:
+                      previous_state: dict | None = None,
+                      backup: str | os.PathLike | None = None) -> int:
         """Record an intended write, committed before the file is touched.
 
         ``previous_genres`` is None when the file had no genre field.
         ``previous_state`` is the file's ``tags.read_state``; when not given
         it is read here (TagError if the file exists but cannot be read; a
-        missing file records none). Returns the entry id for ``record_after``.
+        missing file records none). ``backup`` is the file's backup
+        (``tags.write_genres`` passes it to its ``on_backup``), which
+        ``recover`` puts back if the write never reaches ``record_after``.
+        Returns the entry id for ``record_after``.
         """
         self._run(run_id)
         if previous_state is None and os.path.isfile(path):
             previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
-            "run_id": run_id, "path": os.fspath(path),
+            "run_id": run_id, "path": path_key(path),
             "previous_genres": None if previous_genres is None
             else json.dumps(list(previous_genres)),
             "new_genres": json.dumps(list(new_genres)),
             "previous_state": None if previous_state is None
             else json.dumps(previous_state, sort_keys=True),
             "recorded_at": _now(),
+            "backup": None if backup is None else path_key(backup),
         })
 
     def record_after(self, entry_id: int, size: int, mtime_ns: int,
                      fingerprint: str) -> None:
-        """Record the file's state once the write succeeded (see ``file_state``)."""
+        """Record the file's state once the write succeeded (see ``file_state``);
+        its backup is gone."""
         self._update(ENTRIES, entry_id, {
             "written_at": _now(), "size": size, "mtime_ns": mtime_ns,
-            "fingerprint": fingerprint})
+            "fingerprint": fingerprint, "backup": None})
+
+    def recover(self) -> list[str]:
+        """Put back the backup of every file a kill caught mid-edit (a write or
+        an undo); return those files.
+
+        A recorded backup that still exists means the edit may not have
+        finished: its bytes go back into the file (same inode), which is then
+        whole with its tags from before that edit. A recorded backup that is
+        gone was removed after the edit was on disk. Either way the entry then
+        holds no backup. Raises TaggerError naming the file and its backup
+        when one cannot be put back; it stays recorded for the next try.
+        """
+        with self._sqlite():
+            rows = list(self.db[ENTRIES].rows_where("backup is not null", order_by="id"))
+        restored = []
+        for row in rows:
+            path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
+            if os.path.lexists(backup):
+                try:
+                    tags.restore_backup(backup, os.path.realpath(path))
+                except OSError as e:
+                    raise TaggerError(
+                        f"a write was interrupted and its backup {backup} could not "
+                        f"be put back: {e.strerror or e}; fix that and run again", path) from e
+                restored.append(path)
+            self._update(ENTRIES, row["id"], {"backup": None})
+        return restored
 
     def finish_run(self, run_id: int) -> None:
         """Mark a run complete."""
@@ -192,6 +237,9 @@ class Journal:
             rows = list(self.db[ENTRIES].rows_where(
                 "run_id = ?", [run_id], order_by="id"))
         for row in rows:
+            row["path"] = path_from_key(row["path"])
+            if row["backup"] is not None:
+                row["backup"] = path_from_key(row["backup"])
             for key in ("previous_genres", "previous_state"):
                 if row[key] is not None:
                     row[key] = json.loads(row[key])
@@ -201,38 +249,60 @@ class Journal:
     def undo(self, run_id: int | None = None) -> UndoResult:
         """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
-        Per file: written and unchanged since -> previous genre fields put
-        back exactly as stored (fields tagger added removed again, an ID3 tag
-        or chunk tagger created removed whole); changed since (size, mtime or
-        fingerprint differ) or gone -> refused; recorded but never confirmed
-        written (tagger was killed) -> restored only if the file holds the new
-        genres, "unchanged" if it still holds the previous ones, else refused.
-        One file's failure never stops the others. The run is then marked
-        undone. Undoing an undone run again retries only its files whose
-        restore failed ("error", e.g. a read-only file made writable since).
-        Raises TaggerError when there is no such run, or it was undone with
-        nothing left to retry.
+        First ``recover``s any interrupted edit. Per file: written and
+        unchanged since -> previous genre fields put back exactly as stored
+        (fields tagger added removed again, an ID3 tag or chunk tagger created
+        removed whole); changed since (size, mtime or fingerprint differ) or
+        gone -> refused; recorded but never confirmed written (tagger was
+        killed) -> restored only if the file holds the new genres, "unchanged"
+        if it still holds the previous ones, else refused. One file's failure
+        never stops the others. The cache learns each restored file's new
+        identity, so the next scan does not decode it again. The run is marked
+        undone once every file is restored (or unchanged); until then, undoing
+        it again retries only the files refused or failed (e.g. a read-only
+        file made writable since). Raises TaggerError when there is no such
+        run, or it was undone already.
         """
         if run_id is None:
             run_id = self.latest_run()
             if run_id is None:
                 raise TaggerError("no write run to undo")
         run = self._run(run_id)
-        files = _by_path(self.entries(run_id))
-        if run["undone_at"]:
-            files = [(first, last) for first, last in files if last["undo_outcome"] == ERROR]
-            if not files:
-                raise TaggerError(f"write run {run_id} was already undone "
-                                  f"at {run['undone_at']}")
+        self.recover()
+        files = [(first, last) for first, last in _by_path(self.entries(run_id))
+                 if last["undo_outcome"] not in (RESTORED, UNCHANGED)]
+        if run["undone_at"] and not files:
+            raise TaggerError(f"write run {run_id} was already undone "
+                              f"at {run['undone_at']}")
         id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
         result = UndoResult(run_id)
         for first, last in files:
-            outcome = _undo_file(first, last, id3v23)
+            outcome = self._undo_file(first, last, id3v23)
             result.files.append(outcome)
             self._update(ENTRIES, last["id"], {
-                "undo_outcome": outcome.outcome, "undo_reason": outcome.reason})
-        self._update(RUNS, run_id, {"undone_at": _now()})
+                "undo_outcome": outcome.outcome, "undo_reason": outcome.reason,
+                "backup": None})
+            if outcome.outcome in (RESTORED, UNCHANGED):
+                self._update_cache(outcome.path)
+        if not result.problems():
+            self._update(RUNS, run_id, {"undone_at": _now()})
         return result
+
+    def _undo_file(self, first: dict, last: dict, id3v23: bool) -> UndoFile:
+        def record_backup(backup):
+            self._update(ENTRIES, last["id"], {"backup": path_key(backup)})
+
+        return _undo_file(first, last, id3v23, record_backup)
+
+    def _update_cache(self, path: str) -> None:
+        """Tell the cache the file's identity after undo rewrote its tags."""
+        try:
+            size, mtime_ns, fp = file_state(path)
+            current = tags.read_genres(path)
+        except (OSError, TaggerError):
+            return  # the next scan looks at it again
+        with self._sqlite():
+            update_identity(self.db, path, size, mtime_ns, fp, current)
 
     # --- the SQLite boundary ---
 
@@ -288,7 +358,7 @@ def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
     return [(firsts[p], lasts[p]) for p in firsts]
 
 
-def _undo_file(first: dict, last: dict, id3v23: bool) -> UndoFile:
+def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
     path = last["path"]
     previous = first["previous_genres"] or []
     state = first.get("previous_state")
@@ -310,9 +380,9 @@ def _undo_file(first: dict, last: dict, id3v23: bool) -> UndoFile:
                 return UndoFile(path, REFUSED, "write not confirmed and genres "
                                 "are neither the previous nor tagger's")
         if state is not None:
-            tags.restore_state(path, state)
+            tags.restore_state(path, state, on_backup=on_backup)
         else:  # a journal from before states were recorded
-            tags.write_genres(path, previous, id3v23=id3v23)
+            tags.write_genres(path, previous, id3v23=id3v23, on_backup=on_backup)
     except (TaggerError, OSError) as e:
         return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
     return UndoFile(path, RESTORED, "")

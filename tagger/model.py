@@ -118,7 +118,9 @@ def build_network(meta: dict):
     arch = meta["arch"]
     if arch == "musicnn":
         backbone = network.musicnn_backbone(fe.n_mels, None)
-        return network.musicnn_genre_model(backbone, network.genre_head(n))
+        trust = meta.get("unsure") or {}
+        reference = (trust["dims"], trust["points"]) if trust.get("dims") else None
+        return network.musicnn_genre_model(backbone, network.genre_head(n, reference=reference))
     if arch == "cnn":
         return network.cnn(n, fe.chunk_frames, fe.n_mels)
     if arch == "crnn":
@@ -173,11 +175,58 @@ def pool_chunks(frames_fn, track) -> np.ndarray:
 
 @dataclass
 class Prediction:
-    """Genres of one track, best first, with confidences in [0, 1]."""
+    """Genres of one track, best first, with confidences in [0, 1].
+    ``unsure``: the evidence is too weak, or the audio unlike the music the
+    model was trained on, to trust the top genre (see Trust)."""
 
     genres: list[tuple[str, float]]
     distribution: dict[str, float]
     chunks: int
+    unsure: bool = False
+    distance: float | None = None  # to the nearest training track (Trust)
+
+
+# A track whose log-mel (log10(10000 mel + 1)) never exceeds this is silent:
+# dither at -80 dBFS reaches 0.002, a 440 Hz sine at -60 dBFS 0.77.
+SILENT_LOGMEL = 0.05
+
+
+@dataclass(frozen=True)
+class Trust:
+    """When a model's verdict is "unsure", from metadata.json's "unsure"
+    (set by train.calibrate from cross-validated predictions):
+
+    - its top confidence is below ``min_confidence``;
+    - its distance to the nearest training track exceeds ``max_distance``:
+      the track's mean chunk embedding, whitened along the training tracks'
+      ``dims`` principal axes (the head's ``projection`` output), against
+      every training track's point (``reference``); music unlike anything
+      the model was trained on (speech, noise, tones) lies far away;
+    - it is silent (SILENT_LOGMEL).
+    Everything comes from what the scan computes anyway: a few extra
+    outputs of the head per chunk, a few numbers per track."""
+
+    min_confidence: float = 0.0
+    max_distance: float | None = None
+    dims: int = 0
+    points: int = 0
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Trust":
+        u = meta.get("unsure") or {}
+        return cls(float(u.get("min_confidence", 0.0)), u.get("max_distance"),
+                   int(u.get("dims", 0)), int(u.get("points", 0)))
+
+    def distance(self, projection: np.ndarray, reference: np.ndarray) -> float:
+        """Distance to the nearest training track from the means over a
+        track's chunks of the head's two reference outputs."""
+        q, m = np.mean(projection, axis=0), np.mean(reference, axis=0)
+        return float(np.sqrt(max(float(q @ q) - 2 * float(m.max()), 0.0)))
+
+    def unsure(self, confidence: float, distance: float | None, silent: bool = False) -> bool:
+        far = (self.max_distance is not None and distance is not None
+               and distance > self.max_distance)
+        return bool(silent or far or confidence < self.min_confidence)
 
 
 AGGREGATIONS = ("geometric", "mean")
@@ -216,6 +265,7 @@ class GenreModel:
         self.labels: list[str] = list(self.meta["labels"])
         self.frontend = FrontEnd.from_dict(self.meta["frontend"])
         self.aggregation = self.meta.get("aggregation", "mean")
+        self.trust = Trust.from_meta(self.meta)
         self.id = model_id(self.directory)
         self._tf = import_tensorflow(verbose)
         self.device = resolve_device(self._tf, device)
@@ -228,7 +278,7 @@ class GenreModel:
                 raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
         self._call = self._tf.function(lambda x: self.network(x, training=False),
                                        reduce_retracing=True)
-        self._frames = self._pooled = None
+        self._frames = self._heads = None
         if self.meta["arch"] == "musicnn":
             from .network import musicnn_framewise
 
@@ -237,23 +287,57 @@ class GenreModel:
             head = self.network.get_layer("genre_head")
             self._frames = self._tf.function(lambda x: frames(x, training=False),
                                              reduce_retracing=True)
-            self._pooled = self._tf.function(lambda x: head(embed(x, training=False),
-                                                            training=False),
-                                             reduce_retracing=True)
+            self._heads = self._tf.function(lambda x: head(embed(x, training=False),
+                                                           training=False),
+                                            reduce_retracing=True)
+
+    def _pooled(self, pooled: np.ndarray) -> dict[str, np.ndarray]:
+        """Pooled chunks -> the head's outputs (genres, and for a model with
+        a Trust reference, projection and reference) as numpy arrays."""
+        out = self._heads(pooled)
+        return ({k: v.numpy() for k, v in out.items()} if isinstance(out, dict)
+                else {"genres": out.numpy()})
 
     def aggregate(self, probs: np.ndarray) -> Prediction:
-        """One track's chunk probabilities -> its prediction, the model's way."""
-        return aggregate(probs, self.labels, self.aggregation)
+        """One track's chunk probabilities -> its prediction, the model's way
+        (unsure only by confidence: predict_tracks also sees the embedding)."""
+        pred = aggregate(probs, self.labels, self.aggregation)
+        pred.unsure = self.trust.unsure(pred.genres[0][1], None)
+        return pred
+
+    def predict_tracks(self, tracks: list, batch: int = BATCH_CHUNKS) -> list[Prediction]:
+        """One Prediction per track (features.Chunked), unsure set by the
+        model's Trust: confidence, distance to the training tracks, silence."""
+        if self._frames is None:
+            probs = self.predict_chunked(tracks, batch)
+            outs = {"genres": probs}
+        else:
+            outs = self._outputs(tracks, batch)
+        preds, start = [], 0
+        for t in tracks:
+            part = {k: v[start: start + len(t)] for k, v in outs.items()}
+            start += len(t)
+            pred = aggregate(part["genres"], self.labels, self.aggregation)
+            if "projection" in part:
+                pred.distance = self.trust.distance(part["projection"], part["reference"])
+            silent = float(np.max(t.spec, initial=0.0)) < SILENT_LOGMEL
+            pred.unsure = self.trust.unsure(pred.genres[0][1], pred.distance, silent)
+            preds.append(pred)
+        return preds
+
+    def _outputs(self, tracks: list, batch: int) -> dict[str, np.ndarray]:
+        with self._tf.device(self.device):
+            pooled = np.concatenate([pool_chunks(self._frames, t) for t in tracks])
+            parts = [self._pooled(pooled[i: i + batch * 4])
+                     for i in range(0, len(pooled), batch * 4)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     def predict_chunked(self, tracks: list, batch: int = BATCH_CHUNKS) -> np.ndarray:
         """Chunk probabilities of several tracks (features.Chunked), track
         after track: (total chunks, n_labels). musicnn runs frame-wise (see
         pool_chunks); other networks get their chunks cut batch by batch."""
         if self._frames is not None:
-            with self._tf.device(self.device):
-                pooled = np.concatenate([pool_chunks(self._frames, t) for t in tracks])
-                return np.concatenate([self._pooled(pooled[i: i + batch * 4]).numpy()
-                                       for i in range(0, len(pooled), batch * 4)])
+            return self._outputs(tracks, batch)["genres"]
         pairs = [(t, s) for t in tracks for s in t.starts]
         out = [self.predict(np.stack([t.spec[s: s + t.frames] for t, s in pairs[i: i + batch]]),
                             batch)

@@ -88,13 +88,27 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
     return keras.Model(x, {"embedding": embedding, "tags": tags}, name="musicnn")
 
 
-def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE) -> keras.Model:
+def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
+               reference: tuple[int, int] | None = None) -> keras.Model:
     """Embedding (batch, input_size) -> probabilities (batch, n_labels): one
     softmax layer, a multinomial logistic regression whose weights already
-    include the standardisation of its inputs (see train.fit_head)."""
+    include the standardisation of its inputs (see train.fit_head).
+
+    With ``reference`` = (dims, points) the head also outputs what the
+    model's "unsure" needs (model.Trust): ``projection``, the embedding
+    whitened into ``dims`` principal axes of the training tracks, and
+    ``reference``, q . r - |r|^2 / 2 for each training track's point r. Both
+    are linear, so their means over a track's chunks give the squared
+    distance of the track's mean to its nearest training track:
+    |q|^2 - 2 max(reference) (model.Trust.distance)."""
     x = keras.Input((input_size,), name="embedding")
     out = layers.Dense(n_labels, activation="softmax", name="genres")(x)
-    return keras.Model(x, out, name="genre_head")
+    if reference is None:
+        return keras.Model(x, out, name="genre_head")
+    dims, points = reference
+    q = layers.Dense(dims, name="ood_projection")(x)
+    m = layers.Dense(points, name="ood_reference")(q)
+    return keras.Model(x, {"genres": out, "projection": q, "reference": m}, name="genre_head")
 
 
 # The front-end filters of the MSD checkpoint that are dead: 496 of its 561
@@ -222,7 +236,8 @@ def musicnn_framewise(backbone: keras.Model, prune: bool = True, precision: str 
 def musicnn_genre_model(backbone: keras.Model, head: keras.Model) -> keras.Model:
     """Chunks (batch, frames, mels) -> genre probabilities (batch, n_labels)."""
     x = keras.Input(backbone.input.shape[1:], name="logmel")
-    return keras.Model(x, head(backbone(x)["embedding"]), name="musicnn_genre")
+    out = head(backbone(x)["embedding"])
+    return keras.Model(x, out["genres"] if isinstance(out, dict) else out, name="musicnn_genre")
 
 
 def _conv_block(h, filters: int, pool):

@@ -125,7 +125,8 @@ class Scan:
                 yield self._count(self._fail(track, fp, item.error))
                 continue
             result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
-                                 item.current_genres, False, pred.distribution)
+                                 item.current_genres, False, pred.distribution,
+                                 album=item.album, unsure=pred.unsure)
             self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
             if item.duration:
                 self.stats.audio_seconds += item.duration
@@ -219,11 +220,8 @@ def predict(model, decoded: Iterable[Decoded], fe: FrontEnd, fast: bool):
         if group[0][1] is None:
             yield group[0][0], None
             continue
-        probs = model.predict_chunked([c for _, c in group])
-        start = 0
-        for item, c in group:
-            yield item, model.aggregate(probs[start: start + len(c)])
-            start += len(c)
+        for (item, _), pred in zip(group, model.predict_tracks([c for _, c in group])):
+            yield item, pred
 
 
 def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:

@@ -1,15 +1,10 @@
 """What ``--write`` would do with each file, under the user's policy.
 
-``decide`` is pure: one classification result, the file's current genres and a
+``decide`` is pure: one ``TrackResult``, the file's current genres and a
 ``WritePolicy`` in, a ``Decision`` out. ``plan`` runs it over a whole scan,
-reading current genres and applying album consensus. ``load_config`` reads
-the user's TOML config; ``WritePolicy.from_config`` lets CLI options override it.
-
-A result is a dict::
-
-    {"path": "/music/a.mp3", "status": "ok",   # or "error"
-     "genres": [{"genre": "hiphop", "confidence": 0.91}, ...],  # best first
-     "error": None, "album": "Album tag or None"}
+reading each file's current genres again and applying album consensus, and
+returns a ``Plan``. ``load_config`` reads the user's TOML config;
+``WritePolicy.from_config`` lets CLI options override it.
 """
 
 from __future__ import annotations
@@ -18,6 +13,7 @@ import dataclasses
 import fnmatch
 import os
 import tomllib
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,6 +22,7 @@ from pathlib import Path
 import platformdirs
 
 from . import tags
+from .cache import TrackResult
 from .constants import APP_NAME
 from .errors import TagError, TaggerError
 
@@ -37,7 +34,9 @@ UNSUPPORTED = "unsupported format"
 ERROR = "error"
 UNCHANGED = "unchanged"
 EXCLUDED = "excluded"  # filtered out by include/exclude globs
-ACTIONS = (WRITE, KEEP, BELOW, UNSUPPORTED, ERROR, UNCHANGED, EXCLUDED)
+UNSURE = "unsure"  # the model could not tell its best genres apart
+ACTIONS = (WRITE, KEEP, BELOW, UNSUPPORTED, ERROR, UNCHANGED, EXCLUDED, UNSURE)
+UNSURE_NAMED = 2  # candidates an "unsure" reason names
 
 EXISTING_MODES = ("keep", "merge", "overwrite")
 
@@ -45,7 +44,7 @@ EXISTING_MODES = ("keep", "merge", "overwrite")
 # table changes or adds entries; an unlisted label is written as it is.
 DEFAULT_DISPLAY_NAMES = {
     "blues": "Blues", "classical": "Classical", "country": "Country",
-    "disco": "Disco", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
+    "disco": "Disco", "electronic": "Electronic", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
     "pop": "Pop", "reggae": "Reggae", "rock": "Rock",
 }
 
@@ -127,30 +126,63 @@ class Decision:
     reason: str = ""
 
 
-def decide(result: dict, current_genres: list[str] | None, policy: WritePolicy,
+@dataclass(frozen=True)
+class PlanEntry:
+    """One file of a plan: its result (``current_genres`` as read when
+    planning), the decision, and the album consensus labels it got, if any."""
+
+    result: TrackResult
+    decision: Decision
+    album_genres: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a write would do with each result, under ``policy``."""
+
+    entries: list[PlanEntry]
+    policy: WritePolicy
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def to_write(self) -> list[PlanEntry]:
+        """The entries whose action is "write"."""
+        return [e for e in self.entries if e.decision.action == WRITE]
+
+
+def decide(result: TrackResult, current_genres: list[str] | None, policy: WritePolicy,
            *, album_genres: list[str] | None = None) -> Decision:
     """Decide what ``--write`` does with one file.
 
     ``current_genres`` are the file's genres now (None or [] when it has none).
     ``album_genres`` (labels, from ``album_consensus``) replace the track's own
     prediction when given. Checks, in order: include/exclude, classification
-    error, format support, threshold, then the ``existing`` mode; a file that
-    would end up with exactly its current genres is "unchanged".
+    error, format support, an unsure result (never written), threshold, then
+    the ``existing`` mode; a file that would end up with exactly its current
+    genres is "unchanged".
     """
-    path = result["path"]
+    path = result.path
     why_excluded = policy.excluded_by(path)
     if why_excluded:
         return Decision(EXCLUDED, [], why_excluded)
-    if result.get("status") != "ok":
-        return Decision(ERROR, [], result.get("error") or "classification failed")
+    if result.status != "ok":
+        return Decision(ERROR, [], result.error or "classification failed")
     if not tags.supports(path):
         ext = Path(path).suffix.lower() or "(no extension)"
         return Decision(UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
+    if result.unsure:
+        named = _ranked(result.genres)[:UNSURE_NAMED]
+        return Decision(UNSURE, [], "the model is unsure between " + " and ".join(
+            f"{g} {c:.2f}" for g, c in named))
 
     if album_genres:
         labels, source = list(album_genres), "album consensus"
     else:
-        labels, source = _confident_labels(result.get("genres") or [], policy)
+        labels, source = _confident_labels(result.genres, policy)
         if not labels:
             return Decision(BELOW, [], source)
     new = _dedupe(policy.display(label) for label in labels)
@@ -170,7 +202,7 @@ def decide(result: dict, current_genres: list[str] | None, policy: WritePolicy,
     return Decision(WRITE, final, source)
 
 
-def album_consensus(results: Iterable[dict], policy: WritePolicy) -> dict[str, list[str]]:
+def album_consensus(results: Iterable[TrackResult], policy: WritePolicy) -> dict[str, list[str]]:
     """Album-wide genres: path -> [label] for tracks of albums that agree.
 
     Tracks group by folder and album tag (tracks without one: by folder
@@ -180,49 +212,54 @@ def album_consensus(results: Iterable[dict], policy: WritePolicy) -> dict[str, l
     confidence); it applies to all the group's tracks when its mean confidence
     over the group (0 for tracks that don't list it) is >= min_confidence.
     """
-    groups: dict[tuple[str, str | None], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str | None], list[TrackResult]] = defaultdict(list)
     for r in results:
-        if r.get("status") == "ok" and r.get("genres"):
-            groups[(os.path.dirname(os.fspath(r["path"])), r.get("album") or None)].append(r)
+        if r.status == "ok" and r.genres:
+            groups[(os.path.dirname(os.fspath(r.path)), r.album or None)].append(r)
 
     consensus: dict[str, list[str]] = {}
     for tracks in groups.values():
         if len(tracks) < 2:
             continue
-        tops = Counter(_ranked(t["genres"])[0]["genre"] for t in tracks)
+        tops = Counter(_ranked(t.genres)[0][0] for t in tracks)
 
         def mean(label: str) -> float:
-            return sum(_confidence(t["genres"], label) for t in tracks) / len(tracks)
+            return sum(_confidence(t.genres, label) for t in tracks) / len(tracks)
 
         winner = max(tops, key=lambda label: (tops[label], mean(label)))
         if mean(winner) >= policy.min_confidence:
             for t in tracks:
-                consensus[t["path"]] = [winner]
+                consensus[t.path] = [winner]
     return consensus
 
 
-def plan(results: Iterable[dict], policy: WritePolicy,
-         read: Callable[[str], list[str]] = tags.read_genres) -> list[tuple[dict, Decision]]:
-    """``decide`` for every result, reading each candidate file's current genres.
+def plan(results: Iterable[TrackResult], policy: WritePolicy,
+         read: Callable[[str], list[str]] | None = tags.read_genres) -> Plan:
+    """``decide`` for every result, in order, reading each candidate file's
+    current genres with ``read`` (the file's tags, not the cache: another
+    program may have set a genre since the analysis and kept the file's size
+    and time). The entries' results carry the genres read. With ``read=None``
+    the results' own ``current_genres`` (as of the analysis) are used: a
+    quick preview; ``writer.apply`` reads every file again before writing.
 
     A file whose tags cannot be read gets an "error" decision; the rest go on.
     """
     results = list(results)
     consensus = album_consensus(results, policy) if policy.album_consensus else {}
-    planned = []
+    entries = []
     for r in results:
-        path = r["path"]
-        current: list[str] = []
-        if (r.get("status") == "ok" and tags.supports(path)
-                and policy.excluded_by(path) is None):
+        current = r.current_genres
+        if (read is not None and r.status == "ok" and tags.supports(r.path)
+                and policy.excluded_by(r.path) is None):
             try:
-                current = read(path)
+                current = read(r.path)
             except TagError as e:
-                planned.append((r, Decision(ERROR, [], e.reason)))
+                entries.append(PlanEntry(r, Decision(ERROR, [], e.reason)))
                 continue
-        planned.append((r, decide(r, current, policy,
-                                  album_genres=consensus.get(path))))
-    return planned
+            r = dataclasses.replace(r, current_genres=list(current))
+        album = consensus.get(r.path)
+        entries.append(PlanEntry(r, decide(r, current, policy, album_genres=album), album))
+    return Plan(entries, policy)
 
 
 def default_config_path() -> Path:
@@ -257,6 +294,9 @@ def load_config(path: str | os.PathLike | None = None) -> dict:
     try:
         with open(path, "rb") as fh:
             config = tomllib.load(fh)
+    except UnicodeDecodeError as e:
+        raise TaggerError(f"cannot read config: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
+                          f"at offset {e.start})", path) from e
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise TaggerError(f"cannot read config: {e}", path) from e
     for name in (f.name for f in dataclasses.fields(WritePolicy)):
@@ -291,33 +331,39 @@ def _check_option(name: str, value) -> None:
             and all(isinstance(k, str) and isinstance(v, str) and v.strip()
                     for k, v in value.items())):
         raise ValueError("display_names must map labels to non-empty names")
+    if name == "display_names":
+        for label, text in value.items():
+            bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs")), None)
+            if bad is not None:
+                # A NUL would split an ID3 frame into two genres; no tag
+                # holds other control characters or lone surrogates.
+                raise ValueError(f"display_names: the name for {label!r} holds the control "
+                                 f"character U+{ord(bad):04X}; use plain text")
     if name == "album_consensus" and not isinstance(value, bool):
         raise ValueError(f"album_consensus must be true or false, not {value!r}")
     if name in ("include", "exclude") and not is_str_list(value):
         raise ValueError(f"{name} must be a list of glob patterns, not {value!r}")
 
 
-def _ranked(predictions: list[dict]) -> list[dict]:
-    return sorted(predictions, key=lambda p: p["confidence"], reverse=True)
+def _ranked(predictions: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    return sorted(predictions, key=lambda p: p[1], reverse=True)
 
 
-def _confidence(predictions: list[dict], label: str) -> float:
-    return next((p["confidence"] for p in predictions if p["genre"] == label), 0.0)
+def _confidence(predictions: list[tuple[str, float]], label: str) -> float:
+    return next((c for g, c in predictions if g == label), 0.0)
 
 
-def _confident_labels(predictions: list[dict], policy: WritePolicy) -> tuple[list[str], str]:
+def _confident_labels(predictions: list[tuple[str, float]],
+                      policy: WritePolicy) -> tuple[list[str], str]:
     """(labels to write, reason): up to top_k labels at or above min_confidence."""
     ranked = _ranked(predictions)
     if not ranked:
         return [], "no genre predicted"
-    chosen = [p for p in ranked[:policy.top_k]
-              if p["confidence"] >= policy.min_confidence]
+    chosen = [(g, c) for g, c in ranked[:policy.top_k] if c >= policy.min_confidence]
     if not chosen:
-        best = ranked[0]
-        return [], (f"best genre {best['genre']} at {best['confidence']:.2f} "
-                    f"< {policy.min_confidence:.2f}")
-    return [p["genre"] for p in chosen], ", ".join(
-        f"{p['genre']} {p['confidence']:.2f}" for p in chosen)
+        genre, conf = ranked[0]
+        return [], f"best genre {genre} at {conf:.2f} < {policy.min_confidence:.2f}"
+    return [g for g, _ in chosen], ", ".join(f"{g} {c:.2f}" for g, c in chosen)
 
 
 def _dedupe(genres: Iterable[str]) -> list[str]:

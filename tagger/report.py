@@ -8,19 +8,21 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from .cache import TrackResult
+from .cache import TrackResult, printable
 from .errors import TaggerError
+
+if TYPE_CHECKING:
+    from .policy import Decision, Plan
 
 TOP_SHOWN = 3  # genres per file in the table and CSV
 FORMATS = ("json", "csv", "html")  # report file extensions
 
 
-def record(result: TrackResult, action: str | None = None, reason: str | None = None,
-           write_genres: list[str] | None = None) -> dict:
+def record(result: TrackResult, decision: Decision | None = None) -> dict:
     """The machine-readable form of one result (one JSON object / CSV row).
-    With an ``action``, also what --write would do and the exact genre text
+    With a ``decision``, also what --write would do and the exact genre text
     it would write (display names, e.g. "Hip-Hop" for the label "hiphop")."""
     rec = {
         "path": result.path,
@@ -30,19 +32,33 @@ def record(result: TrackResult, action: str | None = None, reason: str | None = 
         "current_genres": list(result.current_genres),
         "duration": None if result.duration is None else round(result.duration, 2),
         "from_cache": result.from_cache,
+        "album": result.album,
+        "unsure": result.unsure,
     }
-    if action is not None:
-        rec["action"] = action
-        rec["action_reason"] = reason
-        rec["write_genres"] = list(write_genres or [])
+    if decision is not None:
+        rec["action"] = decision.action
+        rec["action_reason"] = decision.reason
+        rec["write_genres"] = list(decision.genres_to_write)
     return rec
+
+
+def records(plan: Plan) -> list[dict]:
+    """``record`` of every entry of a plan, in its order."""
+    return [record(e.result, e.decision) for e in plan]
 
 
 def write_report(path: str | os.PathLike, records: list[dict]) -> str:
     """Write records as JSON, CSV or the HTML review page, by the file's
-    extension; returns the format."""
+    extension; returns the format.
+
+    In JSON and CSV, a file name that is not valid UTF-8 is written with
+    ``\\xff`` escapes for its undecodable bytes, so the file stays valid
+    UTF-8 (and JSON); the review page keeps such names its own way.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
+    if fmt in ("json", "csv"):
+        records = [_printable(rec) for rec in records]
     if fmt not in FORMATS:
         raise TaggerError("the report file must end in .json, .csv or .html", path)
     try:
@@ -61,9 +77,20 @@ def write_report(path: str | os.PathLike, records: list[dict]) -> str:
     return fmt
 
 
+def _printable(value):
+    """A record with every string made safe to encode (see ``cache.printable``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def _write_csv(f, records: list[dict]) -> None:
-    fields = ["path", "status", "genre", "confidence", "genres", "current_genres",
-              "duration", "from_cache", "error"]
+    fields = ["path", "status", "genre", "confidence", "unsure", "genres", "current_genres",
+              "duration", "from_cache", "error", "album"]
     if records and "action" in records[0]:
         fields += ["action", "write_genres", "action_reason"]
     writer = csv.DictWriter(f, fields, extrasaction="ignore")
@@ -92,7 +119,10 @@ def table(records: list[dict], title: str = "Proposed genres"):
         t.add_column("--write would")
     for rec in records:
         current = "; ".join(rec["current_genres"]) or "-"
-        if rec["status"] == "ok":
+        if rec["status"] == "ok" and rec.get("unsure"):
+            proposed = "[yellow]" + _escape(unsure_text(rec)) + "[/yellow]"
+            conf = f"{rec['genres'][0]['confidence']:.0%}" if rec["genres"] else ""
+        elif rec["status"] == "ok":
             top = rec["genres"][:TOP_SHOWN]
             proposed = top[0]["genre"] + "".join(
                 f" [dim]/ {g['genre']} {g['confidence']:.0%}[/dim]" for g in top[1:])
@@ -111,10 +141,17 @@ def table(records: list[dict], title: str = "Proposed genres"):
     return t
 
 
+def unsure_text(rec: dict, shown: int = 2) -> str:
+    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)"."""
+    best = ", ".join(f"{g['genre']} {g['confidence']:.0%}".replace("%", " %")
+                     for g in rec["genres"][:shown])
+    return f"unsure ({best})" if best else "unsure"
+
+
 def _escape(text: str | None) -> str:
     from rich.markup import escape
 
-    return escape(text or "")
+    return escape(printable(text or ""))
 
 
 def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,

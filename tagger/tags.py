@@ -1,4 +1,4 @@
-"""Read and write the genre field of audio files, atomically, through mutagen.
+"""Read and write the genre field of audio files, in place and kill-safe, through mutagen.
 
 Every format tagger writes is one row of ``GENRE_FIELDS``: which mutagen
 classes open it, which tag family it uses and the genre key in that family.
@@ -27,13 +27,16 @@ Decisions, taken to match beets/mediafile and MusicBrainz Picard:
   every format; an out-of-range number is returned as written.
 - A raw ADTS ``.aac`` file has no tag block mutagen can write: unsupported.
 
-Writes never touch audio data: only tag blocks are rewritten, and the file is
-replaced by a fully written copy with one rename (see ``_commit``).
+Writes never touch audio data: only tag blocks are rewritten, in the
+file itself (same inode, links, owner, mode, xattrs), with a synced backup
+beside it until the edit is on disk (see ``write_genres``).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import filecmp
 import os
 import re
 import shutil
@@ -60,7 +63,7 @@ from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
 from . import rawtags
-from .constants import TEMP_MARKER
+from .constants import BACKUP_MARKER, TEMP_MARKER
 from .errors import TagError
 
 # ID3v2.3 has one string per text frame: multiple genres are joined with this.
@@ -530,9 +533,31 @@ def read_state(path: str | os.PathLike) -> dict:
         raise TagError(f"could not read the genre tag: {e}", path) from e
 
 
+# The album tag's key per format family (by the genre key of GENRE_FIELDS).
+ALBUM_KEYS = {"TCON": "TALB", "GENRE": "ALBUM", "\xa9gen": "\xa9alb",
+              "WM/Genre": "WM/AlbumTitle", "Genre": "Album"}
+
+
+def read_album(path: str | os.PathLike) -> str | None:
+    """The file's album tag (its first non-empty value, stripped), or None.
+
+    Raises TagError for a missing, unreadable or unsupported file.
+    """
+    from mutagen.apev2 import TEXT
+
+    field = _field(path)
+    audio = _open(path, field)
+    value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
+    if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
+        return None
+    values = value.text if hasattr(value, "text") else list(value)
+    return next((str(v).strip() for v in values if str(v).strip()), None)
+
+
 def write_genres(path: str | os.PathLike, genres: list[str], *,
-                 id3v23: bool = False) -> None:
-    """Set a file's genres, atomically; an empty list removes the genre fields.
+                 id3v23: bool = False,
+                 on_backup: Callable[[Path], None] | None = None) -> None:
+    """Set a file's genres in place; an empty list removes the genre fields.
 
     Only the genre fields change (see ``_Family``): every other frame, key,
     atom or chunk is kept as stored, and an ID3 tag keeps its version (v2.2,
@@ -543,80 +568,114 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     APEv2 ``Genre`` beside ID3 and a WAV's INFO ``IGNR`` are rewritten, a
     WMA's ``WM/GenreID`` and an M4A's ``gnre`` are removed.
 
-    See ``_commit`` for how the file is replaced. Raises TagError naming the
-    file when the format is unsupported, the file is missing or read-only
-    (no write permission bit, or no access), or anything fails; the original
-    is then untouched and the temp file removed.
+    See ``_commit`` for how the file is edited in place and ``on_backup``.
+    Raises TagError naming the file when the format is unsupported, the file
+    is missing or read-only, its folder is read-only (the backup goes there),
+    or anything fails; the file is then as it was.
     """
     genres = _clean(genres)
     field = _field(path)
-    _commit(path, field, lambda copy: field.family.write(copy, field, genres, id3v23))
+    _commit(path, field, lambda copy: field.family.write(copy, field, genres, id3v23),
+            on_backup)
 
 
-def restore_state(path: str | os.PathLike, state: dict) -> None:
+def restore_state(path: str | os.PathLike, state: dict, *,
+                  on_backup: Callable[[Path], None] | None = None) -> None:
     """Put back the genre fields ``read_state`` returned, exactly as stored;
-    atomically and touching nothing else, like ``write_genres``."""
+    in place and touching nothing else, like ``write_genres``."""
     field = _field(path)
     if state.get("family") != field.family.name:
         raise TagError(f"the recorded genre state is for {state.get('family')} "
                        f"tags, not {field.family.name}", path)
-    _commit(path, field, lambda copy: field.family.restore(copy, field, state))
+    _commit(path, field, lambda copy: field.family.restore(copy, field, state), on_backup)
 
 
 def _commit(path: str | os.PathLike, field: GenreField,
-            edit: Callable[[Path], None]) -> None:
-    """Apply ``edit`` (a genre edit of the file at the path it is given) atomically.
+            edit: Callable[[Path], None],
+            on_backup: Callable[[Path], None] | None = None) -> None:
+    """Apply ``edit`` (a genre edit of the file at the path it is given) in place.
 
-    The file is copied to a hidden temp file in the same folder (its name
-    carries TEMP_MARKER), ``edit`` changes the copy, which is flushed to disk,
-    given the original's permission bits and renamed over the original in one
-    ``os.replace``; then the folder is synced. A crash leaves either the old
-    file or the new one, plus perhaps a temp file (see ``remove_stale_temps``).
-    A hard link to the file keeps the old content (a rename makes a new
-    inode); a symlink is followed and its target replaced.
+    The file keeps its identity: the same inode, so hard links stay one file
+    with the new tags, and its owner, mode, extended attributes and ACLs stay
+    as they were. How a kill at any moment still leaves a whole file:
+
+    1. the file is copied to a hidden backup beside it (copied under a
+       TEMP_MARKER name, synced, then renamed to a BACKUP_MARKER name);
+    2. ``on_backup(backup)`` is called: the caller commits the backup's path
+       to its journal (an exception there removes the backup and is re-raised,
+       the file untouched);
+    3. ``edit`` changes the file itself (mutagen edits in place), which is
+       then synced;
+    4. the backup is removed.
+
+    After a kill between 2 and 4, ``restore_backup`` copies the backup's bytes
+    back into the file (the journal's recovery does this). A failed edit is
+    rolled back from the backup at once. A symlink is followed.
     """
     target = Path(os.path.realpath(path))
-    st = _writable_stat(target, path)
+    _writable_stat(target, path)
     _open(target, field, path)  # refuse an unreadable file before copying it
+    backup = _make_backup(target, path)
+    try:
+        if on_backup is not None:
+            on_backup(backup)
+    except BaseException:
+        backup.unlink(missing_ok=True)
+        raise
+    try:
+        edit(target)
+        _fsync_file(target)
+    except (OSError, mutagen.MutagenError, ValueError) as e:
+        _roll_back(backup, target, path, e)
+        raise TagError(f"could not write genres: {e}", path) from e
+    except BaseException as e:  # e.g. KeyboardInterrupt mid-edit
+        _roll_back(backup, target, path, e)
+        raise
+    # The edit is on disk; a backup that cannot be removed is only clutter
+    # (``remove_stale_temps`` keeps it, since it differs from the file).
+    with contextlib.suppress(OSError):
+        backup.unlink()
 
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}{TEMP_MARKER}", dir=target.parent)
-        os.close(fd)
-    except OSError as e:
-        raise TagError(f"cannot create a temp file beside it: {e}", path) from e
-    tmp = Path(tmp_name)
-    replaced = False
-    try:
-        try:
-            shutil.copyfile(target, tmp)
-            edit(tmp)
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            _keep_owner(tmp, st)
-            with open(tmp, "r+b") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            replaced = True
-        except (OSError, mutagen.MutagenError, ValueError) as e:
-            raise TagError(f"could not write genres: {e}", path) from e
-    finally:
-        if not replaced:
-            tmp.unlink(missing_ok=True)
-    _fsync_dir(target.parent)
+
+def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Put a write's backup back: its bytes into ``target`` in place (same
+    inode, links and attributes), its modification time too; then remove it.
+
+    When ``target`` no longer exists, the backup is renamed to it instead, so
+    the whole old file is never lost. Raises OSError.
+    """
+    backup, target = Path(backup), Path(target)
+    if not target.exists():
+        os.rename(backup, target)
+        _fsync_dir(target.parent)
+        return
+    st = backup.stat()
+    with open(backup, "rb") as src, open(target, "r+b") as dst:
+        shutil.copyfileobj(src, dst, _COPY_BLOCK)
+        dst.truncate()
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    backup.unlink()
 
 
 def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
-    """Delete temp files that a killed write left under ``root``; return them.
+    """Delete what killed writes left under ``root`` that nothing needs; return it.
 
-    Only hidden files whose name contains TEMP_MARKER are touched. Run it when
-    no other tagger process is writing in that folder. A file that cannot be
-    removed is skipped.
+    Only hidden files are touched: every TEMP_MARKER file (a temp or a backup
+    being copied), and a BACKUP_MARKER backup whose bytes equal its file's
+    (the edit never started). Any other backup is kept for the journal's
+    recovery (``Journal.recover``), which must run first. Run it when no other
+    tagger process is writing in that folder. A file that cannot be removed
+    is skipped.
     """
     removed = []
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            if name.startswith(".") and TEMP_MARKER in name:
-                stale = Path(folder) / name
+            if not name.startswith("."):
+                continue
+            stale = Path(folder) / name
+            if TEMP_MARKER in name or (BACKUP_MARKER in name and _same_as_original(stale)):
                 try:
                     stale.unlink()
                 except OSError:
@@ -682,41 +741,86 @@ def _id3v1_name(value: str) -> str:
 
 
 def _writable_stat(target: Path, path: str | os.PathLike) -> os.stat_result:
-    """Stat the file, refusing one we must not replace.
+    """Stat the file, refusing one we must not edit.
 
-    A rename only needs the folder writable, so a read-only file would be
-    replaced silently; check the file itself. Root passes ``os.access``
-    whatever the mode, hence the permission-bit test too.
+    Root passes ``os.access`` whatever the mode, hence the permission-bit
+    tests too: a file or folder nobody may write is read-only for tagger, as
+    root too. The folder matters because the backup is made there.
     """
     try:
         st = target.stat()
+        folder = target.parent.stat()
     except OSError as e:
         raise TagError(f"cannot stat file: {e.strerror}", path) from e
     if not stat.S_ISREG(st.st_mode):
         raise TagError("not a regular file", path)
     if not os.access(target, os.W_OK) or not st.st_mode & 0o222:
         raise TagError("file is read-only", path)
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise TagError("folder is not writable (needed for the temp copy)", path)
+    if not os.access(target.parent, os.W_OK | os.X_OK) or not folder.st_mode & 0o222:
+        raise TagError("folder is read-only (the backup copy goes beside the file)", path)
     return st
 
 
-def _keep_owner(tmp: Path, st: os.stat_result) -> None:
-    # Only root can give a file away; for anyone else the copy is already theirs.
-    if hasattr(os, "chown") and (st.st_uid, st.st_gid) != _owner(tmp):
-        try:
-            os.chown(tmp, st.st_uid, st.st_gid)
-        except OSError:
-            pass
+_COPY_BLOCK = 1024 * 1024  # bytes per read when copying a file
+_NAME_BYTES = 100  # at most this much of the file's name in a backup's name
 
 
-def _owner(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return st.st_uid, st.st_gid
+def _make_backup(target: Path, name: str | os.PathLike) -> Path:
+    """A synced copy of ``target`` beside it, under a BACKUP_MARKER name.
+
+    It is copied under a TEMP_MARKER name first, so that a half-made backup
+    is never taken for a whole one. Its times are the original's.
+    """
+    stem = target.name
+    while len(os.fsencode(stem)) > _NAME_BYTES:
+        stem = stem[:-1]
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}{TEMP_MARKER}", dir=target.parent)
+    except OSError as e:
+        raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(target, "rb") as src:
+            shutil.copyfileobj(src, dst, _COPY_BLOCK)
+            dst.flush()
+            os.fsync(dst.fileno())
+        st = target.stat()
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        backup = tmp.with_name(tmp.name.replace(TEMP_MARKER, BACKUP_MARKER, 1))
+        os.rename(tmp, backup)
+        _fsync_dir(target.parent)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    return backup
+
+
+def _roll_back(backup: Path, target: Path, name, error: BaseException) -> None:
+    """After a failed edit: the backup's bytes back into the file."""
+    try:
+        restore_backup(backup, target)
+    except OSError as e:
+        raise TagError(f"could not write genres: {error}; and putting the original "
+                       f"back failed ({e.strerror or e}): it is kept in {backup}, "
+                       "which tagger's next write or undo run puts back", name) from e
+
+
+def _same_as_original(backup: Path) -> bool:
+    """Whether a backup's bytes equal the file it was made of (if it is there)."""
+    original = backup.with_name(backup.name[1:].split(BACKUP_MARKER, 1)[0])
+    try:
+        return filecmp.cmp(original, backup, shallow=False)
+    except OSError:
+        return False
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable. Not possible on Windows, where it is skipped."""
+    """Make a new or renamed name durable. Not possible on Windows, where it is skipped."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -20,8 +20,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .constants import MIN_SECONDS
-from .decode import audio_duration, load_audio, stream_audio
+from .constants import MIN_CHUNK_SHARE
+from .decode import header_length, load_audio, seconds_text, stream_audio, truncation
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel
 
@@ -31,16 +31,10 @@ FAST_MARGIN = 0.1  # s decoded past each --fast window
 # = 23 MB) whatever the track's length.
 LONG_TRACK = 120.0  # s
 SEGMENT = 60.0  # s
-# Files smaller than this cannot hold LONG_TRACK s of audio at 32 kb/s or
-# more, so their headers are not even read for the duration.
-LONG_TRACK_BYTES = int(LONG_TRACK * 32_000 / 8)
 DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
 BACKLOG_BYTES = 64 * 2**20
-# Test-only switches: a worker given a path containing this text crashes or hangs.
-CRASH_ENV = "TAGGER_TEST_CRASH_ON"
-HANG_ENV = "TAGGER_TEST_HANG_ON"
 
 
 @dataclass
@@ -53,6 +47,7 @@ class Decoded:
     duration: float | None = None
     error: str | None = None
     current_genres: list[str] = field(default_factory=list)
+    album: str | None = None
 
 
 def _current_genres(path: str) -> list[str]:
@@ -65,28 +60,49 @@ def _current_genres(path: str) -> list[str]:
         return []
 
 
+def _album(path: str) -> str | None:
+    """The file's album tag, or None (also when the tags are unreadable)."""
+    from .tags import read_album
+
+    try:
+        return read_album(path)
+    except TaggerError:
+        return None
+
+
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
-    """Decode ``path``, compute its log-mel and read its current genre tag.
+    """Decode ``path``, compute its log-mel and read its genre and album tags.
 
     A track longer than LONG_TRACK seconds is decoded in one pass a segment
     at a time, so memory holds its spectrogram but never all of its samples. With
     ``fast`` = n, only n chunk-long windows spread over the track are
     decoded, by seeking, so the rest is never decoded; their spectrograms are
-    joined chunk after chunk (the pipeline then cuts them without overlap)."""
-    _test_hooks(path)
+    joined chunk after chunk (the pipeline then cuts them without overlap).
+    A file that decodes to much less than its header declares (truncated),
+    or to less than MIN_CHUNK_SHARE of a chunk, is an error."""
     try:
-        total = audio_duration(path) if fast or _may_be_long(path) else None
-        if fast and total is not None:
-            spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds))
-            return Decoded(path, spec, total, current_genres=_current_genres(path))
+        total, declared = header_length(path)
+        shortest = MIN_CHUNK_SHARE * fe.chunk_seconds
+        if fast and total is not None and total >= shortest:
+            spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds), total)
+            if spec is not None:
+                return Decoded(path, spec, total, current_genres=_current_genres(path),
+                               album=_album(path))
+            # A window ran out of audio before the header's length: decode
+            # it all, to know how much it holds.
         if total is not None and total > LONG_TRACK:
             spec, seconds = _segments(path, fe)
         else:
-            y = load_audio(path, fe.sample_rate)
+            y = load_audio(path, fe.sample_rate, declared=total if declared else None)
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
-        if seconds < MIN_SECONDS:
-            return Decoded(path, error=f"too short to analyse ({seconds:.2f} s)")
-        return Decoded(path, spec, seconds, current_genres=_current_genres(path))
+        reason = truncation(seconds, total if declared else None)
+        if reason is None and seconds < shortest:
+            reason = (f"too short to analyse ({seconds:.2f} s; the model needs "
+                      f"{seconds_text(shortest)})")
+        if reason is not None:
+            return Decoded(path, error=reason)
+        return Decoded(path, spec, seconds, current_genres=_current_genres(path),
+                       album=_album(path))
     except TaggerError as e:
         return Decoded(path, error=e.reason)
     except MemoryError:
@@ -95,25 +111,15 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
         return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
 
 
-def _may_be_long(path: str) -> bool:
-    """Cheap pre-check before asking the headers for the duration."""
-    try:
-        return os.path.getsize(path) > LONG_TRACK_BYTES
-    except OSError:
-        return False
-
-
 def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.ndarray]:
     """Samples of ``duration`` s from each start time (s), by seeking. A
-    piece that fails after the first ends the series: the headers promised
-    more audio than the file holds."""
-    for n, start in enumerate(starts):
+    piece that fails ends the series: the file holds less audio than its
+    headers promise (or none), and the caller decodes it whole to see."""
+    for start in starts:
         try:
             yield load_audio(path, fe.sample_rate, offset=start, duration=duration)
         except TaggerError:
-            if n:
-                return
-            raise
+            return
 
 
 def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
@@ -136,27 +142,29 @@ def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
     return np.concatenate(specs), samples / fe.sample_rate
 
 
-def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...]) -> np.ndarray:
+def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...],
+             total: float) -> np.ndarray | None:
+    """The windows' spectrograms joined; None when a window holds less audio
+    than the header's length ``total`` (s) promises there: the file is
+    shorter than it says (truncated, or a wrong header)."""
     # A little more than one chunk: some codecs (AAC) start a seek a few
     # ms late, and the chunk is cut to length here.
     length = fe.chunk_samples / fe.sample_rate + FAST_MARGIN
-    specs = []
-    for y in _pieces(path, fe, starts, length):
+    specs, decoded = [], 0
+    for start, y in zip(starts, _pieces(path, fe, starts, length)):
+        decoded += 1
+        promised = min(fe.chunk_seconds, total - start) - FAST_MARGIN  # s
+        if len(y) / fe.sample_rate < promised:
+            return None
         spec = log_mel(y, fe)
         if len(spec) >= fe.chunk_frames or not specs:
             specs.append(spec[: fe.chunk_frames])
+    if decoded < len(starts):  # a window failed: no audio where the header says
+        return None
     return np.concatenate(specs)
 
 
-def _test_hooks(path: str) -> None:
-    crash, hang = os.environ.get(CRASH_ENV), os.environ.get(HANG_ENV)
-    if crash and crash in path:
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if hang and hang in path:
-        time.sleep(3600)
-
-
-def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
+def _worker(conn, fe_dict: dict, verbose: bool, task_fn) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     # One BLAS thread per worker: the pool already keeps every core busy,
     # and OpenBLAS threads on top of it (librosa's mel filter bank is a
@@ -164,11 +172,6 @@ def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    # Forkserver children inherit the server's environment, which may be
-    # older than the pool's: take the test switches from the pool.
-    for key in (CRASH_ENV, HANG_ENV):
-        os.environ.pop(key, None)
-    os.environ.update(env)
     if not verbose:
         # Native decoders (mpg123, ...) print notes about every bad frame;
         # failures reach the user as the file's error instead.
@@ -184,7 +187,7 @@ def _worker(conn, fe_dict: dict, verbose: bool, env: dict) -> None:
         if task is None:
             return
         path, fast = task
-        conn.send(analyse(path, fe, fast))
+        conn.send(task_fn(path, fe, fast))
 
 
 def _context():
@@ -199,10 +202,9 @@ def _context():
 
 
 class _Slot:
-    def __init__(self, ctx, fe: FrontEnd, verbose: bool):
+    def __init__(self, ctx, fe: FrontEnd, verbose: bool, task_fn):
         self.conn, child = ctx.Pipe()
-        env = {k: os.environ[k] for k in (CRASH_ENV, HANG_ENV) if k in os.environ}
-        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, env),
+        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, task_fn),
                                 daemon=True)
         self.proc.start()
         child.close()
@@ -224,14 +226,19 @@ class DecodePool:
     """``jobs`` worker processes; ``imap`` yields a Decoded for every task, in
     completion order. One file per worker is in flight and at most
     BACKLOG_BYTES of results wait, so memory stays flat however large the
-    library."""
+    library.
+
+    ``analyse`` is what a worker runs per task, ``(path, fe, fast) -> Decoded``:
+    a module-level function (workers import it by name), this module's
+    ``analyse`` unless given."""
 
     def __init__(self, fe: FrontEnd, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 verbose: bool = False):
+                 verbose: bool = False, analyse=analyse):
         self.fe, self.timeout, self.verbose = fe, timeout, verbose
+        self.analyse = analyse
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self._ctx = _context()
-        self._slots = [_Slot(self._ctx, fe, verbose) for _ in range(self.jobs)]
+        self._slots = [_Slot(self._ctx, fe, verbose, analyse) for _ in range(self.jobs)]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -299,7 +306,7 @@ class DecodePool:
 
     def _replace(self, i: int) -> _Slot:
         self._slots[i].kill()
-        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose)
+        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose, self.analyse)
         return self._slots[i]
 
     def close(self) -> None:

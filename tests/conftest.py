@@ -49,3 +49,25 @@ def music(library_originals, tmp_path) -> Path:
 def db(tmp_path) -> Path:
     """A real SQLite file for the cache."""
     return tmp_path / "cache.db"
+
+
+@pytest.fixture(scope="session")
+def trusting_model(tmp_path_factory) -> Path:
+    """The shipped model with its "unsure" rule switched off (no confidence
+    floor, no distance limit; silence is still unsure). The shipped model
+    rightly calls generated tones, noise and drum hits unsure and never
+    writes them; the tests of writing, undo and recovery need files that get
+    a genre, so they scan with this copy. The network and head are the
+    shipped ones."""
+    import json
+
+    from tagger.constants import DEFAULT_MODEL_DIR
+
+    folder = tmp_path_factory.mktemp("trusting-model")
+    for f in DEFAULT_MODEL_DIR.iterdir():
+        if f.is_file():
+            shutil.copy(f, folder / f.name)
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    meta["unsure"] = {**meta["unsure"], "min_confidence": 0.0, "max_distance": None}
+    (folder / "metadata.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return folder

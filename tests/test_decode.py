@@ -1,8 +1,10 @@
+import subprocess
+
 import numpy as np
 import pytest
 
-from audiofiles import make_audio, signal
-from tagger.decode import audio_duration, load_audio, stream_audio
+from audiofiles import ffmpeg_exe, make_audio, signal
+from tagger.decode import audio_duration, header_length, load_audio, stream_audio, truncation
 from tagger.errors import DecodeError
 
 SR = 16_000
@@ -100,3 +102,49 @@ def test_streaming_a_truncated_file_keeps_what_it_holds(tmp_path):
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     seconds = sum(len(p) for p in stream_audio(cut, SR, 1.0)) / SR
     assert 2.0 < seconds < 4.0
+
+
+@pytest.mark.parametrize("made, named", [
+    ("a.aac", "adts-aac.mp3"),  # AAC in ADTS frames
+    ("a.m4a", "m4a-aac.mp3"),  # AAC in MP4
+    ("a.mp3", "mp3.flac"), ("a.mp3", "mp3.wav"), ("a.flac", "flac.mp3"), ("a.wav", "wav.ogg"),
+])
+def test_the_decoder_follows_the_content_not_the_extension(tmp_path, made, named):
+    """Real AAC files named .mp3 were decoded by libsndfile as 0.05 s of noise."""
+    codec = "aac" if made.endswith((".aac", ".m4a")) else None
+    path = make_audio(tmp_path / made, 4.0, "tone", codec=codec).rename(tmp_path / named)
+    y = load_audio(path, SR)
+    assert abs(len(y) / SR - 4.0) < 0.1
+    spectrum = np.abs(np.fft.rfft(y[SR // 4: SR // 4 + SR]))
+    assert abs(np.argmax(spectrum) - 440) <= 2
+
+
+def test_header_length_is_declared_only_by_counts_not_estimates(tmp_path):
+    wav = make_audio(tmp_path / "a.wav", 2.0)
+    assert header_length(wav) == (pytest.approx(2.0), True)
+    assert header_length(make_audio(tmp_path / "a.mp3", 2.0))[1]  # LAME's Xing/Info frame count
+    # An MP3 without a Xing header: mutagen guesses from size and first bitrate.
+    bare = tmp_path / "bare.mp3"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "libmp3lame",
+                    "-q:a", "2", "-write_xing", "0", str(bare)], check=True)
+    assert header_length(bare)[1] is False
+    # A WAV whose data size a streaming writer never filled in (0xFFFFFFFF).
+    streamed = tmp_path / "streamed.wav"
+    data = bytearray(wav.read_bytes())
+    at = data.index(b"data") + 4
+    data[at: at + 4] = b"\xff\xff\xff\xff"
+    streamed.write_bytes(bytes(data))
+    assert header_length(streamed)[1] is False
+    assert abs(len(load_audio(streamed, SR)) / SR - 2.0) < 0.05
+
+
+@pytest.mark.parametrize("decoded, declared, reason", [
+    (0.2, 250.0, "truncated: 0.2 s of the 4 min 10 s its header declares"),
+    (30.0, 60.0, "truncated: 30 s of the 1 min 0 s its header declares"),
+    (3599.0, 7200.0, "truncated: 59 min 59 s of the 2 h 0 min its header declares"),
+    (19.969, 20.015, None),  # WMA's header rounding
+    (53.0, 60.0, None),  # within 10 % and 1 s
+    (5.0, None, None),  # the header does not say
+])
+def test_truncation(decoded, declared, reason):
+    assert truncation(decoded, declared) == reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import mutagen
@@ -37,10 +38,23 @@ def journal(db):
 def write(journal, run_id, path, new, id3v23=False):
     """What the pipeline does for one file."""
     previous = tags.read_genres(path) or None
-    entry = journal.record_before(run_id, path, previous, new)
-    tags.write_genres(path, new, id3v23=id3v23)
-    journal.record_after(entry, *file_state(path))
-    return entry
+    entries = []
+    tags.write_genres(path, new, id3v23=id3v23, on_backup=lambda backup: entries.append(
+        journal.record_before(run_id, path, previous, new, backup=backup)))
+    journal.record_after(entries[0], *file_state(path))
+    return entries[0]
+
+
+def killed_mid_edit(journal, run_id, path, new):
+    """What a kill leaves when it lands inside the in-place edit: a backup
+    journaled, the file half rewritten. Returns the backup."""
+    backup = tags._make_backup(path, path)
+    journal.record_before(run_id, path, tags.read_genres(path) or None, new, backup=backup)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+        f.seek(0)
+        f.write(b"\0" * 64)
+    return backup
 
 
 def audio_of(path):
@@ -300,6 +314,110 @@ def test_file_state_changes_with_a_tag_edit(library, tmp_path):
     tags.write_genres(path, ["Jazz"])
     assert file_state(path) != before
     assert file_state(path) == file_state(path)
+
+
+def test_recover_puts_a_killed_edits_backup_back_into_the_same_file(journal, library,
+                                                                    tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    link = tmp_path / "link.flac"
+    os.link(path, link)
+    data, before = path.read_bytes(), path.stat()
+    run = journal.start_run({})
+    backup = killed_mid_edit(journal, run, path, ["Jazz"])
+    assert [e["backup"] for e in journal.entries(run)] == [str(backup)]
+
+    assert journal.recover() == [str(path)]
+
+    assert path.read_bytes() == link.read_bytes() == data
+    after = path.stat()
+    assert (after.st_ino, after.st_nlink, after.st_mtime_ns) == (
+        before.st_ino, 2, before.st_mtime_ns)
+    assert not backup.exists()
+    assert [e["backup"] for e in journal.entries(run)] == [None]
+    assert journal.recover() == []
+    assert journal.undo(run).files == [UndoFile(
+        str(path), UNCHANGED, "the write never happened; genres are as before")]
+
+
+def test_a_finished_write_leaves_no_backup_to_recover(journal, library, tmp_path):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz"])
+    assert [e["backup"] for e in journal.entries(run)] == [None]
+    assert journal.recover() == []
+    assert tags.read_genres(path) == ["Jazz"]
+
+
+def test_undo_recovers_first(journal, library, tmp_path):
+    written = library.copy("ogg", tmp_path, tagged=True, stem="written")
+    broken = library.copy("ogg", tmp_path, tagged=True, stem="broken")
+    data = broken.read_bytes()
+    run = journal.start_run({})
+    write(journal, run, written, ["Jazz"])
+    killed_mid_edit(journal, run, broken, ["Jazz"])
+
+    result = journal.undo(run)
+
+    assert [(f.path, f.outcome) for f in result.files] == [
+        (str(written), RESTORED), (str(broken), UNCHANGED)]
+    assert broken.read_bytes() == data
+    assert tags.read_genres(written) == ["Rock"]
+
+
+def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
+    from tagger.cache import Cache, TrackResult, fingerprint
+
+    cache = Cache(tmp_path / "cache.db")
+    journal = Journal(cache.db)
+    path = library.copy("flac", tmp_path, tagged=True)
+    link = tmp_path / "link.flac"
+    link.symlink_to(path)
+    for name in (path, link):  # the scan knew the file under both names
+        st = os.stat(name)
+        cache.store(TrackResult(str(name), "ok", [("jazz", 0.9)], current_genres=["Rock"]),
+                    st.st_size, st.st_mtime_ns, fingerprint(str(name), st.st_size), "m")
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz"])
+    cache.update_identity(str(path), *file_state(path), ["Jazz"])
+
+    journal.undo(run)
+
+    st = path.stat()
+    assert cache.known("m") == {str(path): (st.st_size, st.st_mtime_ns),
+                                str(link): (st.st_size, st.st_mtime_ns)}
+    assert cache.get(str(path)).current_genres == cache.get(str(link)).current_genres == ["Rock"]
+
+
+def test_a_run_with_refused_files_stays_undoable(journal, library, tmp_path):
+    edited = library.copy("mp3", tmp_path, tagged=True, stem="edited")
+    kept = library.copy("mp3", tmp_path, tagged=True, stem="kept")
+    run = journal.start_run({})
+    write(journal, run, edited, ["Jazz"])
+    write(journal, run, kept, ["Jazz"])
+    as_written, st = edited.read_bytes(), edited.stat()
+    tags.write_genres(edited, ["Metal"])  # another program
+
+    first = journal.undo(run)
+    assert [f.outcome for f in first.files] == [REFUSED, RESTORED]
+    assert journal.runs()[0]["undone_at"] is None
+
+    edited.write_bytes(as_written)  # the user puts tagger's write back
+    os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = journal.undo(run)
+    assert again.files == [UndoFile(str(edited), RESTORED)]
+    assert tags.read_genres(edited) == tags.read_genres(kept) == ["Rock"]
+    assert journal.runs()[0]["undone_at"] is not None
+
+
+def test_a_name_that_is_not_utf8_is_journaled_and_undone(journal, library, tmp_path):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    odd = tmp_path / os.fsdecode(b"bad\xff name.mp3")
+    path.rename(odd)
+    run = journal.start_run({})
+    write(journal, run, odd, ["Jazz"])
+    assert [e["path"] for e in journal.entries(run)] == [str(odd)]
+    assert journal.undo(run).files == [UndoFile(str(odd), RESTORED)]
+    assert tags.read_genres(odd) == ["Rock"]
 
 
 # --- the odd-layout corpus (tagcorpus.py): write changes genres only, undo is exact ---

@@ -1,6 +1,11 @@
-"""SIGKILL `tagger scan --write` at random moments, restart it, and check that
-nothing was lost: audio unchanged, finished tracks not analysed again, every
-written file in the journal, no temp file left, and undo restores everything."""
+"""SIGKILL `tagger scan --write` and `tagger undo` at random moments and inside
+the in-place tag edit, recover, and check that nothing was lost: every file
+whole with its old or new tags, audio unchanged, hard links one file,
+finished tracks not analysed again, every written file in the journal, no
+temp file or backup left, and undo restores everything.
+
+The runs are started through tests/killable.py, which patches pauses into
+tagger's tag writes (tagger itself has no test switches)."""
 
 import os
 import random
@@ -13,10 +18,15 @@ import time
 
 import pytest
 
+from pathlib import Path
+
 from audiofiles import decode, make_audio
 from tagger import tags
-from tagger.constants import TEMP_MARKER
-from tagger.write import DELAY_ENV
+from tagger.cache import Cache
+from tagger.constants import BACKUP_MARKER, TEMP_MARKER
+from tagger.journal import Journal
+
+KILLABLE = Path(__file__).with_name("killable.py")
 
 KILLS = 8
 FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
@@ -24,10 +34,42 @@ FORMATS = [("a.mp3", None), ("b.flac", None), ("c.ogg", None), ("d.m4a", "aac"),
            ("i.wma", None), ("j.m4a", "alac")]
 
 
-def tagger(*args, delay: float = 0.0):
-    env = {**os.environ, DELAY_ENV: str(delay)}
-    return subprocess.Popen([sys.executable, "-m", "tagger", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+MODEL: list = []  # the trusting model (conftest), set for the whole module
+
+
+@pytest.fixture(autouse=True)
+def _scans_use_the_trusting_model(trusting_model):
+    MODEL[:] = [trusting_model]
+
+
+def tagger(*args, delay: float = 0.0, break_at: tuple[int, Path] | None = None):
+    """A tagger process: plain, pausing ``delay`` s before each tag write, or
+    breaking its ``break_at[0]``-th edit half-way and waiting (see killable.py).
+    Scans use the trusting model (conftest): generated audio must get genres
+    for the writes to happen."""
+    if args[:1] == ("scan",):
+        args = (*args, "--model", MODEL[0])
+    if break_at is not None:
+        cmd = [KILLABLE, "break-at", *break_at, "--"]
+    elif delay:
+        cmd = [KILLABLE, "pause", delay, "--"]
+    else:
+        cmd = ["-m", "tagger"]
+    return subprocess.Popen([sys.executable, *map(str, cmd), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def recover(db) -> None:
+    """tagger's recovery, as the next write run or undo starts with it."""
+    if os.path.exists(db):
+        cache = Cache(db)
+        Journal(cache.db).recover()
+        cache.close()
+
+
+def hidden_leftovers(folder) -> list[str]:
+    return [p.name for p in Path(folder).iterdir()
+            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 @pytest.fixture
@@ -69,8 +111,10 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
         done = _analysed(db)
         assert done >= done_before  # committed results survive every kill
         done_before = done
-        for p in files:
+        recover(db)
+        for p in files:  # whole, with the old tags or one new genre
             assert decode(p) == audio[p], p
+            assert tags.read_genres(p) == before[p] or len(tags.read_genres(p)) == 1, p
     final = tagger(*args)
     out, err = final.communicate(timeout=300)
     assert final.returncode == 0, err.decode()
@@ -79,7 +123,7 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
     # cache's record of the file's new identity.
     analysed = int(re.search(rb"(\d+) analysed", out).group(1))
     assert analysed <= len(files) - done_before + 1, out
-    assert not [p for p in library.iterdir() if TEMP_MARKER in p.name]
+    assert hidden_leftovers(library) == []
     after = {p: tags.read_genres(p) for p in files}
     assert all(len(g) == 1 for g in after.values())
     journal = _journaled(db)
@@ -97,6 +141,73 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
     assert {p: tags.read_genres(p) for p in files} == before
     for p in files:
         assert decode(p) == audio[p], p
+
+
+def _wait_for(ready: Path, proc) -> Path:
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.05)  # the path is written
+    return Path(ready.read_text(encoding="utf-8"))
+
+
+def test_kills_inside_the_in_place_edit_are_recovered(library, tmp_path):
+    db = tmp_path / "cache.db"
+    files = sorted(library.iterdir())
+    seeding = tmp_path / "seeding"  # hard links, as a download client keeps them
+    seeding.mkdir()
+    for p in files:
+        os.link(p, seeding / p.name)
+    audio = {p: decode(p) for p in files}
+    before = {p: tags.read_genres(p) for p in files}
+    sizes = {p: p.stat().st_size for p in files}
+    scan = ("scan", library, "--db", db, "--write", "--overwrite", "--min-confidence", "0",
+            "-q", "-j", "2")
+    analysed = tagger("scan", library, "--db", db, "-q", "-j", "2")
+    assert analysed.wait(timeout=300) == 0
+
+    def check(expected):
+        for p in files:
+            assert decode(p) == audio[p], p
+            assert tags.read_genres(p) == expected(p), p
+            assert p.stat().st_nlink == 2 and os.path.samefile(p, seeding / p.name), p
+        assert hidden_leftovers(library) == []
+
+    broken = []
+    for n in range(1, len(FORMATS) + 1):  # the nth file's write is cut half-way
+        ready = tmp_path / f"write-{n}"
+        proc = tagger(*scan, break_at=(n, ready))
+        victim = _wait_for(ready, proc)
+        broken.append(victim.suffix)
+        assert victim.stat().st_size < sizes[victim]  # really broken when killed
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        undo = tagger("undo", "--db", db)  # recovers, then undoes the n - 1 written
+        _, err = undo.communicate(timeout=120)
+        assert undo.returncode == 0, err.decode()
+        check(before.__getitem__)
+    assert set(broken) == {p.suffix for p in files}
+
+    final = tagger(*scan)
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode()
+    written = {p: tags.read_genres(p) for p in files}
+    assert all(len(g) == 1 for g in written.values())
+    written_sizes = {p: p.stat().st_size for p in files}
+    for n in (1, len(files) // 2):  # now kill undos inside their edits
+        ready = tmp_path / f"undo-{n}"
+        proc = tagger("undo", "--db", db, break_at=(n, ready))
+        victim = _wait_for(ready, proc)
+        assert victim.stat().st_size < written_sizes[victim]  # really broken
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        recover(db)
+        check(lambda p: before[p] if tags.read_genres(p) == before[p] else written[p])
+    undo = tagger("undo", "--db", db)
+    _, err = undo.communicate(timeout=120)
+    assert undo.returncode == 0, err.decode()
+    check(before.__getitem__)
 
 
 def _count(db, sql: str) -> int:

@@ -46,7 +46,7 @@ def test_shipped_model_golden_output(model):
 def test_shipped_model_metadata_and_size():
     meta = read_metadata(DEFAULT_MODEL_DIR)
     assert meta["arch"] == "musicnn"
-    assert len(meta["labels"]) == 10
+    assert len(meta["labels"]) == 11 and "electronic" in meta["labels"]
     assert meta["frontend"]["sample_rate"] == 16000
     size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
     assert size < 20 * 2 ** 20
@@ -99,7 +99,7 @@ def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monke
     # Inside a long track a chunk sees real context instead of zero padding,
     # so it differs from the chunk alone, but the track's verdict stands.
     alone = model.predict(track.take())
-    assert whole.shape == alone.shape == (len(track), 10)
+    assert whole.shape == alone.shape == (len(track), len(model.labels))
     assert model.aggregate(whole).genres[0][0] == model.aggregate(alone).genres[0][0]
 
 
@@ -207,3 +207,81 @@ def test_corrupt_weights_are_a_model_error(tmp_path):
     (copy / "model.weights.h5").write_bytes(b"not hdf5")
     with pytest.raises(ModelError, match="cannot load model.weights.h5"):
         GenreModel(copy)
+
+
+# -- "unsure": non-music and the distance to the training tracks -----------------
+
+SPEECH = ("Welcome back to the programme. Today we talk about the history of the railway, "
+          "how it changed the towns along the coast, and why so many small stations closed.")
+
+
+def non_music(kind: str, sr: int, tmp_path: Path) -> np.ndarray:
+    """20 to 30 s of something that is not music, at the model's rate."""
+    import subprocess
+
+    from tagger.decode import load_audio
+
+    rng = np.random.default_rng(7)
+    n = 30 * sr
+    t = np.arange(n) / sr
+    if kind == "speech":  # espeak-ng: a Debian package, installed in CI
+        wav = tmp_path / "speech.wav"
+        subprocess.run(["espeak-ng", "-w", str(wav), SPEECH], check=True, capture_output=True)
+        return load_audio(wav, sr)
+    if kind == "white noise":
+        return 0.3 * rng.standard_normal(n)
+    if kind == "pink noise":
+        f = np.fft.rfftfreq(n, 1 / sr)
+        pink = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) / np.sqrt(np.maximum(f, 1)), n)
+        return 0.5 * pink / np.abs(pink).max()
+    if kind == "tone":
+        return signal(30.0, "tone", sample_rate=sr)[:, 0]
+    if kind == "sine":
+        return 0.3 * np.sin(2 * np.pi * 1000 * t)
+    if kind == "silence":
+        return np.zeros(n)
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["speech", "white noise", "pink noise", "tone", "sine", "silence"])
+def test_non_music_is_unsure(model, kind, tmp_path):
+    y = non_music(kind, model.frontend.sample_rate, tmp_path).astype(np.float32)
+    track = chunked(log_mel(y, model.frontend), model.frontend)
+    (pred,) = model.predict_tracks([track])
+    assert pred.unsure, (kind, pred.genres[:2], pred.distance)
+    assert pred.genres[0][1] == pytest.approx(max(pred.distribution.values()), abs=1e-6)
+
+
+def test_the_golden_clip_and_a_batch_of_tracks_keep_their_verdicts(model):
+    """predict_tracks over several tracks at once = one by one, and its
+    genres are aggregate()'s."""
+    fe = model.frontend
+    a = chunked(log_mel(golden_clip(fe), fe), fe)
+    b = chunked(log_mel(np.zeros(5 * fe.sample_rate, np.float32), fe), fe)
+    both = model.predict_tracks([a, b])
+    assert [p.genres for p in both] == [model.predict_tracks([t])[0].genres for t in (a, b)]
+    assert both[0].genres == model.aggregate(model.predict_chunked([a])).genres
+    assert both[1].unsure  # silence
+
+
+def test_trust_distance_is_the_distance_to_the_nearest_training_track():
+    """The head's projection / reference outputs, averaged over a track's
+    chunks, give the exact distance of its mean to the nearest point."""
+    from tagger.model import Trust
+    from tagger.network import genre_head
+
+    rng = np.random.default_rng(0)
+    dims, points, size = 4, 6, 12
+    head = genre_head(3, size, reference=(dims, points))
+    P, off, R = rng.normal(size=(size, dims)), rng.normal(size=dims), rng.normal(size=(points, dims))
+    head.get_layer("ood_projection").set_weights([P, off])
+    head.get_layer("ood_reference").set_weights([R.T, -(R ** 2).sum(axis=1) / 2])
+    chunks = rng.normal(size=(5, size)).astype(np.float32)
+    out = head(chunks)
+    got = Trust(0.5, 1.0, dims, points).distance(np.asarray(out["projection"]),
+                                                 np.asarray(out["reference"]))
+    q = chunks.mean(axis=0) @ P + off
+    assert got == pytest.approx(np.sqrt(((R - q) ** 2).sum(axis=1)).min(), rel=1e-4)
+    rule = Trust(0.6, got * 1.01)
+    assert not rule.unsure(0.7, got) and rule.unsure(0.59, got) and rule.unsure(0.9, got * 1.02)
+    assert rule.unsure(0.99, got, silent=True)

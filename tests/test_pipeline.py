@@ -21,7 +21,7 @@ def test_scan_analyses_every_format_then_a_second_scan_decodes_nothing(music, db
     assert run.stats.found == 6 and run.stats.analysed == 6 and run.stats.failed == 0
     for r in results:
         assert r.status == "ok", r.error
-        assert len(r.genres) == 10
+        assert len(r.genres) == 11
         assert 0 <= r.genres[0][1] <= 1
         assert r.genres[0][1] == max(c for _, c in r.genres)
         assert sum(c for _, c in r.genres) == pytest.approx(1, abs=1e-4)
@@ -109,7 +109,7 @@ def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
     model = GenreModel(device="cpu")
     together = model.predict_chunked(tracks, batch=16)
     alone = np.concatenate([model.predict_chunked([t]) for t in tracks])
-    assert together.shape == (sum(map(len, tracks)), 10)
+    assert together.shape == (sum(map(len, tracks)), 11)
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
@@ -124,7 +124,6 @@ def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monke
     path = str(make_audio(tmp_path / name, 20.0, "drums"))
     whole = log_mel(load_audio(path, 16000), fe)
     monkeypatch.setattr(workers, "LONG_TRACK", 10.0)
-    monkeypatch.setattr(workers, "LONG_TRACK_BYTES", 0)
     monkeypatch.setattr(workers, "SEGMENT", 6.3)  # not a whole number of hops
     pieces = []
     real = decode.stream_audio
@@ -146,3 +145,25 @@ def test_the_same_file_typed_relative_or_absolute_is_one_cache_entry(music, db, 
     run, results = scan(music / "Misc", db)
     assert (run.stats.analysed, run.stats.cached) == (0, 1)
     assert results[0].path == str(music / "Misc" / "aac tone.m4a")
+
+
+def test_silence_is_unsure_in_the_cache_the_report_and_the_table(tmp_path, db):
+    from audiofiles import make_audio
+    from rich.console import Console
+
+    from tagger.report import record, table
+
+    folder = tmp_path / "quiet"
+    folder.mkdir()
+    make_audio(folder / "silence.flac", 5.0, "silence")
+    _, (result,) = scan(folder, db)
+    assert result.status == "ok" and result.unsure
+    _, (cached,) = scan(folder, db)
+    assert cached.from_cache and cached.unsure and cached.genres == result.genres
+    rec = record(cached)
+    assert rec["unsure"] is True
+    console = Console(width=200, record=True)
+    console.print(table([rec]))
+    g = result.genres
+    assert (f"unsure ({g[0][0]} {g[0][1]:.0%}, {g[1][0]} {g[1][1]:.0%})".replace("%", " %")
+            in console.export_text())

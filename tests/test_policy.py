@@ -6,15 +6,16 @@ import pytest
 
 from audiofiles import AudioLibrary
 from tagger import policy as P
+from tagger.cache import TrackResult
 from tagger.errors import TagError, TaggerError
 from tagger.policy import Decision, WritePolicy, album_consensus, decide, plan
 
 
-def result(path="/music/a.mp3", *predictions, status="ok", error=None, album=None):
+def result(path="/music/a.mp3", *predictions, status="ok", error=None, album=None,
+           unsure=False):
     """A classification result; predictions as (label, confidence) pairs."""
     preds = predictions or (("hiphop", 0.91), ("jazz", 0.05))
-    return {"path": path, "status": status, "error": error, "album": album,
-            "genres": [{"genre": g, "confidence": c} for g, c in preds]}
+    return TrackResult(path, status, list(preds), error, album=album, unsure=unsure)
 
 
 POLICY = WritePolicy(min_confidence=0.5)
@@ -55,7 +56,17 @@ def test_decide(res, current, pol, expected):
 
 def test_every_action_is_listed():
     assert P.ACTIONS == ("write", "keep existing", "below threshold",
-                         "unsupported format", "error", "unchanged", "excluded")
+                         "unsupported format", "error", "unchanged", "excluded", "unsure")
+
+
+@pytest.mark.parametrize("pol", [POLICY, WritePolicy(0.0, existing="overwrite", top_k=3)])
+def test_an_unsure_result_is_never_written(pol):
+    res = result("/m/a.flac", ("jazz", 0.2), ("rock", 0.95), ("blues", 0.3), unsure=True)
+    expected = Decision(P.UNSURE, [], "the model is unsure between rock 0.95 and blues 0.30")
+    assert decide(res, [], pol) == expected
+    assert decide(res, [], pol, album_genres=["rock"]) == expected
+    (entry,) = plan([res], pol, read=lambda path: []).entries
+    assert entry.decision == expected
 
 
 def test_top_k_takes_each_genre_that_passes_the_threshold():
@@ -87,9 +98,12 @@ def test_display_names_default_and_unknown_labels():
     assert POLICY.display("hiphop") == "Hip-Hop"
     assert POLICY.display("HipHop") == "Hip-Hop"
     assert POLICY.display("synthwave") == "synthwave"
-    assert set(P.DEFAULT_DISPLAY_NAMES) == {
-        "blues", "classical", "country", "disco", "hiphop", "jazz", "metal",
-        "pop", "reggae", "rock"}
+    # Every label of the shipped model has one (electronic: "Electronic").
+    from tagger.constants import DEFAULT_MODEL_DIR
+    from tagger.model import read_metadata
+
+    assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_metadata(DEFAULT_MODEL_DIR)["labels"])
+    assert POLICY.display("electronic") == "Electronic"
 
 
 def test_album_genres_replace_the_track_prediction():
@@ -109,7 +123,7 @@ def test_album_consensus_majority_applies_to_all_tracks():
                    [("jazz", 0.7), ("blues", 0.3)],
                    [("blues", 0.55), ("jazz", 0.45)])
     # mean confidence of jazz: (0.9 + 0.7 + 0.45) / 3 = 0.68
-    assert album_consensus(tracks, POLICY) == {t["path"]: ["jazz"] for t in tracks}
+    assert album_consensus(tracks, POLICY) == {t.path: ["jazz"] for t in tracks}
 
 
 def test_album_consensus_needs_the_mean_confidence():
@@ -122,8 +136,7 @@ def test_album_consensus_ties_go_to_the_higher_mean():
     tracks = album("/m/A", None, [("jazz", 0.9)], [("rock", 0.6)],
                    [("jazz", 0.6), ("rock", 0.4)], [("rock", 0.8), ("jazz", 0.2)])
     # 2 votes each; mean jazz (0.9+0+0.6+0.2)/4 = 0.425, rock (0+0.6+0.4+0.8)/4 = 0.45
-    assert album_consensus(tracks, WritePolicy(0.4)) == {t["path"]: ["rock"]
-                                                         for t in tracks}
+    assert album_consensus(tracks, WritePolicy(0.4)) == {t.path: ["rock"] for t in tracks}
 
 
 def test_album_consensus_groups_by_folder_and_album_tag():
@@ -135,9 +148,9 @@ def test_album_consensus_groups_by_folder_and_album_tag():
     consensus = album_consensus(
         same_title_elsewhere + hits + other_album_same_folder + single + failed, POLICY)
     assert {p: g[0] for p, g in consensus.items()} == {
-        **{t["path"]: "metal" for t in same_title_elsewhere},
-        **{t["path"]: "pop" for t in hits},
-        **{t["path"]: "rock" for t in other_album_same_folder}}
+        **{t.path: "metal" for t in same_title_elsewhere},
+        **{t.path: "pop" for t in hits},
+        **{t.path: "rock" for t in other_album_same_folder}}
 
 
 def test_plan_reads_current_genres_and_applies_consensus():
@@ -153,13 +166,22 @@ def test_plan_reads_current_genres_and_applies_consensus():
             return current[path]
         raise TagError("cannot read tags: bad header", path)
 
-    planned = plan(results, WritePolicy(0.5, album_consensus=True), read=read)
+    planned = plan(results, WritePolicy(0.5, album_consensus=True), read=read).entries
 
-    assert [d.action for _, d in planned] == [
+    assert [e.decision.action for e in planned] == [
         P.UNCHANGED, P.WRITE, P.KEEP, P.ERROR, P.UNSUPPORTED]
-    assert planned[1][1].genres_to_write == ["Jazz"]
-    assert planned[3][1].reason == "cannot read tags: bad header"
+    assert planned[1].decision.genres_to_write == ["Jazz"]
+    assert planned[1].album_genres == ["jazz"]
+    assert planned[3].decision.reason == "cannot read tags: bad header"
     assert "/m/B/a.aac" not in read_paths  # no tag to read for unsupported files
+    # The entries carry the genres read, not the ones the results came with.
+    assert [e.result.current_genres for e in planned[:3]] == [["Jazz"], [], ["Soul"]]
+
+
+def test_plan_without_a_reader_decides_on_the_results_own_genres():
+    res = TrackResult("/m/a.flac", "ok", [("jazz", 0.9)], current_genres=["Soul"])
+    (entry,) = plan([res], POLICY, read=None).entries
+    assert entry.decision.action == P.KEEP and entry.result is res
 
 
 def test_plan_on_real_files(tmp_path_factory, tmp_path):
@@ -167,7 +189,7 @@ def test_plan_on_real_files(tmp_path_factory, tmp_path):
     tagged = library.copy("flac", tmp_path, tagged=True)
     bare = library.copy("mp3", tmp_path)
     planned = plan([result(str(tagged)), result(str(bare))], POLICY)
-    assert [d for _, d in planned] == [
+    assert [e.decision for e in planned] == [
         Decision(P.KEEP, [], "has genres Rock; would write Hip-Hop (hiphop 0.91)"),
         Decision(P.WRITE, ["Hip-Hop"], "hiphop 0.91")]
 
@@ -261,3 +283,26 @@ def test_bad_config_value_names_the_file(tmp_path):
 def test_unknown_override_is_a_programming_error():
     with pytest.raises(TypeError):
         WritePolicy.from_config({}, min_confidnce=0.3)
+
+
+@pytest.mark.parametrize("text, reason", [
+    (b'[display_names]\nhiphop = "Hip\xff Hop"\n',
+     "cannot read config: not UTF-8 text (byte 0xff at offset 29)"),
+    (b'[display_names]\nhiphop = "Hip\\u0000Hop"\n',
+     "display_names: the name for 'hiphop' holds the control character U+0000; use plain text"),
+    (b'[display_names]\nrock = "Ro\\u001bck"\n',
+     "display_names: the name for 'rock' holds the control character U+001B; use plain text"),
+])
+def test_a_display_name_that_no_tag_can_hold_is_a_config_error(tmp_path, text, reason):
+    path = tmp_path / "config.toml"
+    path.write_bytes(text)
+    with pytest.raises(TaggerError) as e:
+        P.load_config(path)
+    assert str(e.value) == f"{path}: {reason}"
+    from typer.testing import CliRunner
+
+    from tagger.cli import app
+
+    result = CliRunner().invoke(app, ["scan", str(tmp_path), "--config", str(path),
+                                      "--db", str(tmp_path / "c.db")])
+    assert result.exit_code == 1 and result.output == f"Error: {path}: {reason}\n"

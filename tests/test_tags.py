@@ -20,7 +20,7 @@ from audiofiles import (ALL_FORMATS, EXISTING_TAGS, FORMATS, AudioLibrary,
 import tagcorpus
 from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
-from tagger.constants import AUDIO_EXTENSIONS, TEMP_MARKER
+from tagger.constants import AUDIO_EXTENSIONS, BACKUP_MARKER, TEMP_MARKER
 from tagger.errors import TagError
 
 ID3_FORMATS = ("mp3", "wav", "aiff")
@@ -32,7 +32,8 @@ def library(tmp_path_factory):
 
 
 def leftovers(folder):
-    return [p.name for p in folder.iterdir() if TEMP_MARKER in p.name]
+    return [p.name for p in folder.iterdir()
+            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 # Written out here, not taken from tagger's table, so the test checks the table.
@@ -312,41 +313,152 @@ def test_permission_bits_are_kept(library, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
-def test_write_is_one_rename_of_a_synced_temp_copy(library, tmp_path, monkeypatch):
-    path = library.copy("mp3", tmp_path)
-    inode = path.stat().st_ino
-    renames, syncs = [], []
-    real_replace, real_fsync = os.replace, os.fsync
-    monkeypatch.setattr(os, "replace",
-                        lambda src, dst: (renames.append((src, dst)),
-                                          real_replace(src, dst))[1])
-    monkeypatch.setattr(os, "fsync", lambda fd: (syncs.append(fd), real_fsync(fd))[1])
+def _posix_acl(uid: int) -> bytes:
+    """A POSIX access ACL as Linux stores it in ``system.posix_acl_access``:
+    owner rw, user ``uid`` rw, group r, mask rw, other r."""
+    undefined = 0xFFFFFFFF
+    entries = [(0x01, 6, undefined), (0x02, 6, uid), (0x04, 4, undefined),
+               (0x10, 6, undefined), (0x20, 4, undefined)]
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+def test_write_keeps_the_files_identity_links_xattrs_and_acl(library, tmp_path, fmt):
+    path = library.copy(fmt, tmp_path, tagged=True)
+    link = tmp_path / "seeding" / path.name
+    link.parent.mkdir()
+    os.link(path, link)
+    os.setxattr(path, "user.origin", b"bandcamp")
+    acl = _posix_acl(1000)
+    os.setxattr(path, "system.posix_acl_access", acl)
+    os.chown(path, 1000, 1000)
+    before = path.stat()
 
     tags.write_genres(path, ["Jazz"])
 
-    [(src, dst)] = renames
-    assert os.path.dirname(src) == str(tmp_path)
-    assert os.path.basename(src).startswith(f".{path.name}{TEMP_MARKER}")
-    assert str(dst) == str(path)
-    assert len(syncs) == 2  # the temp file, then the folder
-    assert path.stat().st_ino != inode  # a new file took the old one's place
+    after = path.stat()
+    assert (after.st_ino, after.st_nlink) == (before.st_ino, 2)
+    assert (after.st_uid, after.st_gid, after.st_mode) == (
+        before.st_uid, before.st_gid, before.st_mode)
+    assert tags.read_genres(link) == tags.read_genres(path) == ["Jazz"]
+    assert os.getxattr(path, "user.origin") == b"bandcamp"
+    assert os.getxattr(path, "system.posix_acl_access") == acl
+    assert leftovers(tmp_path) == []
 
 
-def test_failed_rename_removes_the_temp_and_keeps_the_original(library, tmp_path,
-                                                               monkeypatch):
+def test_the_edit_is_in_place_after_a_synced_backup_is_reported(library, tmp_path,
+                                                                monkeypatch):
     path = library.copy("flac", tmp_path, tagged=True)
-    data = path.read_bytes()
+    original = path.read_bytes()
+    seen = []
+    commit = tags._commit
 
-    def refuse(src, dst):
+    def watched(path, field, real_edit, *args):
+        def edit(target):
+            [backup] = [p for p in tmp_path.iterdir() if BACKUP_MARKER in p.name]
+            seen.append(("edit", target, backup.read_bytes() == original))
+            real_edit(target)
+
+        return commit(path, field, edit, *args)
+
+    monkeypatch.setattr(tags, "_commit", watched)
+    tags.write_genres(path, ["Jazz"], on_backup=lambda b: seen.append(("backup", b)))
+
+    assert [step[0] for step in seen] == ["backup", "edit"]
+    (_, backup), (_, target, whole) = seen
+    assert backup.parent == tmp_path and backup.name.startswith(f".{path.name}{BACKUP_MARKER}")
+    assert target == path and whole
+    assert not backup.exists() and leftovers(tmp_path) == []
+
+
+def test_a_failed_edit_is_rolled_back_from_the_backup(library, tmp_path, monkeypatch):
+    path = library.copy("flac", tmp_path, tagged=True)
+    data, before = path.read_bytes(), path.stat()
+
+    def half_done(target):  # the edit breaks the file, then fails
+        with open(target, "r+b") as f:
+            f.truncate(before.st_size // 2)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", refuse)
+    commit = tags._commit
+    monkeypatch.setattr(tags, "_commit", lambda path, field, edit, *args:
+                        commit(path, field, half_done, *args))
     with pytest.raises(TagError) as e:
         tags.write_genres(path, ["Jazz"])
     assert str(e.value) == (f"{path}: could not write genres: "
                             "[Errno 28] No space left on device")
     assert path.read_bytes() == data
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert leftovers(tmp_path) == []
+
+
+def test_a_failing_journal_leaves_the_file_untouched(library, tmp_path):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def journal_full(backup):
+        raise TagError("write journal: database or disk is full", path)
+
+    with pytest.raises(TagError, match="disk is full"):
+        tags.write_genres(path, ["Jazz"], on_backup=journal_full)
+    assert path.read_bytes() == data
+    assert leftovers(tmp_path) == []
+
+
+def test_restore_backup_puts_the_old_bytes_back_into_the_same_file(library, tmp_path):
+    path = library.copy("ogg", tmp_path, tagged=True)
+    link = tmp_path / "link.ogg"
+    os.link(path, link)
+    data = path.read_bytes()
+    backup = tags._make_backup(path, path)
+    with open(path, "r+b") as f:  # a kill caught the edit half-way
+        f.truncate(len(data) // 3)
+
+    tags.restore_backup(backup, path)
+
+    assert path.read_bytes() == link.read_bytes() == data
+    assert path.stat().st_nlink == 2
+    assert leftovers(tmp_path) == []
+
+
+def test_restore_backup_of_a_file_gone_since_brings_it_back(library, tmp_path):
+    path = library.copy("ogg", tmp_path, tagged=True)
+    data = path.read_bytes()
+    backup = tags._make_backup(path, path)
+    path.unlink()
+    tags.restore_backup(backup, path)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_a_read_only_folder_is_refused_even_as_root(library, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = library.copy("mp3", folder, tagged=True)
+    data = path.read_bytes()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(TagError) as e:
+            tags.write_genres(path, ["Jazz"])
+    finally:
+        folder.chmod(0o755)
+    assert str(e.value) == (f"{path}: folder is read-only "
+                            "(the backup copy goes beside the file)")
+    assert path.read_bytes() == data and leftovers(folder) == []
+
+
+def test_no_room_for_the_backup_is_refused_cleanly(library, tmp_path, monkeypatch):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tags.shutil, "copyfileobj", full)
+    with pytest.raises(TagError) as e:
+        tags.write_genres(path, ["Jazz"])
+    assert str(e.value) == f"{path}: cannot create a backup beside it: No space left on device"
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
 
 
 def test_symlink_is_followed_and_stays_a_link(library, tmp_path):
@@ -384,6 +496,22 @@ def test_remove_stale_temps(tmp_path):
     assert not any(p.exists() for p in stale)
     assert all(p.exists() for p in kept)
     assert tags.remove_stale_temps(tmp_path) == []
+
+
+def test_remove_stale_temps_keeps_a_backup_recovery_needs(tmp_path):
+    untouched = tmp_path / "a.mp3"  # killed before the edit began
+    edited = tmp_path / "b.mp3"  # killed mid-edit: only the backup is whole
+    for p in (untouched, edited):
+        p.write_bytes(b"old tags, audio")
+    unneeded = tmp_path / f".a.mp3{BACKUP_MARKER}1234"
+    needed = tmp_path / f".b.mp3{BACKUP_MARKER}5678"
+    orphan = tmp_path / f".c.mp3{BACKUP_MARKER}9abc"  # its file is gone
+    for p in (unneeded, needed, orphan):
+        p.write_bytes(b"old tags, audio")
+    edited.write_bytes(b"new ta")
+
+    assert tags.remove_stale_temps(tmp_path) == [unneeded]
+    assert needed.read_bytes() == orphan.read_bytes() == b"old tags, audio"
 
 
 # --- odd layouts (tagcorpus.py): every genre field read, only genre fields written ---
@@ -597,3 +725,12 @@ def test_apev2_items_keep_their_order_and_flags(library, tmp_path):
     assert tail.index(items[0]) < tail.index(ape_item("Genre", b"Jazz")) < tail.index(items[2])
     tags.restore_state(path, state)
     assert path.read_bytes().endswith(ape_tag(items))
+
+
+@pytest.mark.parametrize("name", ["mp3", "flac", "ogg", "opus", "aac", "alac", "aiff", "wma", "wv"])
+def test_read_album(tmp_path, name):
+    from audiofiles import make_format
+
+    tagged = make_format(tmp_path, name, "tagged", metadata={"album": " Quiet ", "genre": "Rock"})
+    assert tags.read_album(tagged) == "Quiet"
+    assert tags.read_album(make_format(tmp_path, name, "bare")) is None

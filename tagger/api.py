@@ -1,0 +1,183 @@
+"""The public API: the few functions the CLI, plugins and batch backends call.
+
+::
+
+    import tagger
+    results = list(tagger.scan(["/data/Music"], db="cache.db"))
+    plan = tagger.plan(results, tagger.WritePolicy(min_confidence=0.7, existing="overwrite"))
+    run = tagger.write(plan, db="cache.db")
+    tagger.undo(run.id, db="cache.db")
+
+Results are typed all the way: ``scan`` yields ``TrackResult``, ``plan`` returns a
+``Plan`` of (``TrackResult``, ``Decision``) entries, ``write`` a ``WriteRun``,
+``undo`` an ``UndoResult``. ``db`` is the SQLite cache file (default: the user
+cache, ``cache.default_db_path()``). Errors are ``TaggerError`` subclasses
+naming the file. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .cache import Cache, TrackResult, default_db_path
+from .cluster import ClusterOptions
+from .constants import DEFAULT_MODEL_DIR
+from .journal import Journal, UndoResult
+from .pipeline import Scan, ScanOptions, ScanStats, order_like
+from .policy import Plan, WritePolicy, load_config
+from .policy import plan as _plan
+from .workers import DEFAULT_TIMEOUT
+from .writer import Outcome, WriteRun, apply
+
+PathLike = str | os.PathLike
+
+
+class ScanRun(Iterator[TrackResult]):
+    """What ``scan`` returns: an iterator of ``TrackResult``, cached ones first,
+    then the rest as they are analysed (each committed to the cache before it
+    is yielded). The cache's run lock is held from the first ``next`` until the
+    last result, ``close()`` or the end of a ``with`` block. ``stats`` counts
+    as it goes; ``ordered(results)`` sorts results in the library's walk order.
+    """
+
+    def __init__(self, paths: Iterable[PathLike], db: PathLike | None, options: ScanOptions,
+                 on_found: Callable[[int], None] | None,
+                 on_wait: Callable[[Path], None] | None):
+        self.db = Path(db) if db is not None else default_db_path()
+        self._args = (list(paths), options, on_found, on_wait)
+        self._scan: Scan | None = None
+        self._results = self._run()
+
+    @property
+    def stats(self) -> ScanStats:
+        return self._scan.stats if self._scan is not None else ScanStats()
+
+    def ordered(self, results: list[TrackResult]) -> list[TrackResult]:
+        """``results`` in the library's walk order (files that could not be
+        listed first)."""
+        return order_like(results, self._scan) if self._scan is not None else list(results)
+
+    def __next__(self) -> TrackResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop the scan and release the cache and its lock."""
+        self._results.close()
+
+    def __enter__(self) -> ScanRun:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _run(self) -> Iterator[TrackResult]:
+        paths, options, on_found, on_wait = self._args
+        with _opened(self.db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+            self._scan = Scan(paths, cache, options, on_found=on_found)
+            yield from self._scan
+
+
+def scan(paths: Iterable[PathLike], *, db: PathLike | None = None,
+         model: PathLike | None = None, jobs: int | None = None, device: str = "auto",
+         precision: str = "auto", fast: bool = False, force: bool = False,
+         follow_symlinks: bool = False, timeout: float = DEFAULT_TIMEOUT,
+         verbose: bool = False, cluster: ClusterOptions | None = None,
+         on_found: Callable[[int], None] | None = None,
+         on_wait: Callable[[Path], None] | None = None) -> ScanRun:
+    """Analyse the audio files under ``paths``; iterate for ``TrackResult``.
+
+    model: model folder (default: the shipped model); jobs: decode processes
+    (default: all cores); device: auto | cpu | gpu; precision: auto | float32 |
+    bfloat16; fast: a few windows per track instead of all of it; force:
+    analyse again files already in the cache; follow_symlinks: follow
+    symlinked folders; timeout: seconds one file may take to decode;
+    cluster: run decoding and the network on a Ray cluster
+    (``cluster.ClusterOptions``; the results are a local scan's).
+    ``on_found(n)`` is called once the library is listed; ``on_wait(db)`` when
+    another tagger run holds the cache and this one waits its turn.
+    """
+    options = ScanOptions(model_dir=model or DEFAULT_MODEL_DIR, jobs=jobs, device=device,
+                          precision=precision, force=force, fast=fast,
+                          follow_symlinks=follow_symlinks, timeout=timeout, verbose=verbose,
+                          cluster=cluster)
+    return ScanRun(paths, db, options, on_found, on_wait)
+
+
+def write_policy(config: PathLike | None = None, *, model: PathLike | None = None,
+                 **overrides) -> WritePolicy:
+    """The policy from the config file (default: the user's, if any), with
+    non-None ``overrides`` (WritePolicy fields) winning. Without a
+    ``min_confidence`` in either, the model card's calibrated threshold
+    (``scores.min_confidence`` of the model's metadata), if it has one."""
+    from .model import read_metadata
+
+    values = load_config(config)
+    if overrides.get("min_confidence") is None and "min_confidence" not in values:
+        meta = read_metadata(model or DEFAULT_MODEL_DIR)
+        overrides["min_confidence"] = meta.get("scores", {}).get("min_confidence")
+    return WritePolicy.from_config(values, **overrides)
+
+
+def plan(results: Iterable[TrackResult], policy: WritePolicy, *, fresh: bool = True) -> Plan:
+    """What a write would do with each result under ``policy``, in order.
+
+    fresh: read each candidate file's genres from its tags now (default);
+    False decides on the genres the results carry (as of the analysis), a
+    quick preview: ``write`` reads every file again before writing anyway.
+    """
+    from . import tags
+
+    return _plan(results, policy, read=tags.read_genres if fresh else None)
+
+
+def write(plan: Plan, *, db: PathLike | None = None, id3v23: bool = False,
+          on_file: Callable[[Outcome], None] | None = None,
+          on_wait: Callable[[Path], None] | None = None) -> WriteRun:
+    """Write the plan's "write" entries into the files, journalled for ``undo``.
+
+    A file changed since it was analysed is not written; one whose genres
+    changed since the plan is decided again (under the "keep" policy: left
+    as it is). ``id3v23`` writes ID3v2.3 tags instead of v2.4. ``on_file`` is
+    called with each file's ``Outcome``.
+    """
+    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+        return apply(plan, cache, id3v23=id3v23, on_file=on_file)
+
+
+def undo(run_id: int | None = None, *, db: PathLike | None = None,
+         on_wait: Callable[[Path], None] | None = None) -> UndoResult:
+    """Restore the genres write run ``run_id`` (default: the latest) changed;
+    files changed since are refused, per file (see ``journal.Journal.undo``)."""
+    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+        return Journal(cache.db).undo(run_id)
+
+
+def history(*, db: PathLike | None = None) -> list[dict]:
+    """The write runs, oldest first (see ``journal.Journal.runs``)."""
+    with _opened(db) as cache:
+        return Journal(cache.db).runs()
+
+
+def cached(paths: Iterable[PathLike] | None = None, *,
+           db: PathLike | None = None) -> list[TrackResult]:
+    """The cached results, by path, of the files under ``paths`` (default:
+    all), without decoding anything."""
+    with _opened(db) as cache:
+        results = cache.results()
+    if paths is None:
+        return results
+    prefixes = [os.path.abspath(os.fspath(p)) for p in paths]
+    return [r for r in results if any(
+        r.path == p or r.path.startswith(p.rstrip(os.sep) + os.sep) for p in prefixes)]
+
+
+@contextlib.contextmanager
+def _opened(db: PathLike | None):
+    cache = Cache(db if db is not None else default_db_path())
+    try:
+        yield cache
+    finally:
+        cache.close()

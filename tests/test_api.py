@@ -1,0 +1,157 @@
+"""tagger's public API: the README's example on real files, lazy imports,
+the cache lock during a scan, the policy's sources, album consensus by tag."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mutagen
+import pytest
+
+import tagger
+from audiofiles import decode
+from tagger import tags
+from tagger.constants import DEFAULT_MODEL_DIR
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_example() -> str:
+    section = README.read_text(encoding="utf-8").split("## Python API", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def tag_dump(path) -> dict:
+    """Every tag of the file, as text (an empty tag block counts as none)."""
+    audio = mutagen.File(path)
+    return {} if audio.tags is None else {k: str(v) for k, v in audio.tags.items()}
+
+
+def test_the_readme_example_runs_as_written_and_leaves_the_files_as_they_began(
+        music, tmp_path, monkeypatch, trusting_model):
+    flac = music / "Rock" / "Band – Album" / "02 drums.flac"
+    tags.write_genres(flac, ["Old Genre"])
+    files = [p for p in music.rglob("*") if tags.supports(p) and ".hidden" not in str(p)]
+    audio = {p: decode(p) for p in files}
+    before = {p: tag_dump(p) for p in files}
+
+    code = readme_example()
+    assert '["/data/Music"]' in code
+    monkeypatch.chdir(tmp_path)  # db="cache.db" lands here
+    # Generated audio is unsure to the shipped model: nothing would be written.
+    monkeypatch.setattr(tagger.api, "DEFAULT_MODEL_DIR", trusting_model)
+    names = {}
+    exec(code.replace('"/data/Music"', repr(str(music))), names)
+
+    results, plan, run = names["results"], names["plan"], names["run"]
+    assert all(isinstance(r, tagger.TrackResult) for r in results) and len(results) == 6
+    assert isinstance(plan, tagger.Plan) and all(
+        isinstance(e.decision, tagger.Decision) for e in plan)
+    assert isinstance(run, tagger.WriteRun) and run.id == 1
+    written = {o.path for o in run.outcomes if o.action == "written"}
+    assert written == {e.result.path for e in plan.to_write()} and written
+    assert (tmp_path / "cache.db").is_file()
+    assert tagger.history(db=tmp_path / "cache.db")[0]["undone_at"] is not None
+    for p in files:
+        assert decode(p) == audio[p], p
+        assert tag_dump(p) == before[p], p
+
+
+def test_undo_returns_what_it_did(music, tmp_path, trusting_model):
+    results = list(tagger.scan([music / "Misc"], db=tmp_path / "c.db", jobs=1,
+                               model=trusting_model))
+    run = tagger.write(tagger.plan(results, tagger.WritePolicy(0.0)), db=tmp_path / "c.db")
+    undone = tagger.undo(run.id, db=tmp_path / "c.db")
+    assert isinstance(undone, tagger.UndoResult)
+    assert (undone.run_id, undone.counts()["restored"]) == (run.id, 1)
+    with pytest.raises(tagger.TaggerError, match="was already undone"):
+        tagger.undo(run.id, db=tmp_path / "c.db")
+
+
+def test_import_tagger_loads_no_tensorflow_and_exports_the_api():
+    code = ("import sys, tagger\n"
+            "assert [m for m in sys.modules if m.startswith('tagger')] == ['tagger']\n"
+            "for name in tagger.__all__: getattr(tagger, name)\n"
+            "import tagger.writer\n"
+            "assert callable(tagger.write) and tagger.write.__module__ == 'tagger.api'\n"
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert issubclass(tagger.TagError, tagger.TaggerError)
+    assert {"scan", "plan", "write", "undo", "TrackResult", "WritePolicy", "Decision", "Plan",
+            "WriteRun", "UndoResult", "TaggerError"} <= set(tagger.__all__)
+
+
+def test_the_cache_is_locked_while_a_scan_is_iterated(music, tmp_path):
+    db = tmp_path / "c.db"
+
+    def locked() -> bool:
+        with open(str(db) + ".lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    run = tagger.scan([music / "Jazz"], db=db, jobs=1)
+    first = next(run)
+    assert isinstance(first, tagger.TrackResult) and locked()
+    rest = list(run)
+    assert len(rest) == 2 and not locked()
+    with tagger.scan([music / "Jazz"], db=db) as again:  # stopped early: released
+        next(again)
+        assert locked()
+    assert not locked()
+
+
+def test_a_scan_error_is_a_tagger_error(music, tmp_path):
+    with pytest.raises(tagger.ModelError, match="not a model folder"):
+        list(tagger.scan([music], db=tmp_path / "c.db", model=tmp_path))
+
+
+def test_the_policy_threshold_comes_from_the_option_the_config_or_the_model_card(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    card = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["scores"]
+    assert tagger.write_policy().min_confidence == card["min_confidence"] == 0.75
+    config = tmp_path / "config.toml"
+    config.write_text("min_confidence = 0.7\n", encoding="utf-8")
+    assert tagger.write_policy(config).min_confidence == 0.7
+    assert tagger.write_policy(config, min_confidence=0.9).min_confidence == 0.9
+
+
+GTZAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan-dev"
+
+
+@pytest.mark.skipif(not GTZAN.is_dir(), reason=f"needs the real clips of {GTZAN}")
+def test_album_consensus_groups_a_folder_by_album_tag(tmp_path):
+    """Issue 12.3: two albums in one folder get each their own genre: two
+    classical clips tagged album "Quiet" and two metal clips tagged "Loud"
+    (real GTZAN clips, copied; the shipped model; one folder)."""
+    from mutagen.oggvorbis import OggVorbis
+
+    folder = tmp_path / "Mixed"
+    folder.mkdir()
+    for name, clip, album in [("1.ogg", "classical/classical.00002.ogg", "Quiet"),
+                              ("2.ogg", "classical/classical.00003.ogg", "Quiet"),
+                              ("3.ogg", "metal/metal.00000.ogg", "Loud"),
+                              ("4.ogg", "metal/metal.00001.ogg", "Loud")]:
+        shutil.copyfile(GTZAN / clip, folder / name)
+        audio = OggVorbis(folder / name)
+        audio["album"] = [album]
+        audio.save()
+    db = tmp_path / "c.db"
+    policy = tagger.WritePolicy(0.3, album_consensus=True)
+    results = list(tagger.scan([folder], db=db, jobs=1))
+    assert sorted(r.album for r in results) == ["Loud", "Loud", "Quiet", "Quiet"]
+    cached = tagger.cached(db=db)  # the album tag is kept in the cache
+    assert sorted(r.album for r in cached) == ["Loud", "Loud", "Quiet", "Quiet"]
+    tagger.write(tagger.plan(cached, policy), db=db)
+    assert {p.name: tags.read_genres(p) for p in sorted(folder.iterdir())} == {
+        "1.ogg": ["Classical"], "2.ogg": ["Classical"], "3.ogg": ["Metal"], "4.ogg": ["Metal"]}
