@@ -413,7 +413,7 @@ def evaluate(
             meta = read_metadata(model or DEFAULT_MODEL_DIR)
             data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
                                               precision)
-            threshold = _default_threshold(None, meta)
+            threshold = meta.get("scores", {}).get("min_confidence")
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),
                       **source_scores(data, probs, unsure, threshold)}
