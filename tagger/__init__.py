@@ -24,6 +24,7 @@ _EXPORTS = {
     "UndoResult": "journal", "UndoFile": "journal",
     "TaggerError": "errors", "DecodeError": "errors", "TagError": "errors",
     "ModelError": "errors", "CacheError": "errors", "DataError": "errors",
+    "ClusterError": "errors", "ClusterOptions": "cluster",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .cache import Cache, TrackResult, default_db_path
+from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
 from .journal import Journal, UndoResult
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
@@ -83,7 +84,8 @@ def scan(paths: Iterable[PathLike], *, db: PathLike | None = None,
          model: PathLike | None = None, jobs: int | None = None, device: str = "auto",
          precision: str = "auto", fast: bool = False, force: bool = False,
          follow_symlinks: bool = False, timeout: float = DEFAULT_TIMEOUT,
-         verbose: bool = False, on_found: Callable[[int], None] | None = None,
+         verbose: bool = False, cluster: ClusterOptions | None = None,
+         on_found: Callable[[int], None] | None = None,
          on_wait: Callable[[Path], None] | None = None) -> ScanRun:
     """Analyse the audio files under ``paths``; iterate for ``TrackResult``.
 
@@ -91,13 +93,16 @@ def scan(paths: Iterable[PathLike], *, db: PathLike | None = None,
     (default: all cores); device: auto | cpu | gpu; precision: auto | float32 |
     bfloat16; fast: a few windows per track instead of all of it; force:
     analyse again files already in the cache; follow_symlinks: follow
-    symlinked folders; timeout: seconds one file may take to decode.
+    symlinked folders; timeout: seconds one file may take to decode;
+    cluster: run decoding and the network on a Ray cluster
+    (``cluster.ClusterOptions``; the results are a local scan's).
     ``on_found(n)`` is called once the library is listed; ``on_wait(db)`` when
     another tagger run holds the cache and this one waits its turn.
     """
     options = ScanOptions(model_dir=model or DEFAULT_MODEL_DIR, jobs=jobs, device=device,
                           precision=precision, force=force, fast=fast,
-                          follow_symlinks=follow_symlinks, timeout=timeout, verbose=verbose)
+                          follow_symlinks=follow_symlinks, timeout=timeout, verbose=verbose,
+                          cluster=cluster)
     return ScanRun(paths, db, options, on_found, on_wait)
 
 

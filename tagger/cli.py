@@ -106,6 +106,9 @@ def scan(
     id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3 (genres joined by '/'), not v2.4; existing tags keep their version."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (default: user config dir's tagger/config.toml)."),
     timeout: float = typer.Option(300.0, help="Seconds one file may take to decode."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help="Run decoding and the network on this Ray cluster (host:port, or auto); needs tagger[ray]."),
+    path_map: Optional[List[str]] = typer.Option(None, "--path-map", metavar="LOCAL=REMOTE", help="With --ray: the library's path prefix on the nodes (repeatable)."),
+    ship_audio: bool = typer.Option(False, "--ship-audio", help="With --ray: send the files' bytes to the nodes instead of reading a shared mount."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, no table: only the summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show details (and TensorFlow's logs)."),
 ):
@@ -130,7 +133,8 @@ def scan(
         progress = _Progress(quiet)
         run = api.scan(paths, db=db, model=model, jobs=jobs, device=device, precision=precision,
                        fast=fast, force=force, follow_symlinks=follow_symlinks, timeout=timeout,
-                       verbose=verbose, on_found=progress.found, on_wait=_waiting)
+                       verbose=verbose, cluster=_cluster_options(ray, path_map, ship_audio),
+                       on_found=progress.found, on_wait=_waiting)
         results = progress.collect(run)
         # A dry run previews from the cached genres (a warm re-scan stays a
         # cache read); --write reads every file's genres again first.
@@ -144,6 +148,20 @@ def scan(
     except TaggerError as e:
         _fail(str(e))
     raise typer.Exit(1 if run.stats.failed else 0)
+
+
+def _cluster_options(address: Optional[str], path_map: Optional[List[str]], ship_audio: bool):
+    from .cluster import ClusterOptions, parse_path_map
+
+    if address is None:
+        if path_map or ship_audio:
+            _fail("--path-map and --ship-audio go with --ray ADDRESS", 2)
+        return None
+    try:
+        pairs = tuple(parse_path_map(m) for m in path_map or ())
+    except ValueError as e:
+        _fail(f"--path-map: {e}", 2)
+    return ClusterOptions(address, pairs, ship_audio)
 
 
 def _say_written(run, db: Optional[Path] = None) -> None:
@@ -178,8 +196,11 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
         if len(shown) < len(records):
             console.print(f"... and {len(records) - len(shown)} more files "
                           "(--report FILE.csv lists them all, -v shows them here)")
-    for line in summary_lines(records, stats.found, stats.analysed, stats.cached,
-                              stats.failed, stats.elapsed, stats.audio_seconds):
+    lines = summary_lines(records, stats.found, stats.analysed, stats.cached,
+                          stats.failed, stats.elapsed, stats.audio_seconds)
+    if stats.cluster:
+        lines.append(f"Ray cluster: {stats.cluster}")
+    for line in lines:
         console.print(line, markup=False, highlight=False)
     if report is not None:
         write_report(report, records)
@@ -392,7 +413,7 @@ def evaluate(
             meta = read_metadata(model or DEFAULT_MODEL_DIR)
             data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
                                               precision)
-            threshold = _default_threshold(None, meta)
+            threshold = meta.get("scores", {}).get("min_confidence")
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),
                       **source_scores(data, probs, unsure, threshold)}

@@ -41,3 +41,7 @@ class DataError(TaggerError):
 
 class MissingExtra(TaggerError):
     """An optional library a command needs is not installed."""
+
+
+class ClusterError(TaggerError):
+    """Ray is missing, or the cluster cannot be reached or has no CPUs."""

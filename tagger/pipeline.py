@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .cache import Cache, TrackResult, fingerprint
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
@@ -18,6 +18,9 @@ from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
 from .model import model_id, read_metadata
 from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
+
+if TYPE_CHECKING:
+    from .cluster import ClusterOptions
 
 FAST_WINDOWS = 6  # windows --fast decodes per track (4 agreed with the full scan on 85 % of 40 real tracks)
 
@@ -33,6 +36,7 @@ class ScanOptions:
     follow_symlinks: bool = False
     timeout: float = DEFAULT_TIMEOUT
     verbose: bool = False
+    cluster: "ClusterOptions | None" = None  # run decoding and the network on Ray
 
 
 @dataclass
@@ -42,6 +46,7 @@ class ScanStats:
     cached: int = 0
     failed: int = 0
     audio_seconds: float = 0.0
+    cluster: str | None = None  # the Ray cluster's nodes and resources, when one ran the scan
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -105,7 +110,16 @@ class Scan:
 
     def _analyse(self, todo: dict[str, tuple[Track, str | None]]) -> Iterator[TrackResult]:
         opts = self.options
-        for item, pred in classify(list(todo), self.frontend, opts):
+        if opts.cluster is not None:
+            from .cluster import classify as on_cluster
+
+            def info(cluster) -> None:
+                self.stats.cluster = str(cluster)
+
+            items = on_cluster(list(todo), self.frontend, opts, opts.cluster, on_info=info)
+        else:
+            items = classify(list(todo), self.frontend, opts)
+        for item, pred in items:
             track, fp = todo[item.path]
             if pred is None:
                 yield self._count(self._fail(track, fp, item.error))
@@ -195,12 +209,19 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
         if model is None:
             model = GenreModel(options.model_dir, options.device, options.verbose,
                                options.precision)
-        for group in batches(_chunked(decoded, fe, options.fast)):
-            if group[0][1] is None:
-                yield group[0][0], None
-                continue
-            for (item, _), pred in zip(group, model.predict_tracks([c for _, c in group])):
-                yield item, pred
+        yield from predict(model, decoded, fe, options.fast)
+
+
+def predict(model, decoded: Iterable[Decoded], fe: FrontEnd, fast: bool):
+    """(Decoded, Prediction or None) for each decoded track, in order: chunks
+    grouped into network calls of at least BATCH_CHUNKS. The local scan and a
+    cluster's network actors (cluster.py) both run this."""
+    for group in batches(_chunked(decoded, fe, fast)):
+        if group[0][1] is None:
+            yield group[0][0], None
+            continue
+        for (item, _), pred in zip(group, model.predict_tracks([c for _, c in group])):
+            yield item, pred
 
 
 def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:

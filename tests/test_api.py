@@ -15,7 +15,7 @@ import mutagen
 import pytest
 
 import tagger
-from audiofiles import decode, make_audio
+from audiofiles import decode
 from tagger import tags
 from tagger.constants import DEFAULT_MODEL_DIR
 

@@ -1,0 +1,328 @@
+"""Scan on an existing Ray cluster: decoding and features as Ray tasks on the
+cluster's CPUs, the network in Ray actors that load the model once each.
+
+The driver (the process running the scan) keeps its jobs: it walks the
+library, consults and writes the SQLite cache, plans and writes tags and
+renders reports. Here it only schedules and collects. A decode task's
+spectrograms go to a network actor through Ray's object store, never through
+the driver, which gets back only the predictions; and at most
+IN_FLIGHT_PER_CPU groups of files per cluster CPU are scheduled at once, so the
+driver's memory stays flat however large the library.
+
+Inside a decode task the files go through the same crash- and hang-isolating
+DecodePool as a local scan (one worker per task slot), so a file that crashes
+or hangs its decoder is an error row, not a lost task. A task or actor whose
+node dies is retried by Ray (RETRIES times). The tagger package itself travels
+with the job (Ray's ``py_modules``), so the nodes run the driver's code; they
+need tagger's dependencies installed (``pip install 'tagger[ray]'``). The
+model's files travel too: every actor runs exactly the driver's model.
+
+Ray is imported only here, and only when a scan asks for a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import ClusterError
+from .features import FrontEnd
+from .workers import DecodePool, Decoded
+
+DECODE_GROUP = 4  # files per decode task: amortises scheduling, still spreads over CPUs
+IN_FLIGHT_PER_CPU = 2  # decode groups scheduled per cluster CPU, so none waits for work
+RETRIES = 3  # times Ray re-runs a task or restarts an actor whose node died
+CONNECT_TIMEOUT = 10.0  # s to wait for the head node to accept a connection
+INSTALL_HINT = "pip install 'tagger[ray]'"
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Where and how a scan runs on Ray.
+
+    ``address`` is a Ray address ("host:port", or "auto" for the cluster this
+    machine belongs to). ``path_map`` pairs (local prefix, prefix on the
+    nodes) for a library mounted elsewhere on the nodes; with ``ship_audio``
+    the driver sends each file's bytes through the object store instead, for
+    nodes without the mount."""
+
+    address: str
+    path_map: tuple[tuple[str, str], ...] = ()
+    ship_audio: bool = False
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The alive nodes of a cluster and their resources."""
+
+    nodes: int
+    cpus: float
+    gpus: float
+    node_ids: tuple[str, ...] = ()
+    gpu_nodes: tuple[str, ...] = ()  # one entry per GPU
+
+    def __str__(self) -> str:
+        def n(x: float, unit: str) -> str:
+            x = int(x) if float(x).is_integer() else x
+            return f"{x} {unit}{'' if x == 1 else 's'}"
+
+        return f"{n(self.nodes, 'node')}, {n(self.cpus, 'CPU')}, {n(self.gpus, 'GPU')}"
+
+
+def parse_path_map(text: str) -> tuple[str, str]:
+    """"LOCAL=REMOTE" -> (LOCAL, REMOTE), both absolute. ValueError otherwise."""
+    local, sep, remote = text.partition("=")
+    if not sep or not local or not remote:
+        raise ValueError(f"'{text}' is not LOCAL=REMOTE")
+    if not os.path.isabs(remote):
+        raise ValueError(f"'{remote}' is not an absolute path on the nodes")
+    return os.path.abspath(local), os.path.normpath(remote)
+
+
+def remote_path(path: str, path_map: Iterable[tuple[str, str]]) -> str:
+    """``path`` as the nodes see it: the longest matching local prefix (whole
+    path components only) replaced by its remote one."""
+    best = None
+    for local, remote in path_map:
+        local = local.rstrip(os.sep) or os.sep
+        if path == local or path.startswith(local.rstrip(os.sep) + os.sep):
+            if best is None or len(local) > len(best[0]):
+                best = (local, remote)
+    if best is None:
+        return path
+    local, remote = best
+    rest = path[len(local):].lstrip(os.sep)
+    return os.path.join(remote, rest) if rest else remote
+
+
+def connect(address: str, verbose: bool = False):
+    """Join the Ray cluster at ``address`` as a driver; returns (ray, info).
+    ClusterError when Ray is missing or the cluster cannot be reached."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ClusterError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from e
+    address = _resolve(address)
+    _check_reachable(address)
+    package = Path(__file__).resolve().parent
+    try:
+        ray.init(address=address, logging_level=logging.INFO if verbose else logging.ERROR,
+                 log_to_driver=verbose, configure_logging=True,
+                 runtime_env={"py_modules": [str(package)],
+                              "excludes": ["__pycache__", "*.pyc"]})
+    except Exception as e:  # noqa: BLE001 - ray raises ConnectionError, RuntimeError, ValueError...
+        raise ClusterError(
+            f"cannot reach the Ray cluster at '{address}': {_first_line(e)} "
+            "(is it running? `ray status` on its head node shows its address)") from e
+    return ray, cluster_info(ray)
+
+
+def _resolve(address: str) -> str:
+    """"auto" -> the address of the cluster this machine belongs to (RAY_ADDRESS,
+    else the last `ray start` here), as Ray itself resolves it."""
+    if address != "auto":
+        return address
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        found = canonicalize_bootstrap_address(address)
+    except Exception:  # noqa: BLE001 - a private helper: any failure means "not found"
+        found = None
+    if not found:
+        raise ClusterError("--ray auto: no Ray cluster found on this machine (start one with "
+                           "`ray start --head`, or give its address)")
+    return found
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast when nothing listens at host:port: ray.init would retry for
+    minutes before giving up."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise ClusterError(f"'{address}' is not a Ray address (host:port, or auto)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT).close()
+    except OSError as e:
+        raise ClusterError(
+            f"cannot reach the Ray cluster at '{address}': {e.strerror or e} "
+            "(is it running? `ray status` on its head node shows its address)") from e
+
+
+def cluster_info(ray) -> ClusterInfo:
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    cpus = sum(n["Resources"].get("CPU", 0) for n in alive)
+    gpus = sum(n["Resources"].get("GPU", 0) for n in alive)
+    gpu_nodes = tuple(n["NodeID"] for n in alive for _ in range(int(n["Resources"].get("GPU", 0))))
+    return ClusterInfo(len(alive), cpus, gpus, tuple(n["NodeID"] for n in alive), gpu_nodes)
+
+
+def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
+             on_info=None) -> Iterator[tuple[Decoded, object]]:
+    """(Decoded, Prediction or None) for each path, in completion order, like
+    ``pipeline.classify`` but on the cluster. ``options`` is the scan's
+    ScanOptions (model, device, precision, fast, timeout, verbose);
+    ``on_info`` is called with the ClusterInfo once connected."""
+    ray, info = connect(cluster.address, options.verbose)
+    if on_info:
+        on_info(info)
+    if not info.cpus:
+        ray.shutdown()
+        raise ClusterError(f"the Ray cluster at '{cluster.address}' has no CPUs to decode on")
+    try:
+        # The model's files stay referenced while the scan runs: an actor
+        # restarted after its node died is built from them again.
+        model_files = _model_files(ray, options.model_dir)
+        actors = _start_actors(ray, info, fe, options, model_files)
+        decode = ray.remote(_decode_group).options(num_cpus=1, max_retries=RETRIES)
+        limit = max(2, int(IN_FLIGHT_PER_CPU * info.cpus))
+        groups = iter([paths[i: i + DECODE_GROUP] for i in range(0, len(paths), DECODE_GROUP)])
+        pending: dict = {}
+        turn = 0
+
+        def submit() -> bool:
+            nonlocal turn
+            group = next(groups, None)
+            if group is None:
+                return False
+            tasks, data = _tasks(ray, group, options, cluster)
+            decoded = decode.remote(tasks, fe.to_dict(), options.timeout, options.verbose, *data)
+            pending[actors[turn % len(actors)].classify.remote(decoded)] = group
+            turn += 1
+            return True
+
+        while len(pending) < limit and submit():
+            pass
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                group = pending.pop(ref)
+                yield from _collect(ray, ref, group)
+                submit()
+    finally:
+        ray.shutdown()
+
+
+def _model_files(ray, model_dir):
+    """The model folder's files, put in the object store once for all actors."""
+    from .model import METADATA, WEIGHTS
+
+    return ray.put({name: (Path(model_dir) / name).read_bytes() for name in (METADATA, WEIGHTS)})
+
+
+def _start_actors(ray, info: ClusterInfo, fe: FrontEnd, options, model_files) -> list:
+    """One network actor per GPU where the cluster has GPUs, else one per
+    node on its CPUs. CPU actors reserve no CPU, as the local scan's network
+    runs beside its decode pool, so that decode tasks get every CPU."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    cls = ray.remote(Classifier)
+    args = (model_files, options.precision, fe.to_dict(), options.fast, options.verbose)
+    retry = {"max_restarts": RETRIES, "max_task_retries": RETRIES}
+    if info.gpu_nodes and options.device != "cpu":
+        return [cls.options(num_gpus=1, num_cpus=0, **retry).remote("gpu", *args)
+                for _ in info.gpu_nodes]
+    device = "cpu" if options.device == "auto" else options.device
+    return [cls.options(num_cpus=0, **retry, scheduling_strategy=NodeAffinitySchedulingStrategy(
+                node, soft=True)).remote(device, *args)
+            for node in info.node_ids]
+
+
+def _tasks(ray, group: list[str], options, cluster: ClusterOptions):
+    """The decode task's inputs for a group of local paths: (local path, path
+    on the node or None when shipped, --fast windows) per file, and the
+    shipped files' bytes as object refs (resolved by Ray before the task runs)."""
+    from .pipeline import FAST_WINDOWS
+
+    fast = FAST_WINDOWS if options.fast else None
+    if cluster.ship_audio:
+        return [(p, None, fast) for p in group], [ray.put(_read(p)) for p in group]
+    return [(p, remote_path(p, cluster.path_map), fast) for p in group], []
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""  # the node then reports the file as empty, one error row
+
+
+def _collect(ray, ref, group: list[str]) -> Iterator[tuple[Decoded, object]]:
+    try:
+        results = ray.get(ref)
+    except Exception as e:  # noqa: BLE001 - retries exhausted: these files fail, the scan goes on
+        reason = f"cluster: {_first_line(e)}"
+        for path in group:
+            yield Decoded(path, error=reason), None
+        return
+    yield from results
+
+
+# --- on the nodes -------------------------------------------------------------
+
+_POOLS: dict[tuple, DecodePool] = {}
+
+
+def _decode_group(tasks: list[tuple[str, str | None, int | None]], fe_dict: dict,
+                  timeout: float, verbose: bool, *shipped: bytes) -> list[Decoded]:
+    """A Ray task: decode a group of files in this worker's DecodePool (one
+    process, kept for the next task), so a crash or a hang costs one file.
+    Shipped files are written to a temp folder under their own name, so the
+    decoder and the tag reader see the same extension."""
+    key = (tuple(sorted(fe_dict.items())), timeout, verbose)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = DecodePool(FrontEnd.from_dict(fe_dict), 1, timeout, verbose)
+    tmp = tempfile.mkdtemp(prefix="tagger-shipped-") if shipped else None
+    try:
+        local_of, jobs = {}, []
+        data = iter(shipped)
+        for i, (local, remote, fast) in enumerate(tasks):
+            if remote is None:
+                remote = os.path.join(tmp, str(i), os.path.basename(local))
+                os.makedirs(os.path.dirname(remote))
+                with open(remote, "wb") as f:
+                    f.write(next(data))
+            local_of[remote] = local
+            jobs.append((remote, fast))
+        return [replace(d, path=local_of[d.path]) for d in pool.imap(jobs)]
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Classifier:
+    """A Ray actor: the model, loaded once from the driver's model files, runs
+    the network on decoded groups as a local scan does (``pipeline.predict``)."""
+
+    def __init__(self, device: str, files: dict[str, bytes], precision: str, fe_dict: dict,
+                 fast: bool, verbose: bool):
+        from .model import GenreModel
+
+        self._dir = tempfile.mkdtemp(prefix="tagger-model-")
+        for name, data in files.items():
+            Path(self._dir, name).write_bytes(data)
+        self.model = GenreModel(self._dir, device, verbose, precision)
+        self.fe, self.fast = FrontEnd.from_dict(fe_dict), fast
+
+    def classify(self, decoded: list[Decoded]) -> list[tuple[Decoded, object]]:
+        from .pipeline import predict
+
+        # Spectrograms stay here: the driver gets the predictions.
+        return [(replace(item, spec=None), pred)
+                for item, pred in predict(self.model, decoded, self.fe, self.fast)]
+
+    def __del__(self):
+        shutil.rmtree(getattr(self, "_dir", ""), ignore_errors=True)
+
+
+def _first_line(e: BaseException) -> str:
+    """The first line of an error, without the colour codes Ray puts in."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e)).strip() or type(e).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,223 @@
+"""`tagger scan --ray` on a real two-node Ray cluster.
+
+Two nodes of one CPU each, in a loopback-only network namespace (see
+raycluster.py); the scans run as real `tagger` processes inside it. Needs
+root (for `ip netns`) and Ray (`pip install '.[ray]'`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import raycluster
+from audiofiles import make_audio
+from tagger.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+SCAN_TIMEOUT = 600  # s for one scan on the cluster
+# Files for a scan long enough to be interrupted in the middle: name -> (s, kind, codec).
+LIBRARY = {f"{i:02d} {kind}.{ext}": (8.0, kind, codec)
+           for i, (kind, ext, codec) in enumerate(
+               [("drums", "flac", None), ("tone", "mp3", None), ("noise", "ogg", None),
+                ("drums", "m4a", "aac"), ("tone", "wav", None), ("drums", "opus", None)] * 2)}
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    reason = raycluster.unavailable()
+    if reason:
+        pytest.skip(f"the Ray cluster tests {reason}")
+    with raycluster.local_cluster(nodes=2, cpus_per_node=1, pythonpath=str(REPO)) as c:
+        yield c
+
+
+def tagger(cluster, *args: str) -> list[str]:
+    return cluster.command([sys.executable, "-m", "tagger", *args])
+
+
+def run(cluster, args: list[str]) -> subprocess.CompletedProcess:
+    return cluster.run(args, timeout=SCAN_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ray-library")
+    for name, (seconds, kind, codec) in LIBRARY.items():
+        make_audio(root / name, seconds, kind, codec=codec)
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_results(library, tmp_path_factory) -> dict:
+    """The same files through a local scan, in this process."""
+    db = tmp_path_factory.mktemp("local") / "cache.db"
+    report = db.parent / "local.json"
+    result = CliRunner().invoke(app, ["scan", str(library), "--db", str(db), "-q",
+                                      "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    return _by_path(report)
+
+
+def _by_path(report: Path) -> dict:
+    return {r["path"]: r for r in json.loads(report.read_text())}
+
+
+def _assert_same(local: dict, remote: dict) -> None:
+    assert set(remote) == set(local)
+    for path, r in remote.items():
+        assert r["status"] == "ok", (path, r["error"])
+        assert r["genres"][0]["genre"] == local[path]["genres"][0]["genre"], path
+        here = {g["genre"]: g["confidence"] for g in local[path]["genres"]}
+        for g in r["genres"]:
+            assert abs(g["confidence"] - here[g["genre"]]) <= 0.01, (path, g)
+
+
+def test_a_scan_on_the_cluster_gives_the_local_results(cluster, library, local_results, tmp_path):
+    report = tmp_path / "ray.json"
+    proc = run(cluster, tagger(cluster, "scan", str(library), "--db", str(tmp_path / "c.db"),
+                                      "--ray", cluster.address, "-q", "--report", str(report)))
+    assert proc.returncode == 0, proc.stderr
+    _assert_same(local_results, _by_path(report))
+    assert "Ray cluster: 2 nodes, 2 CPUs, 0 GPUs" in proc.stdout
+    assert f"{len(LIBRARY)} files found: {len(LIBRARY)} analysed" in proc.stdout
+
+
+def _scan_until_first_result(cluster, args: list[str]) -> subprocess.Popen:
+    """Start a scan on the cluster; return once it has reported one file
+    (plain progress lines go to stderr when it is not a terminal)."""
+    proc = subprocess.Popen(tagger(cluster, *args), env=cluster.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + SCAN_TIMEOUT
+    for line in proc.stderr:
+        if line.startswith("[1/"):
+            return proc
+        assert time.monotonic() < deadline, "no result in time"
+    pytest.fail(f"the scan ended before its first result: {proc.wait()}")
+
+
+def test_the_scan_completes_when_a_worker_node_dies(cluster, library, local_results, tmp_path):
+    report, db = tmp_path / "ray.json", tmp_path / "c.db"
+    proc = _scan_until_first_result(cluster, ["scan", str(library), "--db", str(db), "--ray",
+                                              cluster.address, "--report", str(report)])
+    victims = cluster.worker_node_pids()
+    assert victims, "no worker node found"
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=SCAN_TIMEOUT)
+    assert proc.returncode == 0, err
+    _assert_same(local_results, _by_path(report))
+    # The cluster lost a node for good: the next scans run on the head alone.
+    assert not set(victims) & set(cluster.pids())
+
+
+def test_a_killed_driver_resumes_without_analysing_twice(cluster, library, local_results,
+                                                          tmp_path):
+    db = tmp_path / "c.db"
+    args = ["scan", str(library), "--db", str(db), "--ray", cluster.address]
+    proc = _scan_until_first_result(cluster, args)
+    proc.kill()
+    proc.wait()
+    report = tmp_path / "ray.json"
+    again = run(cluster, tagger(cluster, *args, "-q", "--report", str(report)))
+    assert again.returncode == 0, again.stderr
+    done = _by_path(report)
+    _assert_same(local_results, done)
+    cached = sum(r["from_cache"] for r in done.values())
+    assert cached >= 1
+    assert f"{len(LIBRARY) - cached} analysed, {cached} from cache" in again.stdout
+
+
+def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
+    """The nodes read the mapped path; with --ship-audio they read nothing
+    from disk: the same mapping to a folder that does not exist still works."""
+    mirror = tmp_path / "mounted-elsewhere"
+    shutil.copytree(library, mirror)
+    mapped = run(cluster, tagger(cluster, 
+        "scan", str(library), "--db", str(tmp_path / "a.db"), "--ray", cluster.address, "-q",
+        "--path-map", f"{library}={mirror}", "--report", str(tmp_path / "a.json")))
+    assert mapped.returncode == 0, mapped.stderr
+    _assert_same(local_results, _by_path(tmp_path / "a.json"))
+
+    nowhere = tmp_path / "not-mounted"
+    broken = run(cluster, tagger(cluster, 
+        "scan", str(library), "--db", str(tmp_path / "b.db"), "--ray", cluster.address, "-q",
+        "--path-map", f"{library}={nowhere}", "--report", str(tmp_path / "b.json")))
+    assert broken.returncode == 1
+    rows = _by_path(tmp_path / "b.json")
+    assert set(rows) == set(local_results)  # reported under their local paths
+    assert {r["status"] for r in rows.values()} == {"error"}
+
+    shipped = run(cluster, tagger(cluster, 
+        "scan", str(library), "--db", str(tmp_path / "c.db"), "--ray", cluster.address, "-q",
+        "--path-map", f"{library}={nowhere}", "--ship-audio", "--report", str(tmp_path / "c.json")))
+    assert shipped.returncode == 0, shipped.stderr
+    _assert_same(local_results, _by_path(tmp_path / "c.json"))
+
+
+# --- without a cluster -------------------------------------------------------
+
+
+def test_an_unreachable_cluster_is_one_error_line(library, tmp_path):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(app, ["scan", str(library), "--db", str(tmp_path / "c.db"),
+                                      "--ray", f"127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot reach the Ray cluster at '127.0.0.1:{port}'")
+    assert "Traceback" not in result.output
+
+
+def test_without_ray_installed_the_error_says_what_to_install(library, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    result = CliRunner().invoke(app, ["scan", str(library), "--db", str(tmp_path / "c.db"),
+                                      "--ray", "127.0.0.1:6379"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: --ray needs Ray, which is not installed: pip install 'tagger[ray]'")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--path-map", "/a=/b"], "--path-map and --ship-audio go with --ray ADDRESS"),
+    (["--ray", "auto", "--path-map", "nonsense"], "--path-map: 'nonsense' is not LOCAL=REMOTE"),
+    (["--ray", "auto", "--path-map", "/a=relative"],
+     "--path-map: 'relative' is not an absolute path on the nodes"),
+])
+def test_cluster_usage_errors(library, tmp_path, args, message):
+    result = CliRunner().invoke(app, ["scan", str(library), "--db", str(tmp_path / "c.db"), *args])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {message}"
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/music/a/b.flac", "/mnt/nas/a/b.flac"),
+    ("/music", "/mnt/nas"),
+    ("/musical/b.flac", "/musical/b.flac"),  # whole path components only
+    ("/music/classical/x.ogg", "/srv/classical/x.ogg"),  # the longest prefix wins
+    ("/other/c.mp3", "/other/c.mp3"),
+])
+def test_remote_path(path, expected):
+    from tagger.cluster import remote_path
+
+    mapping = (("/music", "/mnt/nas"), ("/music/classical", "/srv/classical"))
+    assert remote_path(path, mapping) == expected
+
+
+def test_cluster_info_names_nodes_and_resources():
+    from tagger.cluster import ClusterInfo
+
+    assert str(ClusterInfo(2, 2.0, 0.0)) == "2 nodes, 2 CPUs, 0 GPUs"
+    assert str(ClusterInfo(1, 8.0, 1.0)) == "1 node, 8 CPUs, 1 GPU"
+    assert str(ClusterInfo(3, 1.5, 0.0)) == "3 nodes, 1.5 CPUs, 0 GPUs"
