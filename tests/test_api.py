@@ -45,7 +45,7 @@ def test_the_readme_example_runs_as_written_and_leaves_the_files_as_they_began(
     assert '["/data/Music"]' in code
     monkeypatch.chdir(tmp_path)  # db="cache.db" lands here
     # Generated audio is unsure to the shipped model: nothing would be written.
-    monkeypatch.setattr(tagger.api, "DEFAULT_MODEL_DIR", trusting_model)
+    monkeypatch.setattr("tagger.api.DEFAULT_MODEL_DIR", trusting_model)
     names = {}
     exec(code.replace('"/data/Music"', repr(str(music))), names)
 
