@@ -28,6 +28,7 @@ import re
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,7 +39,9 @@ from .workers import DecodePool, Decoded
 
 DECODE_GROUP = 4  # files per decode task: amortises scheduling, still spreads over CPUs
 IN_FLIGHT_PER_CPU = 2  # decode groups scheduled per cluster CPU, so none waits for work
-RETRIES = 3  # times Ray re-runs a task or restarts an actor whose node died
+RETRIES = 3  # times Ray re-runs a task or restarts an actor whose node died,
+# and times the driver submits again a group whose results were lost
+RETRY_PAUSE = 2.0  # s before the first new attempt; n times that before the n-th
 CONNECT_TIMEOUT = 10.0  # s to wait for the head node to accept a connection
 INSTALL_HINT = "pip install 'tagger[ray]'"
 
@@ -183,28 +186,44 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
         decode = ray.remote(_decode_group).options(num_cpus=1, max_retries=RETRIES)
         limit = max(2, int(IN_FLIGHT_PER_CPU * info.cpus))
         groups = iter([paths[i: i + DECODE_GROUP] for i in range(0, len(paths), DECODE_GROUP)])
-        pending: dict = {}
+        pending: dict = {}  # classify ref -> (group of paths, attempt)
         turn = 0
 
-        def submit() -> bool:
+        def submit(group: list[str], attempt: int = 1) -> None:
             nonlocal turn
-            group = next(groups, None)
-            if group is None:
-                return False
             tasks, data = _tasks(ray, group, options, cluster)
             decoded = decode.remote(tasks, fe.to_dict(), options.timeout, options.verbose, *data)
-            pending[actors[turn % len(actors)].classify.remote(decoded)] = group
+            pending[actors[turn % len(actors)].classify.remote(decoded)] = (group, attempt)
             turn += 1
-            return True
 
-        while len(pending) < limit and submit():
+        def submit_next() -> bool:
+            group = next(groups, None)
+            if group is not None:
+                submit(group)
+            return group is not None
+
+        while len(pending) < limit and submit_next():
             pass
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
-                group = pending.pop(ref)
-                yield from _collect(ray, ref, group)
-                submit()
+                group, attempt = pending.pop(ref)
+                try:
+                    results = ray.get(ref)
+                except Exception as e:  # noqa: BLE001 - Ray raises many kinds
+                    # A node died under the group (an actor restarting is
+                    # "unavailable" for a while): the work has no side
+                    # effects, so it runs again, after a pause, up to
+                    # RETRIES times; then its files are error rows and the
+                    # scan goes on.
+                    if attempt <= RETRIES:
+                        time.sleep(RETRY_PAUSE * attempt)
+                        submit(group, attempt + 1)
+                        continue
+                    reason = f"cluster: {_first_line(e)}"
+                    results = [(Decoded(path, error=reason), None) for path in group]
+                yield from results
+                submit_next()
     finally:
         ray.shutdown()
 
@@ -251,17 +270,6 @@ def _read(path: str) -> bytes:
         return Path(path).read_bytes()
     except OSError:
         return b""  # the node then reports the file as empty, one error row
-
-
-def _collect(ray, ref, group: list[str]) -> Iterator[tuple[Decoded, object]]:
-    try:
-        results = ray.get(ref)
-    except Exception as e:  # noqa: BLE001 - retries exhausted: these files fail, the scan goes on
-        reason = f"cluster: {_first_line(e)}"
-        for path in group:
-            yield Decoded(path, error=reason), None
-        return
-    yield from results
 
 
 # --- on the nodes -------------------------------------------------------------
