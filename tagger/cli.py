@@ -35,7 +35,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _check_network_options(device: str, precision: str) -> None:
-    from .model import DEVICES, PRECISIONS
+    from .device import DEVICES, PRECISIONS
 
     for option, value, allowed in (("--device", device, DEVICES),
                                    ("--precision", precision, PRECISIONS)):
@@ -387,7 +387,8 @@ def evaluate(
     from .dataset import load_folders
     from .evaluate import confusion_png, model_probs, source_scores
     from .extras import require_train
-    from .model import precision_on, read_metadata
+    from .device import precision_on
+    from .modelcard import read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731

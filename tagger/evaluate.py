@@ -198,7 +198,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     """Per-track probabilities of a saved model over a labelled dataset,
     in the model's label order, and its "unsure" verdicts; tracks that fail
     to decode are left out."""
-    from .model import read_metadata
+    from .modelcard import read_metadata
     from .pipeline import ScanOptions, classify
     from .features import FrontEnd
 

@@ -17,6 +17,8 @@ import numpy as np
 from keras import layers, ops
 
 from .constants import MUSICNN_N_MELS
+from .errors import ModelError
+from .features import FrontEnd
 
 # musicnn's own sizes (models.py of the musicnn package): 1.6 x 128 timbral
 # filters, 1.6 x 32 temporal filters, a 64-filter mid-end, a 200-unit dense.
@@ -137,7 +139,7 @@ _FRONT_END = (("conv2d", "batch_normalization_1", True),
               ("conv2d_4", "batch_normalization_5", False))
 
 
-# Keras dtype policies of musicnn_frames' precisions (model.resolve_precision).
+# Keras dtype policies of musicnn_frames' precisions (device.resolve_precision).
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
@@ -286,3 +288,21 @@ def crnn(n_labels: int, frames: int, n_mels: int) -> keras.Model:
     h = layers.Dropout(0.5)(h)
     out = layers.Dense(n_labels, activation="softmax", name="genres")(h)
     return keras.Model(x, out, name="crnn")
+
+
+def build_network(meta: dict):
+    """The Keras network a metadata dict describes, weights not loaded.
+    Input (batch, chunk_frames, n_mels) -> probabilities (batch, n_labels)."""
+    fe = FrontEnd.from_dict(meta["frontend"])
+    n = len(meta["labels"])
+    arch = meta["arch"]
+    if arch == "musicnn":
+        backbone = musicnn_backbone(fe.n_mels, None)
+        trust = meta.get("unsure") or {}
+        reference = (trust["dims"], trust["points"]) if trust.get("dims") else None
+        return musicnn_genre_model(backbone, genre_head(n, reference=reference))
+    if arch == "cnn":
+        return cnn(n, fe.chunk_frames, fe.n_mels)
+    if arch == "crnn":
+        return crnn(n, fe.chunk_frames, fe.n_mels)
+    raise ModelError(f"unknown architecture '{arch}'")

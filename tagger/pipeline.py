@@ -16,7 +16,7 @@ from .cache import Cache, TrackResult, fingerprint
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
 from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
-from .model import model_id, read_metadata
+from .modelcard import model_id, read_metadata
 from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class ScanOptions:
     model_dir: str | os.PathLike = DEFAULT_MODEL_DIR
     jobs: int | None = None  # decode processes; None = all cores
     device: str = "auto"
-    precision: str = "auto"  # model.PRECISIONS: bfloat16 where the CPU has it natively
+    precision: str = "auto"  # device.PRECISIONS: bfloat16 where the CPU has it natively
     force: bool = False  # analyse again even when cached
     fast: bool = False
     follow_symlinks: bool = False
@@ -199,7 +199,8 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     model loads while the workers decode the first tracks."""
     import threading
 
-    from .model import GenreModel, import_tensorflow
+    from .model import GenreModel
+    from .tfruntime import import_tensorflow
 
     if model is None:
         # TensorFlow's import (seconds) runs while the pool starts.

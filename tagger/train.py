@@ -28,7 +28,11 @@ from .dataset import Dataset, folds, holdout, max_folds
 from .errors import DataError, ModelError
 from .evaluate import CURVE
 from .features import Chunked, FrontEnd
-from .model import METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks, precision_on
+from .device import precision_on
+from .framewise import functions, pool_chunks
+from .model import aggregate
+from .modelcard import METADATA, WEIGHTS
+from .tfruntime import import_tensorflow
 
 ARCHS = ("musicnn", "cnn", "crnn")
 MODEL_FILES = (WEIGHTS, METADATA)  # what save writes: all a replaced model loses
@@ -93,15 +97,13 @@ def load_musicnn_weights(backbone) -> None:
 def embeddings(tracks: list[Chunked], verbose: bool = False,
                precision: str = "float32") -> list[np.ndarray]:
     """The frozen musicnn backbone's embedding of every chunk, computed
-    frame-wise as the scan does (model.pool_chunks): per track (n, 1706)."""
+    frame-wise as the scan does (framewise.pool_chunks): per track (n, 1706)."""
     tf = import_tensorflow(verbose)
-    from .network import musicnn_backbone, musicnn_framewise
+    from .network import musicnn_backbone
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, None)
     load_musicnn_weights(backbone)
-    frames, embed = musicnn_framewise(backbone, precision=precision)
-    frames_fn = tf.function(lambda x: frames(x, training=False), reduce_retracing=True)
-    embed_fn = tf.function(lambda x: embed(x, training=False), reduce_retracing=True)
+    frames_fn, embed_fn = functions(tf, backbone, precision)
     return [embed_fn(pool_chunks(frames_fn, t)).numpy() for t in tracks]
 
 

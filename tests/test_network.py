@@ -14,7 +14,7 @@ REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
 
 @pytest.fixture(scope="module")
 def port():
-    from tagger.model import import_tensorflow
+    from tagger.tfruntime import import_tensorflow
 
     import_tensorflow()
     from tagger.network import musicnn_backbone
