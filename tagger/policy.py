@@ -176,8 +176,8 @@ def decide(result: TrackResult, current_genres: list[str] | None, policy: WriteP
         return Decision(UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
     if result.unsure:
         named = _ranked(result.genres)[:UNSURE_NAMED]
-        return Decision(UNSURE, [], "the model is unsure between " + " and ".join(
-            f"{g} {c:.2f}" for g, c in named))
+        best = ", ".join(f"{g} {c:.2f}" for g, c in named)
+        return Decision(UNSURE, [], f"the model does not trust its verdict; best candidates {best}")
 
     if album_genres:
         labels, source = list(album_genres), "album consensus"

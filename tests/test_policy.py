@@ -62,7 +62,7 @@ def test_every_action_is_listed():
 @pytest.mark.parametrize("pol", [POLICY, WritePolicy(0.0, existing="overwrite", top_k=3)])
 def test_an_unsure_result_is_never_written(pol):
     res = result("/m/a.flac", ("jazz", 0.2), ("rock", 0.95), ("blues", 0.3), unsure=True)
-    expected = Decision(P.UNSURE, [], "the model is unsure between rock 0.95 and blues 0.30")
+    expected = Decision(P.UNSURE, [], "the model does not trust its verdict; best candidates rock 0.95, blues 0.30")
     assert decide(res, [], pol) == expected
     assert decide(res, [], pol, album_genres=["rock"]) == expected
     (entry,) = plan([res], pol, read=lambda path: []).entries
