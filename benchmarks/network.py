@@ -8,7 +8,7 @@ bfloat16), on the CPU.
 The networks run in this one process, in turn, on the same real log-mel
 frames (gtzan-dev clips joined end to end, or generated noise when that
 folder is missing), after one warm-up call each; --frames defaults to a
-scan's largest call (model.FRAMES_PER_CALL plus context). Prints the best
+scan's largest call (framewise.FRAMES_PER_CALL plus context). Prints the best
 and median ms per call, the ratios, and how far each network's features are
 from the whole network's. Asserts nothing.
 """
@@ -43,7 +43,7 @@ def frames_input(n: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    from tagger.model import CONTEXT, FRAMES_PER_CALL
+    from tagger.framewise import CONTEXT, FRAMES_PER_CALL
 
     parser.add_argument("--frames", type=int, default=FRAMES_PER_CALL + 2 * CONTEXT,
                         help="frames per call (62.5 per second)")
@@ -54,7 +54,8 @@ def main() -> None:
     import numpy as np
 
     from tagger.constants import MUSICNN_WEIGHTS
-    from tagger.model import import_tensorflow, native_bfloat16
+    from tagger.device import native_bfloat16
+    from tagger.tfruntime import import_tensorflow
 
     tf = import_tensorflow()
     if args.threads:

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     from tagger.errors import TaggerError
     from tagger.features import chunks, log_mel
     from tagger.library import walk
-    from tagger.model import GenreModel, aggregate, quiet_native_stderr
+    from tagger.model import GenreModel, aggregate
+    from tagger.tfruntime import quiet_native_stderr
 
     model = GenreModel(args.model, device="cpu")
     fe = model.frontend

@@ -112,7 +112,7 @@ def write_policy(config: PathLike | None = None, *, model: PathLike | None = Non
     non-None ``overrides`` (WritePolicy fields) winning. Without a
     ``min_confidence`` in either, the model card's calibrated threshold
     (``scores.min_confidence`` of the model's metadata), if it has one."""
-    from .model import read_metadata
+    from .modelcard import read_metadata
 
     values = load_config(config)
     if overrides.get("min_confidence") is None and "min_confidence" not in values:

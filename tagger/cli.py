@@ -35,7 +35,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _check_network_options(device: str, precision: str) -> None:
-    from .model import DEVICES, PRECISIONS
+    from .device import DEVICES, PRECISIONS
 
     for option, value, allowed in (("--device", device, DEVICES),
                                    ("--precision", precision, PRECISIONS)):
@@ -343,7 +343,7 @@ def _cv_scores(data, result, trust: dict, seed: int) -> dict:
 def _print_scores(result: dict, min_confidence: Optional[float] = None) -> None:
     from rich.console import Console
 
-    from .evaluate import confusion_table, scores_table, writes_table
+    from .scorecard import confusion_table, scores_table, writes_table
 
     console = Console()
     console.print(scores_table(result))
@@ -385,9 +385,12 @@ def evaluate(
 
     from .constants import DEFAULT_MODEL_DIR
     from .dataset import load_folders
-    from .evaluate import confusion_png, model_probs, source_scores
+    from .evaluate import source_scores
+    from .pipeline import model_probs
+    from .scorecard import confusion_png
     from .extras import require_train
-    from .model import precision_on, read_metadata
+    from .device import precision_on
+    from .modelcard import read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731

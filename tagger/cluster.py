@@ -230,7 +230,7 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
 
 def _model_files(ray, model_dir):
     """The model folder's files, put in the object store once for all actors."""
-    from .model import METADATA, WEIGHTS
+    from .modelcard import METADATA, WEIGHTS
 
     return ray.put({name: (Path(model_dir) / name).read_bytes() for name in (METADATA, WEIGHTS)})
 

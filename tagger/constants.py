@@ -27,12 +27,18 @@ MUSICNN_SAMPLE_RATE = 16_000  # Hz
 MUSICNN_N_FFT = 512  # samples = 32 ms
 MUSICNN_HOP = 256  # samples = 16 ms
 MUSICNN_N_MELS = 96
-MUSICNN_CHUNK_FRAMES = 187  # frames = 3 s * 16000 / 256 + 1, as musicnn computes it
-MUSICNN_CHUNK_HOP_FRAMES = 94  # frames = 1.5 s: chunks overlap by half
+MUSICNN_CHUNK_SECONDS = 3  # s
+# frames = 187: musicnn/extractor.py takes librosa.time_to_frames(3 s) + 1,
+# i.e. (3 s * 16000 Hz - 512 / 2 samples) // 256 samples + 1 = 186 + 1.
+MUSICNN_CHUNK_FRAMES = ((MUSICNN_CHUNK_SECONDS * MUSICNN_SAMPLE_RATE - MUSICNN_N_FFT // 2)
+                        // MUSICNN_HOP + 1)
+# frames = 94 (~1.5 s): half a chunk, rounded up, so that chunks overlap by half.
+MUSICNN_CHUNK_HOP_FRAMES = -(-MUSICNN_CHUNK_FRAMES // 2)
 
 # The from-scratch networks' chunks: 4 s with a 2 s hop at the same front-end.
-SCRATCH_CHUNK_FRAMES = 250  # frames = 4 s * 16000 / 256
-SCRATCH_CHUNK_HOP_FRAMES = 125  # frames = 2 s
+SCRATCH_CHUNK_SECONDS = 4  # s
+SCRATCH_CHUNK_FRAMES = SCRATCH_CHUNK_SECONDS * MUSICNN_SAMPLE_RATE // MUSICNN_HOP  # frames = 250
+SCRATCH_CHUNK_HOP_FRAMES = SCRATCH_CHUNK_FRAMES // 2  # frames = 125 = 2 s
 
 # Less audio than this share of the model's chunk (3 s for musicnn, so
 # 1.5 s) is no track to judge: a shorter one fills its only chunk by being

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -48,6 +49,27 @@ def log_mel(y: np.ndarray, fe: FrontEnd, center: bool = True) -> np.ndarray:
         y=np.asarray(y, dtype=np.float32), sr=fe.sample_rate, n_fft=fe.n_fft,
         hop_length=fe.hop_length, n_mels=fe.n_mels, center=center, pad_mode="constant")
     return np.log10(10000.0 * mel.T + 1.0, dtype=np.float32)
+
+
+def streamed_log_mel(segments: Iterable[np.ndarray], fe: FrontEnd) -> tuple[np.ndarray, float]:
+    """The log-mel of a track given as consecutive segments of mono samples
+    at fe.sample_rate (e.g. a decoder's stream): the same frames as one
+    whole-track ``log_mel`` (frames centred on every hop, n_fft / 2 zeros of
+    padding at both ends) while memory holds one segment of samples.
+    Returns (spectrogram (frames, n_mels), seconds)."""
+    hop, half = fe.hop_length, fe.n_fft // 2
+    buf = np.zeros(half, np.float32)  # padded samples from the next frame's start on
+    specs, samples = [], 0
+    for y in segments:
+        samples += len(y)
+        buf = np.concatenate([buf, y])
+        n = (len(buf) - fe.n_fft) // hop + 1  # frames buf holds whole
+        if n > 0:
+            specs.append(log_mel(buf[: (n - 1) * hop + fe.n_fft], fe, center=False))
+            buf = buf[n * hop:]
+    buf = np.concatenate([buf, np.zeros(half, np.float32)])
+    specs.append(log_mel(buf, fe, center=False))
+    return np.concatenate(specs), samples / fe.sample_rate
 
 
 def chunk_starts(n_frames: int, fe: FrontEnd, hop: int | None = None) -> list[int]:

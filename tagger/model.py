@@ -1,176 +1,24 @@
-"""Load a genre model with its metadata, classify chunks, aggregate per track.
+"""Load a genre model, classify chunks, aggregate per track.
 
-A model is a folder holding ``metadata.json`` (architecture, labels, the
-front-end it was trained with, head settings, data summary, scores) and
-``model.weights.h5``. The pipeline reads the feature parameters from the
-metadata, so models with different front-ends work unchanged.
+A model is a folder (modelcard: metadata.json and model.weights.h5). The
+pipeline reads the feature parameters from the metadata, so models with
+different front-ends work unchanged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import re
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .device import resolve_device, resolve_precision
 from .errors import ModelError
 from .features import FrontEnd
-
-METADATA = "metadata.json"
-WEIGHTS = "model.weights.h5"
-DEVICES = ("auto", "cpu", "gpu")
-PRECISIONS = ("auto", "float32", "bfloat16")
-
-
-# TensorFlow's C++ start-up chatter: informational lines on oneDNN, CPU
-# instructions and CUDA probes that say nothing is wrong.
-_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog|oneDNN custom operations|cudart_stub|"
-    r"cpu_feature_guard|To enable the following instructions|rebuild TensorFlow with|"
-    r"cuda_platform\.cc|failed call to cuInit|Unable to register cu|computation placer|"
-    r"TF-TRT Warning|cuda_executor|gpu_device\.cc")
-
-
-@contextlib.contextmanager
-def quiet_native_stderr(verbose: bool = False):
-    """Filter TensorFlow's native start-up lines out of stderr, keeping any
-    other line. Setting TF_CPP_MIN_LOG_LEVEL inside the process comes too late
-    for them, and TF_ENABLE_ONEDNN_OPTS=0 would cost about 40 % of CNN speed."""
-    if verbose:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            for line in tmp.read().decode("utf-8", "replace").splitlines(keepends=True):
-                if not _NOISE.search(line):
-                    sys.stderr.write(line)
-
-
-_IMPORT_LOCK = threading.Lock()
-
-
-def import_tensorflow(verbose: bool = False):
-    """Import TensorFlow (and probe its devices) with the start-up chatter
-    filtered out unless verbose. Thread-safe: the scan imports it in a
-    thread while the pool starts, and two overlapping redirections of stderr
-    would leave it pointing at the first one's temporary file."""
-    with _IMPORT_LOCK, quiet_native_stderr(verbose):
-        import tensorflow as tf
-
-        tf.config.list_physical_devices("GPU")
-        if not verbose:
-            tf.get_logger().setLevel("ERROR")
-    return tf
-
-
-def read_metadata(directory: str | os.PathLike) -> dict:
-    """The metadata of a model folder; ModelError when missing or unreadable."""
-    directory = Path(directory)
-    try:
-        with open(directory / METADATA, encoding="utf-8") as f:
-            meta = json.load(f)
-    except FileNotFoundError as e:
-        raise ModelError(f"not a model folder (no {METADATA})", directory) from e
-    except (OSError, ValueError) as e:
-        raise ModelError(f"unreadable {METADATA}: {e}", directory) from e
-    for key in ("arch", "labels", "frontend"):
-        if key not in meta:
-            raise ModelError(f"{METADATA} lacks '{key}'", directory)
-    return meta
-
-
-def model_id(directory: str | os.PathLike) -> str:
-    """A short hash of the model's files: the cache keys results by it."""
-    h = hashlib.sha256()
-    for name in (METADATA, WEIGHTS):
-        try:
-            h.update((Path(directory) / name).read_bytes())
-        except OSError as e:
-            raise ModelError(f"cannot read {name}: {e.strerror}", directory) from e
-    return h.hexdigest()[:16]
-
-
-def build_network(meta: dict):
-    """The Keras network a metadata dict describes, weights not loaded.
-    Input (batch, chunk_frames, n_mels) -> probabilities (batch, n_labels)."""
-    from . import network
-
-    fe = FrontEnd.from_dict(meta["frontend"])
-    n = len(meta["labels"])
-    arch = meta["arch"]
-    if arch == "musicnn":
-        backbone = network.musicnn_backbone(fe.n_mels, None)
-        trust = meta.get("unsure") or {}
-        reference = (trust["dims"], trust["points"]) if trust.get("dims") else None
-        return network.musicnn_genre_model(backbone, network.genre_head(n, reference=reference))
-    if arch == "cnn":
-        return network.cnn(n, fe.chunk_frames, fe.n_mels)
-    if arch == "crnn":
-        return network.crnn(n, fe.chunk_frames, fe.n_mels)
-    raise ModelError(f"unknown architecture '{arch}'")
-
-
-# Frame-wise musicnn: frames per network call, and the context each call
-# gets beyond them on both sides. musicnn's widest view is 64 frames of its
-# 128-frame temporal filters plus 3 x 3 frames of its mid-end. Longer calls
-# cost less per frame (10.9 vs 11.5 ms per 1,000 frames at 4,000 vs 2,000 on
-# a 2-core CPU) and re-compute less context.
-FRAMES_PER_CALL = 4000  # frames = 64 s; memory per call ~200 MB
-CONTEXT = 80  # frames
-
-
-def pool_chunks(frames_fn, track) -> np.ndarray:
-    """musicnn's temporal pooling of every chunk of a track from frame-wise
-    features: (n_chunks, 1506), max and mean interleaved per feature.
-
-    ``frames_fn`` maps log-mel (1, time, n_mels) to features (1, time, 753).
-    The track's frames are computed once each, in calls of at most
-    FRAMES_PER_CALL new frames with CONTEXT frames of real audio around them;
-    the frames a call shares with the next group of chunks (they overlap) are
-    kept, not computed again. Overlapping chunks cost no extra network
-    passes and memory stays flat however long the track."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    starts, f, n = track.starts, track.frames, len(track.spec)
-    out = []
-    kept, kept_from, done = None, 0, 0  # features of frames kept_from .. done
-    i = 0
-    while i < len(starts):
-        g0 = starts[i]
-        new_from = max(g0, done)
-        j = i + 1
-        while j < len(starts) and starts[j] + f - new_from <= FRAMES_PER_CALL:
-            j += 1
-        g1 = starts[j - 1] + f
-        parts = [kept[g0 - kept_from:]] if new_from > g0 else []
-        if new_from < g1:
-            a, b = max(0, new_from - CONTEXT), min(n, g1 + CONTEXT)
-            parts.append(np.asarray(frames_fn(track.spec[None, a:b]))[0, new_from - a: g1 - a])
-        feats = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        windows = sliding_window_view(feats, f, axis=0)[[s - g0 for s in starts[i:j]]]
-        out.append(np.stack([windows.max(axis=-1), windows.mean(axis=-1)], axis=-1)
-                   .reshape(j - i, -1))
-        kept, kept_from, done = feats, g0, g1
-        i = j
-    return np.concatenate(out).astype(np.float32)
+from .modelcard import WEIGHTS, model_id, read_metadata
+from .tfruntime import import_tensorflow, inference_function
 
 
 @dataclass
@@ -271,25 +119,21 @@ class GenreModel:
         self.device = resolve_device(self._tf, device)
         self.precision = resolve_precision(self.device, precision)
         with self._tf.device(self.device):
+            from .network import build_network
+
             self.network = build_network(self.meta)
             try:
                 self.network.load_weights(self.directory / WEIGHTS)
             except Exception as e:  # noqa: BLE001 - h5py/Keras raise many kinds
                 raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
-        self._call = self._tf.function(lambda x: self.network(x, training=False),
-                                       reduce_retracing=True)
+        self._call = inference_function(self._tf, self.network)
         self._frames = self._heads = None
         if self.meta["arch"] == "musicnn":
-            from .network import musicnn_framewise
+            from . import framewise
 
-            backbone = self.network.get_layer("musicnn")
-            frames, embed = musicnn_framewise(backbone, precision=self.precision)
-            head = self.network.get_layer("genre_head")
-            self._frames = self._tf.function(lambda x: frames(x, training=False),
-                                             reduce_retracing=True)
-            self._heads = self._tf.function(lambda x: head(embed(x, training=False),
-                                                           training=False),
-                                            reduce_retracing=True)
+            self._frames, self._heads = framewise.functions(
+                self._tf, self.network.get_layer("musicnn"), self.precision,
+                head=self.network.get_layer("genre_head"))
 
     def _pooled(self, pooled: np.ndarray) -> dict[str, np.ndarray]:
         """Pooled chunks -> the head's outputs (genres, and for a model with
@@ -326,8 +170,10 @@ class GenreModel:
         return preds
 
     def _outputs(self, tracks: list, batch: int) -> dict[str, np.ndarray]:
+        from . import framewise
+
         with self._tf.device(self.device):
-            pooled = np.concatenate([pool_chunks(self._frames, t) for t in tracks])
+            pooled = np.concatenate([framewise.pool_chunks(self._frames, t) for t in tracks])
             parts = [self._pooled(pooled[i: i + batch * 4])
                      for i in range(0, len(pooled), batch * 4)]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -335,7 +181,7 @@ class GenreModel:
     def predict_chunked(self, tracks: list, batch: int = BATCH_CHUNKS) -> np.ndarray:
         """Chunk probabilities of several tracks (features.Chunked), track
         after track: (total chunks, n_labels). musicnn runs frame-wise (see
-        pool_chunks); other networks get their chunks cut batch by batch."""
+        framewise.pool_chunks); other networks get their chunks cut batch by batch."""
         if self._frames is not None:
             return self._outputs(tracks, batch)["genres"]
         pairs = [(t, s) for t in tracks for s in t.starts]
@@ -359,50 +205,3 @@ class GenreModel:
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
 
 
-def resolve_device(tf, device: str) -> str:
-    """'auto' -> the first GPU TensorFlow sees, else the CPU."""
-    if device not in DEVICES:
-        raise ModelError(f"unknown device '{device}' (choose from {', '.join(DEVICES)})")
-    gpus = tf.config.list_physical_devices("GPU")
-    if device == "gpu" and not gpus:
-        raise ModelError("--device gpu: TensorFlow sees no GPU (is tensorflow[and-cuda] installed?)")
-    if device in ("gpu", "auto") and gpus:
-        return "/GPU:0"
-    return "/CPU:0"
-
-
-def native_bfloat16(cpuinfo: str | None = None) -> bool:
-    """Whether the CPU computes bfloat16 natively (x86 AVX512-BF16 or AMX),
-    from /proc/cpuinfo's flags; False where that cannot be read (other
-    systems), since emulated bfloat16 is slower than float32."""
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-                cpuinfo = f.read()
-        except OSError:
-            return False
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags = set(line.partition(":")[2].split())
-            return bool(flags & {"avx512_bf16", "amx_bf16"})
-    return False
-
-
-def precision_on(device: str, precision: str, verbose: bool = False) -> str:
-    """The precision a GenreModel built with this ``device`` ('auto', 'cpu',
-    'gpu') and ``precision`` runs at (imports TensorFlow to see the GPUs)."""
-    return resolve_precision(resolve_device(import_tensorflow(verbose), device), precision)
-
-
-def resolve_precision(device: str, precision: str, cpuinfo: str | None = None) -> str:
-    """'auto' -> bfloat16 on a CPU that computes it natively, else float32
-    (GPUs included: their mixed precision is not measured here). Without
-    oneDNN (TF_ENABLE_ONEDNN_OPTS=0) bfloat16 is slower than float32
-    (benchmarks/network.py: 322 vs 295 ms), so auto keeps float32 there."""
-    if precision not in PRECISIONS:
-        raise ModelError(f"unknown precision '{precision}' (choose from {', '.join(PRECISIONS)})")
-    if precision != "auto":
-        return precision
-    on_cpu = not device.upper().startswith("/GPU")
-    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip() != "0"
-    return "bfloat16" if on_cpu and onednn and native_bfloat16(cpuinfo) else "float32"

@@ -16,6 +16,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .constants import MUSICNN_N_MELS
+from .errors import ModelError
+from .features import FrontEnd
+
 # musicnn's own sizes (models.py of the musicnn package): 1.6 x 128 timbral
 # filters, 1.6 x 32 temporal filters, a 64-filter mid-end, a 200-unit dense.
 TIMBRAL_FILTERS = int(1.6 * 128)  # 204
@@ -24,7 +28,16 @@ MIDEND_FILTERS = 64
 BACKEND_UNITS = 200
 MSD_TAGS = 50
 BN_EPSILON = 1e-3  # tf.compat.v1.layers.batch_normalization default
-EMBEDDING_SIZE = 753 * 2 + BACKEND_UNITS  # max pool, mean pool, penultimate
+TIMBRAL_WIDTHS = (0.4, 0.7)  # filter heights, as shares of the mel bands
+TEMPORAL_LENGTHS = (128, 64, 32)  # filter lengths, frames
+MIDEND_LAYERS = 3
+# Per-frame features: the front-end's filters (2 x 204 + 3 x 51 = 561) and
+# each mid-end layer's (3 x 64): 753.
+FRONTEND_FEATURES = (len(TIMBRAL_WIDTHS) * TIMBRAL_FILTERS
+                     + len(TEMPORAL_LENGTHS) * TEMPORAL_FILTERS)  # 561
+FRAME_FEATURES = FRONTEND_FEATURES + MIDEND_LAYERS * MIDEND_FILTERS  # 753
+POOLED_SIZE = 2 * FRAME_FEATURES  # 1506: max and mean over time
+EMBEDDING_SIZE = POOLED_SIZE + BACKEND_UNITS  # 1706: max pool, mean pool, penultimate
 
 
 def _bn(name: str) -> layers.BatchNormalization:
@@ -36,7 +49,7 @@ def _freq_max(x):
     return ops.max(x, axis=2)
 
 
-def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model:
+def musicnn_backbone(n_mels: int = MUSICNN_N_MELS, frames: int | None = None) -> keras.Model:
     """The MSD musicnn network.
 
     Input (batch, frames, n_mels) of log10(10000 * mel + 1); outputs a dict:
@@ -51,11 +64,11 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
     # filters, each max-pooled over the whole frequency axis.
     padded = layers.ZeroPadding2D(((3, 3), (0, 0)))(normalized)
     front = []
-    for i, width in enumerate((int(0.4 * n_mels), int(0.7 * n_mels))):
+    for i, width in enumerate(int(share * n_mels) for share in TIMBRAL_WIDTHS):
         conv = layers.Conv2D(TIMBRAL_FILTERS, (7, width), activation="relu",
                              name="conv2d" if i == 0 else f"conv2d_{i}")(padded)
         front.append(_freq_max(_bn(f"batch_normalization_{i + 1}")(conv)))
-    for i, length in enumerate((128, 64, 32)):
+    for i, length in enumerate(TEMPORAL_LENGTHS):
         conv = layers.Conv2D(TEMPORAL_FILTERS, (length, 1), padding="same",
                              activation="relu", name=f"conv2d_{i + 2}")(normalized)
         front.append(_freq_max(_bn(f"batch_normalization_{i + 3}")(conv)))
@@ -65,7 +78,7 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
     # them as 2-D convolutions spanning all channels: the same as Conv1D.
     mid = [front]
     h = None
-    for i in range(3):
+    for i in range(MIDEND_LAYERS):
         source = front if i == 0 else h
         conv = layers.Conv1D(MIDEND_FILTERS, 7, activation="relu", name=f"conv2d_{i + 5}")(
             layers.ZeroPadding1D(3)(source))
@@ -78,7 +91,7 @@ def musicnn_backbone(n_mels: int = 96, frames: int | None = None) -> keras.Model
     # concat-then-flatten of (753, 2) did, then the dense layers.
     max_pool = ops.max(mid, axis=1)
     mean_pool = ops.mean(mid, axis=1)
-    flat = ops.reshape(ops.stack([max_pool, mean_pool], axis=-1), (-1, 753 * 2))
+    flat = ops.reshape(ops.stack([max_pool, mean_pool], axis=-1), (-1, POOLED_SIZE))
     flat = _bn("batch_normalization_9")(flat)
     dense = layers.Dense(BACKEND_UNITS, activation="relu", name="dense")(flat)
     penultimate = _bn("batch_normalization_10")(dense)
@@ -126,7 +139,7 @@ _FRONT_END = (("conv2d", "batch_normalization_1", True),
               ("conv2d_4", "batch_normalization_5", False))
 
 
-# Keras dtype policies of musicnn_frames' precisions (model.resolve_precision).
+# Keras dtype policies of musicnn_frames' precisions (device.resolve_precision).
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
@@ -224,11 +237,11 @@ def musicnn_framewise(backbone: keras.Model, prune: bool = True, precision: str 
     costs one network pass per frame however much the chunks overlap."""
     frames = (musicnn_frames(backbone, precision=precision) if prune else
               keras.Model(backbone.input, backbone.get_layer("midend").output, name="frames"))
-    pooled = keras.Input((753 * 2,), name="pooled")
+    pooled = keras.Input((POOLED_SIZE,), name="pooled")
     flat = backbone.get_layer("batch_normalization_9")(pooled)
     dense = backbone.get_layer("dense")(flat)
     penultimate = backbone.get_layer("batch_normalization_10")(dense)
-    pair = ops.reshape(pooled, (-1, 753, 2))
+    pair = ops.reshape(pooled, (-1, FRAME_FEATURES, 2))
     embedding = ops.concatenate([pair[:, :, 0], pair[:, :, 1], penultimate], axis=-1)
     return frames, keras.Model(pooled, embedding, name="embed")
 
@@ -275,3 +288,21 @@ def crnn(n_labels: int, frames: int, n_mels: int) -> keras.Model:
     h = layers.Dropout(0.5)(h)
     out = layers.Dense(n_labels, activation="softmax", name="genres")(h)
     return keras.Model(x, out, name="crnn")
+
+
+def build_network(meta: dict):
+    """The Keras network a metadata dict describes, weights not loaded.
+    Input (batch, chunk_frames, n_mels) -> probabilities (batch, n_labels)."""
+    fe = FrontEnd.from_dict(meta["frontend"])
+    n = len(meta["labels"])
+    arch = meta["arch"]
+    if arch == "musicnn":
+        backbone = musicnn_backbone(fe.n_mels, None)
+        trust = meta.get("unsure") or {}
+        reference = (trust["dims"], trust["points"]) if trust.get("dims") else None
+        return musicnn_genre_model(backbone, genre_head(n, reference=reference))
+    if arch == "cnn":
+        return cnn(n, fe.chunk_frames, fe.n_mels)
+    if arch == "crnn":
+        return crnn(n, fe.chunk_frames, fe.n_mels)
+    raise ModelError(f"unknown architecture '{arch}'")

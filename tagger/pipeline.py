@@ -12,15 +12,19 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+import numpy as np
+
 from .cache import Cache, TrackResult, fingerprint
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .errors import TaggerError
 from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
-from .model import model_id, read_metadata
+from .modelcard import model_id, read_metadata
 from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
 
 if TYPE_CHECKING:
     from .cluster import ClusterOptions
+    from .dataset import Dataset
 
 FAST_WINDOWS = 6  # windows --fast decodes per track (4 agreed with the full scan on 85 % of 40 real tracks)
 
@@ -30,7 +34,7 @@ class ScanOptions:
     model_dir: str | os.PathLike = DEFAULT_MODEL_DIR
     jobs: int | None = None  # decode processes; None = all cores
     device: str = "auto"
-    precision: str = "auto"  # model.PRECISIONS: bfloat16 where the CPU has it natively
+    precision: str = "auto"  # device.PRECISIONS: bfloat16 where the CPU has it natively
     force: bool = False  # analyse again even when cached
     fast: bool = False
     follow_symlinks: bool = False
@@ -199,7 +203,8 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     model loads while the workers decode the first tracks."""
     import threading
 
-    from .model import GenreModel, import_tensorflow
+    from .model import GenreModel
+    from .tfruntime import import_tensorflow
 
     if model is None:
         # TensorFlow's import (seconds) runs while the pool starts.
@@ -222,6 +227,35 @@ def predict(model, decoded: Iterable[Decoded], fe: FrontEnd, fast: bool):
             continue
         for (item, _), pred in zip(group, model.predict_tracks([c for _, c in group])):
             yield item, pred
+
+
+def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, device: str,
+                say=print, precision: str = "auto"
+                ) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """Per-track probabilities of a saved model over a labelled dataset,
+    in the model's label order, and its "unsure" verdicts; tracks that fail
+    to decode are left out."""
+    from .dataset import Dataset
+
+    meta = read_metadata(model_dir)
+    missing = sorted(set(data.labels) - set(meta["labels"]))
+    if missing:
+        raise TaggerError(f"the model does not know the label(s) {', '.join(missing)}", model_dir)
+    order = {p: i for i, p in enumerate(data.paths)}
+    got: dict[int, np.ndarray] = {}
+    unsure: dict[int, bool] = {}
+    options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
+    for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
+        if pred is None:
+            say(f"skipped {item.path}: {item.error}")
+            continue
+        got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
+        unsure[order[item.path]] = pred.unsure
+    keep = sorted(got)
+    sub = data.subset(keep)
+    remap = np.array([meta["labels"].index(data.labels[v]) for v in sub.y])
+    return (Dataset(sub.paths, remap, list(meta["labels"]), sub.sources, sub.groups),
+            np.array([got[i] for i in keep]), np.array([unsure[i] for i in keep], dtype=bool))
 
 
 def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:

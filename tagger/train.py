@@ -26,8 +26,13 @@ from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_
                         SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .dataset import Dataset, folds, holdout, max_folds
 from .errors import DataError, ModelError
+from .evaluate import CURVE
 from .features import Chunked, FrontEnd
-from .model import METADATA, WEIGHTS, aggregate, import_tensorflow, pool_chunks, precision_on
+from .device import precision_on
+from .framewise import functions, pool_chunks
+from .model import aggregate
+from .modelcard import METADATA, WEIGHTS
+from .tfruntime import import_tensorflow
 
 ARCHS = ("musicnn", "cnn", "crnn")
 MODEL_FILES = (WEIGHTS, METADATA)  # what save writes: all a replaced model loses
@@ -92,15 +97,13 @@ def load_musicnn_weights(backbone) -> None:
 def embeddings(tracks: list[Chunked], verbose: bool = False,
                precision: str = "float32") -> list[np.ndarray]:
     """The frozen musicnn backbone's embedding of every chunk, computed
-    frame-wise as the scan does (model.pool_chunks): per track (n, 1706)."""
+    frame-wise as the scan does (framewise.pool_chunks): per track (n, 1706)."""
     tf = import_tensorflow(verbose)
-    from .network import musicnn_backbone, musicnn_framewise
+    from .network import musicnn_backbone
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, None)
     load_musicnn_weights(backbone)
-    frames, embed = musicnn_framewise(backbone, precision=precision)
-    frames_fn = tf.function(lambda x: frames(x, training=False), reduce_retracing=True)
-    embed_fn = tf.function(lambda x: embed(x, training=False), reduce_retracing=True)
+    frames_fn, embed_fn = functions(tf, backbone, precision)
     return [embed_fn(pool_chunks(frames_fn, t)).numpy() for t in tracks]
 
 
@@ -154,7 +157,6 @@ def head_probs(head: dict, emb: np.ndarray) -> np.ndarray:
 REFERENCE_DIMS = 64  # principal axes of the training tracks' embeddings
 FAR_QUANTILE = 0.975  # held-out music farther than this share of CV tracks is unsure
 WRITE_PRECISION = 0.90  # default writes: right at least this often on every source's CV
-THRESHOLDS = np.round(np.arange(0.30, 0.96, 0.05), 2)
 
 
 def fit_reference(emb: list[np.ndarray], dims: int = REFERENCE_DIMS) -> dict:
@@ -185,15 +187,15 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray) -> dict:
     """The model's "unsure" rule from cross-validated predictions: the
     distance beyond which a track is unlike the training music (the
     FAR_QUANTILE of held-out tracks' distances), and the lowest confidence
-    (THRESHOLDS) at which the CV writes of every source are right at least
+    (CURVE) at which the CV writes of every source are right at least
     WRITE_PRECISION of the time."""
     known = ~np.isnan(distance)  # cnn / crnn have no distance
     max_distance = float(np.quantile(distance[known], FAR_QUANTILE)) if known.any() else None
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == data.y
     near = distance <= max_distance if max_distance is not None else np.ones(len(conf), bool)
     sources = np.array(data.sources)
-    chosen = float(THRESHOLDS[-1])
-    for t in THRESHOLDS:
+    chosen = float(CURVE[-1])
+    for t in CURVE:
         ok = True
         for s in data.source_names():
             sel = near & (conf >= t) & (sources == s)

@@ -7,7 +7,9 @@ import numpy as np
 
 from . import workers  # noqa: F401  (the decoders and their libraries)
 from .features import FrontEnd, log_mel
-from .constants import MUSICNN_HOP, MUSICNN_N_FFT, MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE
+from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_HOP, MUSICNN_N_FFT,
+                        MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE)
 
 log_mel(np.zeros(MUSICNN_SAMPLE_RATE, np.float32),
-        FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS, 187, 94))
+        FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS,
+                 MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES))

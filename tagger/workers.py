@@ -23,7 +23,7 @@ import numpy as np
 from .constants import MIN_CHUNK_SHARE
 from .decode import header_length, load_audio, seconds_text, stream_audio, truncation
 from .errors import TaggerError
-from .features import FrontEnd, fast_windows, log_mel
+from .features import FrontEnd, fast_windows, log_mel, streamed_log_mel
 
 FAST_MARGIN = 0.1  # s decoded past each --fast window
 # Tracks longer than this are decoded in one pass a segment at a time, so a
@@ -91,7 +91,7 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
             # A window ran out of audio before the header's length: decode
             # it all, to know how much it holds.
         if total is not None and total > LONG_TRACK:
-            spec, seconds = _segments(path, fe)
+            spec, seconds = streamed_log_mel(stream_audio(path, fe.sample_rate, SEGMENT), fe)
         else:
             y = load_audio(path, fe.sample_rate, declared=total if declared else None)
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
@@ -120,26 +120,6 @@ def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.nda
             yield load_audio(path, fe.sample_rate, offset=start, duration=duration)
         except TaggerError:
             return
-
-
-def _segments(path: str, fe: FrontEnd) -> tuple[np.ndarray, float]:
-    """The log-mel of a long track from one decoder pass, SEGMENT seconds of
-    samples at a time: the same frames as one whole-track STFT (frames
-    centred on every hop, n_fft / 2 zeros of padding at both ends) while
-    memory holds one segment of samples. Returns (spectrogram, seconds)."""
-    hop, half = fe.hop_length, fe.n_fft // 2
-    buf = np.zeros(half, np.float32)  # padded samples from the next frame's start on
-    specs, samples = [], 0
-    for y in stream_audio(path, fe.sample_rate, SEGMENT):
-        samples += len(y)
-        buf = np.concatenate([buf, y])
-        n = (len(buf) - fe.n_fft) // hop + 1  # frames buf holds whole
-        if n > 0:
-            specs.append(log_mel(buf[: (n - 1) * hop + fe.n_fft], fe, center=False))
-            buf = buf[n * hop:]
-    buf = np.concatenate([buf, np.zeros(half, np.float32)])
-    specs.append(log_mel(buf, fe, center=False))
-    return np.concatenate(specs), samples / fe.sample_rate
 
 
 def _windows(path: str, fe: FrontEnd, starts: tuple[float, ...],

@@ -3,7 +3,8 @@ import pytest
 
 from audiofiles import make_audio
 from tagger.decode import load_audio
-from tagger.features import FrontEnd, chunk_starts, chunks, fast_windows, log_mel
+from tagger.features import (FrontEnd, chunk_starts, chunks, fast_windows, log_mel,
+                             streamed_log_mel)
 
 FE = FrontEnd(16000, 512, 256, 96, 187, 94)
 
@@ -58,3 +59,16 @@ def test_fast_windows_spread_over_the_middle_of_the_track():
     assert np.all(np.diff(w) > 40)
     assert fast_windows(2.0, 4, 3.0) == (0.0,)
     assert all(0 <= s <= 7 for s in fast_windows(10.0, 4, 3.0))
+
+
+@pytest.mark.parametrize("segment", [1000, 4096, 16000 * 3 + 77, 16000 * 20])
+def test_streamed_log_mel_is_the_whole_track_log_mel(segment):
+    """Segments of any length (not a whole number of hops, shorter than an
+    FFT, longer than the track) give the frames of one whole-track STFT."""
+    y = np.random.default_rng(4).uniform(-0.5, 0.5, 16000 * 10 + 123).astype(np.float32)
+    spec, seconds = streamed_log_mel((y[i: i + segment] for i in range(0, len(y), segment)), FE)
+    whole = log_mel(y, FE)
+    assert spec.shape == whole.shape
+    assert seconds == len(y) / 16000
+    np.testing.assert_allclose(spec, whole, atol=1e-4, rtol=1e-5)
+

@@ -9,8 +9,8 @@ from audiofiles import signal
 from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
 from tagger.features import chunked, log_mel
-from tagger.model import (GenreModel, aggregate, model_id, native_bfloat16, read_metadata,
-                          resolve_precision)
+from tagger.model import GenreModel, aggregate
+from tagger.modelcard import read_metadata
 
 GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
 
@@ -87,14 +87,14 @@ def test_framewise_musicnn_equals_chunkwise_on_a_single_chunk(model):
 
 
 def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monkeypatch):
-    from tagger import model as model_module
+    from tagger import framewise
 
     x = np.random.default_rng(2).uniform(0, 3, (3000, 96)).astype(np.float32)
     track = chunked(x, model.frontend)
     whole = model.predict_chunked([track])
     # Smaller frame groups give the same result: every group gets enough
     # context, so where the track is cut between calls does not matter.
-    monkeypatch.setattr(model_module, "FRAMES_PER_CALL", 400)
+    monkeypatch.setattr(framewise, "FRAMES_PER_CALL", 400)
     np.testing.assert_allclose(model.predict_chunked([track]), whole, atol=1e-5)
     # Inside a long track a chunk sees real context instead of zero padding,
     # so it differs from the chunk alone, but the track's verdict stands.
@@ -104,23 +104,23 @@ def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monke
 
 
 def test_pool_chunks_computes_every_frame_of_a_track_once(model, monkeypatch):
-    from tagger import model as model_module
+    from tagger import framewise
 
     x = np.random.default_rng(3).uniform(0, 3, (3000, 96)).astype(np.float32)
     track = chunked(x, model.frontend)
-    whole = model_module.pool_chunks(model._frames, track)
+    whole = framewise.pool_chunks(model._frames, track)
     calls = []
 
     def frames(spec):
         calls.append(spec.shape[1])
         return model._frames(spec)
 
-    monkeypatch.setattr(model_module, "FRAMES_PER_CALL", 400)
-    np.testing.assert_allclose(model_module.pool_chunks(frames, track), whole, atol=1e-4)
+    monkeypatch.setattr(framewise, "FRAMES_PER_CALL", 400)
+    np.testing.assert_allclose(framewise.pool_chunks(frames, track), whole, atol=1e-4)
     # Overlapping chunk groups share frames: only the context around each
     # call is computed twice.
     assert len(calls) > 5
-    assert sum(calls) <= len(x) + 2 * model_module.CONTEXT * len(calls)
+    assert sum(calls) <= len(x) + 2 * framewise.CONTEXT * len(calls)
 
 
 def test_bfloat16_predictions_match_float32_within_a_tolerance(model):
@@ -141,36 +141,6 @@ def test_bfloat16_predictions_match_float32_within_a_tolerance(model):
         assert max(abs(a.distribution[g] - b.distribution[g]) for g in model.labels) < 0.02
 
 
-CPUINFO = """processor\t: 0
-vendor_id\t: AuthenticAMD
-flags\t\t: fpu vme sse2 avx2 avx512f avx512bw {extra} xsave
-bogomips\t: 4792.79
-"""
-
-
-@pytest.mark.parametrize("extra, expected", [("avx512_bf16", True), ("amx_bf16 amx_tile", True),
-                                             ("avx512vnni", False)])
-def test_native_bfloat16_from_the_cpu_flags(extra, expected):
-    assert native_bfloat16(CPUINFO.format(extra=extra)) is expected
-    assert native_bfloat16("processor : 0\n") is False
-
-
-def test_precision_auto_is_bfloat16_only_on_a_cpu_that_has_it(monkeypatch):
-    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
-    has, lacks = CPUINFO.format(extra="avx512_bf16"), CPUINFO.format(extra="")
-    assert resolve_precision("/CPU:0", "auto", has) == "bfloat16"
-    assert resolve_precision("/CPU:0", "auto", lacks) == "float32"
-    assert resolve_precision("/GPU:0", "auto", has) == "float32"
-    assert resolve_precision("/CPU:0", "bfloat16", lacks) == "bfloat16"
-    assert resolve_precision("/GPU:0", "float32", has) == "float32"
-    # TensorFlow without oneDNN computes bfloat16 slower than float32.
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
-    assert resolve_precision("/CPU:0", "auto", has) == "float32"
-    assert resolve_precision("/CPU:0", "bfloat16", has) == "bfloat16"
-    with pytest.raises(ModelError, match="unknown precision 'half'"):
-        resolve_precision("/CPU:0", "half")
-
-
 def test_gpu_requested_without_one_is_a_clear_error():
     import tensorflow as tf
 
@@ -189,16 +159,6 @@ def test_not_a_model_folder(tmp_path):
     with pytest.raises(ModelError) as e:
         GenreModel(tmp_path)
     assert str(e.value) == f"{tmp_path}: not a model folder (no metadata.json)"
-
-
-def test_model_id_follows_the_files(tmp_path):
-    copy = tmp_path / "m"
-    shutil.copytree(DEFAULT_MODEL_DIR, copy)
-    assert model_id(copy) == model_id(DEFAULT_MODEL_DIR)
-    meta = json.loads((copy / "metadata.json").read_text())
-    meta["name"] = "other"
-    (copy / "metadata.json").write_text(json.dumps(meta))
-    assert model_id(copy) != model_id(DEFAULT_MODEL_DIR)
 
 
 def test_corrupt_weights_are_a_model_error(tmp_path):

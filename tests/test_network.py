@@ -14,7 +14,7 @@ REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
 
 @pytest.fixture(scope="module")
 def port():
-    from tagger.model import import_tensorflow
+    from tagger.tfruntime import import_tensorflow
 
     import_tensorflow()
     from tagger.network import musicnn_backbone
@@ -126,3 +126,11 @@ def test_bfloat16_live_network_runs_in_bfloat16_within_3_percent(free):
     # Measured: 1.1 % mean relative difference on real music.
     error = np.abs(a - b).mean() / np.abs(a).mean()
     assert 1e-4 < error < 0.03
+
+
+def test_derived_sizes_are_musicnn_s(free):
+    from tagger.network import EMBEDDING_SIZE, FRAME_FEATURES, POOLED_SIZE
+
+    assert (FRAME_FEATURES, POOLED_SIZE, EMBEDDING_SIZE) == (753, 1506, 1706)
+    assert free.get_layer("midend").output.shape[-1] == FRAME_FEATURES
+    assert free.output["embedding"].shape[-1] == EMBEDDING_SIZE

@@ -174,7 +174,7 @@ def test_train_refuses_a_file_as_out(labelled, tmp_path):
 
 
 def _tiny_network(seed: int):
-    from tagger.model import import_tensorflow
+    from tagger.tfruntime import import_tensorflow
 
     tf = import_tensorflow()
     tf.keras.utils.set_random_seed(seed)
