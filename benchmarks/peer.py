@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     from tagger.features import chunks, log_mel
     from tagger.library import walk
     from tagger.model import GenreModel, aggregate
-    from tagger.tfruntime import quiet_native_stderr
+    try:
+        from tagger.tfruntime import quiet_native_stderr
+    except ImportError:  # --rev of a commit before model.py was split
+        from tagger.model import quiet_native_stderr
 
     model = GenreModel(args.model, device="cpu")
     fe = model.frontend

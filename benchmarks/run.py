@@ -109,7 +109,10 @@ def _git(*args: str) -> str:
 def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | None) -> dict:
     import soundfile
 
-    from tagger.device import native_bfloat16
+    try:
+        from tagger.device import native_bfloat16
+    except ImportError:  # --rev of a commit before model.py was split
+        from tagger.model import native_bfloat16
 
     ffmpeg = corpus_mod.ffmpeg_exe()
     ffmpeg_version = subprocess.run([ffmpeg, "-version"], capture_output=True,
@@ -530,7 +533,10 @@ def main(argv: list[str] | None = None) -> int:
     tracks = files_of([str(corpus_dir / e.path) for e in entries])
 
     from tagger.constants import DEFAULT_MODEL_DIR
-    from tagger.modelcard import read_metadata
+    try:
+        from tagger.modelcard import read_metadata
+    except ImportError:  # --rev of a commit before model.py was split
+        from tagger.model import read_metadata
     fe = read_metadata(DEFAULT_MODEL_DIR)["frontend"]
 
     set_roots = [("tracks", tracks)]
