@@ -62,21 +62,44 @@ class ClusterOptions:
 
 
 @dataclass(frozen=True)
-class ClusterInfo:
-    """The alive nodes of a cluster and their resources."""
+class Node:
+    """An alive node of the cluster: its Ray id and its CPUs and GPUs."""
 
-    nodes: int
-    cpus: float
-    gpus: float
-    node_ids: tuple[str, ...] = ()
-    gpu_nodes: tuple[str, ...] = ()  # one entry per GPU
+    id: str
+    cpus: float = 0.0
+    gpus: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The alive nodes of a cluster; its totals are derived from them."""
+
+    nodes: tuple[Node, ...] = ()
+
+    @property
+    def cpus(self) -> float:
+        return sum(n.cpus for n in self.nodes)
+
+    @property
+    def gpus(self) -> float:
+        return sum(n.gpus for n in self.nodes)
+
+    @property
+    def node_ids(self) -> tuple[str, ...]:
+        return tuple(n.id for n in self.nodes)
+
+    @property
+    def gpu_nodes(self) -> tuple[str, ...]:
+        """A node's id once per whole GPU it has: where the GPU actors go."""
+        return tuple(n.id for n in self.nodes for _ in range(int(n.gpus)))
 
     def __str__(self) -> str:
         def n(x: float, unit: str) -> str:
             x = int(x) if float(x).is_integer() else x
             return f"{x} {unit}{'' if x == 1 else 's'}"
 
-        return f"{n(self.nodes, 'node')}, {n(self.cpus, 'CPU')}, {n(self.gpus, 'GPU')}"
+        return (f"{n(len(self.nodes), 'node')}, {n(self.cpus, 'CPU')}, "
+                f"{n(self.gpus, 'GPU')}")
 
 
 def parse_path_map(text: str) -> tuple[str, str]:
@@ -159,11 +182,9 @@ def _check_reachable(address: str) -> None:
 
 
 def cluster_info(ray) -> ClusterInfo:
-    alive = [n for n in ray.nodes() if n.get("Alive")]
-    cpus = sum(n["Resources"].get("CPU", 0) for n in alive)
-    gpus = sum(n["Resources"].get("GPU", 0) for n in alive)
-    gpu_nodes = tuple(n["NodeID"] for n in alive for _ in range(int(n["Resources"].get("GPU", 0))))
-    return ClusterInfo(len(alive), cpus, gpus, tuple(n["NodeID"] for n in alive), gpu_nodes)
+    return ClusterInfo(tuple(
+        Node(n["NodeID"], n["Resources"].get("CPU", 0), n["Resources"].get("GPU", 0))
+        for n in ray.nodes() if n.get("Alive")))
 
 
 def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,

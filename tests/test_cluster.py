@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -216,8 +217,29 @@ def test_remote_path(path, expected):
 
 
 def test_cluster_info_names_nodes_and_resources():
-    from tagger.cluster import ClusterInfo
+    from tagger.cluster import ClusterInfo, Node
 
-    assert str(ClusterInfo(2, 2.0, 0.0)) == "2 nodes, 2 CPUs, 0 GPUs"
-    assert str(ClusterInfo(1, 8.0, 1.0)) == "1 node, 8 CPUs, 1 GPU"
-    assert str(ClusterInfo(3, 1.5, 0.0)) == "3 nodes, 1.5 CPUs, 0 GPUs"
+    assert str(ClusterInfo((Node("a", 1.0), Node("b", 1.0)))) == "2 nodes, 2 CPUs, 0 GPUs"
+    assert str(ClusterInfo((Node("a", 8.0, 1.0),))) == "1 node, 8 CPUs, 1 GPU"
+    assert str(ClusterInfo((Node("a", 0.5), Node("b", 1.0), Node("c")))) == (
+        "3 nodes, 1.5 CPUs, 0 GPUs")
+
+
+def test_cluster_info_derives_every_figure_from_the_alive_nodes():
+    """One place holds each node's resources: the totals, the node ids and
+    the GPU actors' places (a node once per whole GPU) follow from it."""
+    from types import SimpleNamespace
+
+    from tagger.cluster import cluster_info
+
+    nodes = [{"NodeID": "a", "Alive": True, "Resources": {"CPU": 8.0, "GPU": 2.0}},
+             {"NodeID": "b", "Alive": True, "Resources": {"CPU": 4.0}},
+             {"NodeID": "c", "Alive": False, "Resources": {"CPU": 16.0, "GPU": 4.0}},
+             {"NodeID": "d", "Alive": True, "Resources": {"CPU": 2.0, "GPU": 1.5}}]
+    info = cluster_info(SimpleNamespace(nodes=lambda: nodes))
+    assert (info.cpus, info.gpus) == (14.0, 3.5)
+    assert info.node_ids == ("a", "b", "d")
+    assert info.gpu_nodes == ("a", "a", "d")
+    assert str(info) == "3 nodes, 14 CPUs, 3.5 GPUs"
+    gpu_less = replace(info, nodes=info.nodes[1:2])
+    assert (gpu_less.gpus, gpu_less.gpu_nodes) == (0, ())
