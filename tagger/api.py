@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .cache import Cache, TrackResult, default_db_path
 from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
-from .journal import Journal, UndoResult
+from .journal import Journal, UndoResult, file_state
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .policy import Plan, WritePolicy, load_config
 from .policy import plan as _plan
@@ -153,6 +153,25 @@ def undo(run_id: int | None = None, *, db: PathLike | None = None,
     files changed since are refused, per file (see ``journal.Journal.undo``)."""
     with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
         return Journal(cache.db).undo(run_id)
+
+
+def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = None,
+             on_wait: Callable[[Path], None] | None = None) -> None:
+    """Tell the cache that other software rewrote these files' tags, never
+    their audio: ``files`` maps each path to the genres it holds now (say,
+    a beets plugin after beets wrote them). Each cached file gets its new
+    identity (size, modification time, fingerprint) and current genres, so
+    the next scan takes its result from the cache instead of analysing it
+    again. A file the cache does not hold, or that cannot be read now, is
+    left alone (the next scan looks at it)."""
+    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+        for path, genres in files.items():
+            path = os.path.abspath(os.fspath(path))
+            try:
+                state = file_state(path)
+            except OSError:
+                continue
+            cache.update_identity(path, *state, list(genres))
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:
