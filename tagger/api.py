@@ -25,7 +25,7 @@ from pathlib import Path
 from .cache import Cache, TrackResult, default_db_path
 from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
-from .journal import Journal, UndoResult, file_state
+from .journal import Journal, UndoResult, file_state, interrupted
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .policy import Plan, WritePolicy, load_config
 from .policy import plan as _plan
@@ -41,6 +41,8 @@ class ScanRun(Iterator[TrackResult]):
     is yielded). The cache's run lock is held from the first ``next`` until the
     last result, ``close()`` or the end of a ``with`` block. ``stats`` counts
     as it goes; ``ordered(results)`` sorts results in the library's walk order.
+    ``restored`` lists the files a killed ``--write`` had left mid-edit, which
+    the scan first put back from their backups (see ``Journal.recover``).
     """
 
     def __init__(self, paths: Iterable[PathLike], db: PathLike | None, options: ScanOptions,
@@ -49,6 +51,7 @@ class ScanRun(Iterator[TrackResult]):
         self.db = Path(db) if db is not None else default_db_path()
         self._args = (list(paths), options, on_found, on_wait)
         self._scan: Scan | None = None
+        self.restored: list[str] = []
         self._results = self._run()
 
     @property
@@ -76,6 +79,9 @@ class ScanRun(Iterator[TrackResult]):
     def _run(self) -> Iterator[TrackResult]:
         paths, options, on_found, on_wait = self._args
         with _opened(self.db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+            # A file a killed write left half-written is whole again before
+            # the scan reads it.
+            self.restored = Journal(cache.db).recover() if interrupted(cache.db) else []
             self._scan = Scan(paths, cache, options, on_found=on_found)
             yield from self._scan
 
