@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 import raycluster
 from audiofiles import make_audio
 from tagger.cli import app
+from tagger.cluster import ClusterOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SCAN_TIMEOUT = 600  # s for one scan on the cluster
@@ -167,6 +168,59 @@ def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
     _assert_same(local_results, _by_path(tmp_path / "c.json"))
 
 
+# A driver whose files change after the walk (and the cache's fingerprints)
+# but before they are shipped: one goes, one becomes a folder, one loses its
+# read permission. It runs without root's right to read any file (see
+# unprivileged.py), so the mode applies.
+CHANGING_DRIVER = """
+import os, sys
+import tagger.cluster
+from tagger.cli import app
+
+gone, folder, locked = sys.argv[1:4]
+real = tagger.cluster.classify
+
+def classify(*args, **kwargs):
+    os.remove(gone)
+    os.remove(folder)
+    os.mkdir(folder)
+    os.chmod(locked, 0)
+    return real(*args, **kwargs)
+
+tagger.cluster.classify = classify
+app(args=sys.argv[4:], prog_name="tagger")
+"""
+
+
+def test_ship_audio_reports_a_file_the_driver_cannot_read_with_its_reason(
+        cluster, library, local_results, tmp_path):
+    from unprivileged import without_file_mode_rights
+
+    lib = tmp_path / "lib"
+    shutil.copytree(library, lib)
+    source = lib / "00 drums.flac"
+    victims = {lib / "90 gone.flac": "No such file or directory",
+               lib / "91 folder.flac": "Is a directory",
+               lib / "92 locked.flac": "Permission denied"}
+    for path in victims:
+        shutil.copyfile(source, path)
+    report = tmp_path / "ray.json"
+    proc = subprocess.run(
+        cluster.command([sys.executable, "-c", CHANGING_DRIVER, *map(str, victims), "scan",
+                         str(lib), "--db", str(tmp_path / "c.db"), "--ray", cluster.address,
+                         "--ship-audio", "-q", "--report", str(report)]),
+        env=cluster.env, capture_output=True, text=True, timeout=SCAN_TIMEOUT,
+        preexec_fn=without_file_mode_rights)
+    assert proc.returncode == 1, proc.stderr
+    rows = _by_path(report)
+    assert {str(path): rows.pop(str(path))["error"] for path in victims} == {
+        str(path): reason for path, reason in victims.items()}
+    # The batch went on: every other file as in a local scan.
+    _assert_same({str(lib / Path(p).name): r for p, r in local_results.items()}, rows)
+    assert f"{len(LIBRARY) + 3} files found: {len(LIBRARY)} analysed, 0 from cache, 3 failed" in (
+        proc.stdout)
+
+
 # --- without a cluster -------------------------------------------------------
 
 
@@ -200,6 +254,32 @@ def test_cluster_usage_errors(library, tmp_path, args, message):
     result = CliRunner().invoke(app, ["scan", str(library), "--db", str(tmp_path / "c.db"), *args])
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: {message}"
+
+
+def test_the_driver_ships_only_what_it_can_read_and_makes_the_error_rows(tmp_path):
+    """--ship-audio: a file the driver cannot read is an error row with the
+    reason, made on the driver; nothing is shipped for it (it used to ship
+    b"", which the node reported as an empty file)."""
+    from types import SimpleNamespace
+
+    from tagger.cluster import _tasks
+    from tagger.pipeline import ScanOptions
+
+    ok = tmp_path / "a.flac"
+    make_audio(ok, 1.0, "tone")
+    folder = tmp_path / "b.flac"
+    folder.mkdir()
+    gone = tmp_path / "c.flac"
+    ray = SimpleNamespace(put=lambda data: ("ref", data))
+    group = [str(ok), str(folder), str(gone)]
+    tasks, data, failed = _tasks(ray, group, ScanOptions(), ClusterOptions("x:1", ship_audio=True))
+    assert tasks == [(str(ok), None, None)]
+    assert data == [("ref", ok.read_bytes())]
+    assert [(d.path, d.error, d.spec) for d in failed] == [
+        (str(folder), "Is a directory", None), (str(gone), "No such file or directory", None)]
+    # Without --ship-audio the driver reads nothing: the nodes report.
+    tasks, data, failed = _tasks(ray, group, ScanOptions(), ClusterOptions("x:1"))
+    assert [t[:2] for t in tasks] == [(p, p) for p in group] and data == failed == []
 
 
 @pytest.mark.parametrize("path, expected", [
