@@ -45,7 +45,7 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from . import tags
+from . import tagcommit, tags
 from .cache import fingerprint, path_from_key, path_key, update_identity
 from .errors import CacheError, TaggerError
 
@@ -193,7 +193,7 @@ class Journal:
             path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
             if os.path.lexists(backup):
                 try:
-                    tags.restore_backup(backup, os.path.realpath(path))
+                    tagcommit.restore_backup(backup, os.path.realpath(path))
                 except OSError as e:
                     raise TaggerError(
                         f"a write was interrupted and its backup {backup} could not "

@@ -12,7 +12,7 @@ import sqlite_utils
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
 from tagcorpus import CORPUS, build, dump, without_genres
-from tagger import tags
+from tagger import tagcommit, tags
 from tagger.errors import CacheError, TagError, TaggerError
 from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
                             UndoFile, file_state, undo)
@@ -48,7 +48,7 @@ def write(journal, run_id, path, new, id3v23=False):
 def killed_mid_edit(journal, run_id, path, new):
     """What a kill leaves when it lands inside the in-place edit: a backup
     journaled, the file half rewritten. Returns the backup."""
-    backup = tags._make_backup(path, path)
+    backup = tagcommit.make_backup(path, path)
     journal.record_before(run_id, path, tags.read_genres(path) or None, new, backup=backup)
     with open(path, "r+b") as f:
         f.truncate(path.stat().st_size // 2)
