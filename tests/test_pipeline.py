@@ -99,6 +99,35 @@ def test_batches_group_short_tracks_and_pass_failures_alone():
     assert groups == [["b"], ["a", "c"], ["d"]]
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monkeypatch, fast):
+    from audiofiles import make_audio
+    from tagger.features import FrontEnd, chunked
+    from tagger.workers import DecodePool, analyse
+
+    fe = FrontEnd(16000, 512, 256, 96, 187, 94)
+    paths = [str(make_audio(tmp_path / f"{n}.flac", s, "drums")) for n, s in (("a", 5.0), ("b", 2.0))]
+    (tmp_path / "bad.mp3").write_text("not audio")
+    started = []
+
+    class Watched(DecodePool):
+        def imap(self, tasks):
+            started.append(True)
+            return super().imap(tasks)
+
+    monkeypatch.setattr(pipeline, "DecodePool", Watched)
+    with pipeline.decoding(paths + [str(tmp_path / "bad.mp3")], fe, jobs=2, fast=fast) as items:
+        assert started  # decoding runs while the caller gets ready (loads a model)
+        got = {d.path: (d, c) for d, c in items}
+    assert got[str(tmp_path / "bad.mp3")][1] is None and got[str(tmp_path / "bad.mp3")][0].error
+    for path in paths:
+        decoded, chunks = got[path]
+        alone = analyse(path, fe, pipeline.FAST_WINDOWS if fast else None)
+        expected = chunked(alone.spec, fe, fe.chunk_frames if fast else None)
+        assert chunks.starts == expected.starts
+        np.testing.assert_allclose(chunks.take(), expected.take(), atol=1e-5)
+    assert [d.path for d, _ in pipeline.decode_chunks(paths, fe, jobs=1)] == paths
+
 def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
     from tagger.features import FrontEnd, chunked
     from tagger.model import GenreModel
