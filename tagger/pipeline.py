@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import numpy as np
 
 from .cache import Cache, TrackResult, fingerprint
-from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .errors import TaggerError
 from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
 from .modelcard import model_id, read_metadata
-from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
+from .workers import DecodePool, Decoded
 
 if TYPE_CHECKING:
     from .cluster import ClusterOptions

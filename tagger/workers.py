@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .constants import MIN_CHUNK_SHARE
+from .constants import DEFAULT_TIMEOUT, MIN_CHUNK_SHARE
 from .decode import header_length, load_audio, seconds_text, stream_audio, truncation
 from .errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel, streamed_log_mel
@@ -31,10 +31,9 @@ FAST_MARGIN = 0.1  # s decoded past each --fast window
 # = 23 MB) whatever the track's length.
 LONG_TRACK = 120.0  # s
 SEGMENT = 60.0  # s
-DEFAULT_TIMEOUT = 300.0  # s one file may take before its worker is killed
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
-BACKLOG_BYTES = 64 * 2**20
+BACKLOG_BYTES = 64 * 2**20  # bytes = 64 MiB
 
 
 @dataclass
