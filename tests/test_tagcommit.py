@@ -7,7 +7,7 @@ import os
 import pytest
 from mutagen.flac import FLAC
 
-from audiofiles import AudioLibrary
+from audiofiles import AudioLibrary, leftovers
 from tagger import tagcommit
 from tagger.constants import BACKUP_MARKER, TEMP_MARKER
 from tagger.errors import TagError
@@ -16,11 +16,6 @@ from tagger.errors import TagError
 @pytest.fixture(scope="session")
 def library(tmp_path_factory):
     return AudioLibrary(tmp_path_factory.mktemp("originals"))
-
-
-def leftovers(folder):
-    return [p.name for p in folder.iterdir()
-            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 def set_genre(target):

@@ -16,11 +16,11 @@ from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4
 
 from audiofiles import (ALL_FORMATS, EXISTING_TAGS, FORMATS, AudioLibrary,
-                        decode, ffmpeg_exe, make_audio)
+                        decode, ffmpeg_exe, leftovers, make_audio)
 import tagcorpus
 from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
-from tagger.constants import AUDIO_EXTENSIONS, BACKUP_MARKER, TEMP_MARKER
+from tagger.constants import AUDIO_EXTENSIONS
 from tagger.errors import TagError
 
 ID3_FORMATS = ("mp3", "wav", "aiff")
@@ -29,11 +29,6 @@ ID3_FORMATS = ("mp3", "wav", "aiff")
 @pytest.fixture(scope="session")
 def library(tmp_path_factory):
     return AudioLibrary(tmp_path_factory.mktemp("originals"))
-
-
-def leftovers(folder):
-    return [p.name for p in folder.iterdir()
-            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 # Written out here, not taken from tagger's table, so the test checks the table.
