@@ -309,7 +309,9 @@ def train(
     """
     from .dataset import load_folders
     from .extras import require_train
-    from .train import Settings, calibrate, check_out, cross_validate, prepare, train as fit
+    from .calibration import calibrate
+    from .modelstore import check_out
+    from .train import Settings, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -400,7 +402,8 @@ def evaluate(
                       *(["matplotlib"] if confusion else []))
         data = load_folders(data_dirs)
         if cv:
-            from .train import Settings, calibrate, cross_validate, prepare
+            from .calibration import calibrate
+            from .train import Settings, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,

@@ -42,7 +42,7 @@ SILENT_LOGMEL = 0.05
 @dataclass(frozen=True)
 class Trust:
     """When a model's verdict is "unsure", from metadata.json's "unsure"
-    (set by train.calibrate from cross-validated predictions):
+    (set by calibration.calibrate from cross-validated predictions):
 
     - its top confidence is below ``min_confidence``;
     - its distance to the nearest training track exceeds ``max_distance``:
