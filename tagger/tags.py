@@ -56,14 +56,11 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
-from . import tagcommit
-from .asffields import ASF as _ASF
+from . import asffields, id3fields, mp4fields, tagcommit, vorbisfields
 from .errors import TagError
-from .id3fields import APE as _APE, ID3 as _ID3, ID3V1_GENRES, ID3V23_SEPARATOR
-from .mp4fields import MP4 as _MP4
+from .id3fields import ID3V1_GENRES, ID3V23_SEPARATOR
 from .tagcommit import remove_stale_temps, restore_backup
 from .tagfields import GenreField, open_audio
-from .vorbisfields import VORBIS as _VORBIS
 
 __all__ = ["GENRE_FIELDS", "ALBUM_KEYS", "GenreField", "ID3V1_GENRES", "ID3V23_SEPARATOR",
            "supports", "read_genres", "read_state", "read_album", "write_genres",
@@ -76,20 +73,20 @@ _OGG = (OggVorbis, OggOpus, OggFLAC, OggSpeex)
 
 # The one table: file extension (lower case, no dot) -> genre field.
 GENRE_FIELDS: dict[str, GenreField] = {
-    "mp3": GenreField((MP3,), _ID3, "TCON", "mp3"),  # + ID3v1 byte, APEv2 Genre
-    "wav": GenreField((WAVE,), _ID3, "TCON", "wav"),  # "id3 " chunk + INFO IGNR
-    "aif": GenreField((AIFF,), _ID3, "TCON", "aiff"),  # an "ID3 " chunk
-    "aiff": GenreField((AIFF,), _ID3, "TCON", "aiff"),
-    "flac": GenreField((FLAC,), _VORBIS, "GENRE"),
-    "ogg": GenreField(_OGG, _VORBIS, "GENRE"),
-    "oga": GenreField(_OGG, _VORBIS, "GENRE"),
-    "opus": GenreField((OggOpus,), _VORBIS, "GENRE"),
-    "m4a": GenreField((MP4,), _MP4, "\xa9gen"),  # AAC and ALAC alike; + gnre
-    "mp4": GenreField((MP4,), _MP4, "\xa9gen"),
-    "wma": GenreField((ASF,), _ASF, "WM/Genre"),  # + WM/GenreID
-    "wv": GenreField((WavPack,), _APE, "Genre"),
-    "ape": GenreField((MonkeysAudio,), _APE, "Genre"),
-    "mpc": GenreField((Musepack,), _APE, "Genre"),
+    "mp3": GenreField((MP3,), id3fields.ID3, "TCON", "mp3"),  # + ID3v1 byte, APEv2 Genre
+    "wav": GenreField((WAVE,), id3fields.ID3, "TCON", "wav"),  # "id3 " chunk + INFO IGNR
+    "aif": GenreField((AIFF,), id3fields.ID3, "TCON", "aiff"),  # an "ID3 " chunk
+    "aiff": GenreField((AIFF,), id3fields.ID3, "TCON", "aiff"),
+    "flac": GenreField((FLAC,), vorbisfields.VORBIS, "GENRE"),
+    "ogg": GenreField(_OGG, vorbisfields.VORBIS, "GENRE"),
+    "oga": GenreField(_OGG, vorbisfields.VORBIS, "GENRE"),
+    "opus": GenreField((OggOpus,), vorbisfields.VORBIS, "GENRE"),
+    "m4a": GenreField((MP4,), mp4fields.MP4, "\xa9gen"),  # AAC and ALAC alike; + gnre
+    "mp4": GenreField((MP4,), mp4fields.MP4, "\xa9gen"),
+    "wma": GenreField((ASF,), asffields.ASF, "WM/Genre"),  # + WM/GenreID
+    "wv": GenreField((WavPack,), id3fields.APE, "Genre"),
+    "ape": GenreField((MonkeysAudio,), id3fields.APE, "Genre"),
+    "mpc": GenreField((Musepack,), id3fields.APE, "Genre"),
 }
 
 
