@@ -3,7 +3,7 @@
 ID3 (MP3, WAV, AIFF): ``TCON`` frames in the tag's own version; beside it the
 ID3v1 genre byte and an APEv2 tag (MP3), RIFF INFO ``IGNR`` (WAV). APEv2
 (WavPack, Monkey's Audio, Musepack; and beside ID3 in an MP3): raw items
-(``rawtags.APETag``), so the others keep their order, flags and bytes. Each
+(``rawape.APETag``), so the others keep their order, flags and bytes. Each
 family is a ``tagfields.Family``: values, state, write, restore.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from mutagen.id3 import TCON
 
-from . import rawtags
+from . import rawape, rawinfo, rawtags
 from .tagfields import Family, GenreField, b64, open_audio, unb64
 
 # ID3v2.3 has one string per text frame: multiple genres are joined with this.
@@ -38,9 +38,9 @@ def _id3_values(path, field: GenreField) -> list[str]:
         values += _ape_values(_read_ape(path))
     if field.container == "wav":
         with open(path, "rb") as f:
-            ignr = rawtags.read_ignr(f)
+            ignr = rawinfo.read_ignr(f)
         if ignr is not None:
-            values += rawtags.ignr_genres(ignr)
+            values += rawinfo.ignr_genres(ignr)
     return values
 
 
@@ -65,7 +65,7 @@ def _id3_state(path, field: GenreField) -> dict:
         if field.container == "mp3":
             state["id3v1_genre"] = rawtags.read_v1_genre(f)
         if field.container == "wav":
-            ignr = rawtags.read_ignr(f)
+            ignr = rawinfo.read_ignr(f)
             state["info_ignr"] = None if ignr is None else b64(ignr)
     if field.container == "mp3":
         state["ape"] = _ape_state(_read_ape(path))
@@ -86,8 +86,8 @@ def _id3_write(path, field: GenreField, genres: list[str], id3v23: bool) -> None
             number = rawtags.v1_number(genres) if genres else rawtags.ID3V1_NO_GENRE
             if number is not None:
                 rawtags.write_v1_genre(f, number)
-        if field.container == "wav" and rawtags.read_ignr(f) is not None:
-            rawtags.write_ignr(f, rawtags.ignr_value(genres) if genres else None)
+        if field.container == "wav" and rawinfo.read_ignr(f) is not None:
+            rawinfo.write_ignr(f, rawinfo.ignr_value(genres) if genres else None)
     if field.container == "mp3":
         # An APEv2 genre beside ID3 is rewritten; no APE genre is added.
         _ape_edit(path, lambda tag: tag.with_genres(genres) if tag.genre_items()
@@ -111,8 +111,8 @@ def _id3_restore(path, field: GenreField, state: dict) -> None:
             rawtags.write_v1_genre(f, v1)
         if field.container == "wav":
             ignr = state.get("info_ignr")
-            if (ignr is not None) or rawtags.read_ignr(f) is not None:
-                rawtags.write_ignr(f, None if ignr is None else unb64(ignr))
+            if (ignr is not None) or rawinfo.read_ignr(f) is not None:
+                rawinfo.write_ignr(f, None if ignr is None else unb64(ignr))
     if field.container == "mp3" and state.get("ape") is not None:
         items = _saved_items(state["ape"])
         _ape_edit(path, lambda tag: tag.with_genre_items(items), create=False)
@@ -120,38 +120,38 @@ def _id3_restore(path, field: GenreField, state: dict) -> None:
 
 # --- APEv2 ---
 
-def _read_ape(path) -> rawtags.APETag | None:
+def _read_ape(path) -> rawape.APETag | None:
     with open(path, "rb") as f:
-        return rawtags.read_ape(f)
+        return rawape.read_ape(f)
 
 
-def _ape_state(tag: rawtags.APETag | None) -> list | None:
+def _ape_state(tag: rawape.APETag | None) -> list | None:
     """[index, base64 raw item] of the genre items; None without a tag."""
     return None if tag is None else [[i, b64(item)] for i, item in tag.genre_items()]
 
 
-def _ape_values(tag: rawtags.APETag | None) -> list[str]:
+def _ape_values(tag: rawape.APETag | None) -> list[str]:
     values = []
     for _, item in tag.genre_items() if tag is not None else []:
-        _key, kind, value = rawtags.ape_item(item)
+        _key, kind, value = rawape.ape_item(item)
         if kind == "text":  # a binary or external value names no genre
             values += value.decode("utf-8", "replace").split("\0")
     return values
 
 
-def _ape_edit(path, change: Callable[[rawtags.APETag], rawtags.APETag | None],
+def _ape_edit(path, change: Callable[[rawape.APETag], rawape.APETag | None],
               create: bool) -> None:
     """Apply ``change`` to the file's APE tag (a new empty one if it has none
     and ``create``); ``change`` returning None removes the tag."""
     with open(path, "r+b") as f:
-        old = rawtags.read_ape(f)
+        old = rawape.read_ape(f)
         if old is None:
             if not create:
                 return
-            old = rawtags.new_ape(f)
+            old = rawape.new_ape(f)
         new = change(old)
         if new != old:
-            rawtags.write_ape(f, new, old)
+            rawape.write_ape(f, new, old)
 
 
 def _saved_items(saved: list) -> list[tuple[int, bytes]]:
