@@ -15,7 +15,7 @@ from typing import List, Optional
 
 import typer
 
-from .constants import DEFAULT_TIMEOUT
+from .constants import DEFAULT_EPOCHS, DEFAULT_TIMEOUT
 from .errors import TaggerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -296,7 +296,7 @@ def train(
     data_dirs: List[Path] = DataDirs,
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     arch: str = typer.Option("musicnn", "--arch", help="musicnn (pretrained backbone + head) | cnn | crnn."),
-    epochs: int = typer.Option(30, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
+    epochs: int = typer.Option(DEFAULT_EPOCHS, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
     cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV (by artist or track) and store the scores."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes."),
     seed: int = typer.Option(0, help="Random seed of splits and training."),
@@ -375,7 +375,7 @@ def evaluate(
     device: str = typer.Option("auto", help="auto | cpu | gpu."),
     precision: str = PrecisionOption,
     arch: Optional[str] = typer.Option(None, "--arch", help="With --cv: the architecture (default: the model's)."),
-    epochs: int = typer.Option(30, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
+    epochs: int = typer.Option(DEFAULT_EPOCHS, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
     seed: int = typer.Option(0, help="With --cv: the split seed."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):

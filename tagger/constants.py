@@ -39,6 +39,7 @@ MUSICNN_CHUNK_HOP_FRAMES = -(-MUSICNN_CHUNK_FRAMES // 2)
 SCRATCH_CHUNK_SECONDS = 4  # s
 SCRATCH_CHUNK_FRAMES = SCRATCH_CHUNK_SECONDS * MUSICNN_SAMPLE_RATE // MUSICNN_HOP  # frames = 250
 SCRATCH_CHUNK_HOP_FRAMES = SCRATCH_CHUNK_FRAMES // 2  # frames = 125 = 2 s
+DEFAULT_EPOCHS = 30  # cnn / crnn training: at most this many epochs; early stopping ends sooner
 
 # Less audio than this share of the model's chunk (3 s for musicnn, so
 # 1.5 s) is no track to judge: a shorter one fills its only chunk by being
