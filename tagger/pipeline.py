@@ -21,7 +21,8 @@ from .errors import TaggerError
 from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
 from .modelcard import model_id, read_metadata
-from .workers import DecodePool, Decoded
+from .analysis import Decoded
+from .workers import DecodePool
 
 if TYPE_CHECKING:
     from .cluster import ClusterOptions

@@ -92,7 +92,7 @@ def test_fast_scan_gives_results_for_every_file(music, db):
 
 def test_batches_group_short_tracks_and_pass_failures_alone():
     from tagger.features import Chunked
-    from tagger.workers import Decoded
+    from tagger.analysis import Decoded
 
     def track(n):
         return Chunked(np.zeros((n + 1, 1)), list(range(n)), 1)
@@ -107,7 +107,8 @@ def test_batches_group_short_tracks_and_pass_failures_alone():
 def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monkeypatch, fast):
     from audiofiles import make_audio
     from tagger.features import chunked
-    from tagger.workers import DecodePool, analyse
+    from tagger.analysis import analyse
+    from tagger.workers import DecodePool
 
     paths = [str(make_audio(tmp_path / f"{n}.flac", s, "drums")) for n, s in (("a", 5.0), ("b", 2.0))]
     (tmp_path / "bad.mp3").write_text("not audio")
@@ -143,31 +144,6 @@ def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
     alone = np.concatenate([model.predict_chunked([t]) for t in tracks])
     assert together.shape == (sum(map(len, tracks)), 11)
     np.testing.assert_allclose(together, alone, atol=1e-5)
-
-
-@pytest.mark.parametrize("name", ["long.flac", "long.opus"])
-def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monkeypatch, name):
-    from audiofiles import make_audio
-    from tagger import decode, workers
-    from tagger.decode import load_audio
-    from tagger.features import log_mel
-
-    path = str(make_audio(tmp_path / name, 20.0, "drums"))
-    whole = log_mel(load_audio(path, FE.sample_rate), FE)
-    monkeypatch.setattr(workers, "LONG_TRACK", 10.0)
-    monkeypatch.setattr(workers, "SEGMENT", 6.3)  # not a whole number of hops
-    pieces = []
-    real = decode.stream_audio
-    monkeypatch.setattr(workers, "stream_audio",
-                        lambda *a: (pieces.append(len(y)) or y for y in real(*a)))
-    monkeypatch.setattr(workers, "load_audio", None)  # no seeking, no second decode
-    d = workers.analyse(path, FE)
-    assert d.error is None
-    assert len(pieces) >= 4 and max(pieces) <= 6.3 * FE.sample_rate * 1.05
-    assert d.duration == pytest.approx(20.0, abs=0.05)
-    # The same frames as one whole-track STFT, segment boundaries included.
-    assert d.spec.shape == whole.shape
-    np.testing.assert_allclose(d.spec, whole, atol=2e-3)
 
 
 def test_the_same_file_typed_relative_or_absolute_is_one_cache_entry(music, db, monkeypatch):
