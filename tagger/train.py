@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import __version__
-from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_HOP,
-                        MUSICNN_N_FFT, MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE, MUSICNN_WEIGHTS,
-                        SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .calibration import calibrate, fit_reference, reference_distance
+from .constants import (DEFAULT_EPOCHS, MUSICNN_CHUNK_FRAMES, MUSICNN_N_MELS, MUSICNN_WEIGHTS,
+                        SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .dataset import Dataset, folds, max_folds
 from .device import precision_on
 from .errors import DataError, ModelError
-from .features import Chunked, FrontEnd
+from .features import MUSICNN_FRONTEND, Chunked, FrontEnd
 from .framewise import functions, pool_chunks
 from .head import HEAD_C, fit_head, head_probs
 from .model import aggregate
@@ -43,15 +42,16 @@ ARCHS = ("musicnn", "cnn", "crnn")
 def frontend_for(arch: str) -> FrontEnd:
     if arch not in ARCHS:
         raise ModelError(f"unknown architecture '{arch}' (choose from {', '.join(ARCHS)})")
-    frames, hop = ((MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES) if arch == "musicnn"
-                   else (SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES))
-    return FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS, frames, hop)
+    if arch == "musicnn":
+        return MUSICNN_FRONTEND
+    return replace(MUSICNN_FRONTEND, chunk_frames=SCRATCH_CHUNK_FRAMES,
+                   chunk_hop_frames=SCRATCH_CHUNK_HOP_FRAMES)
 
 
 @dataclass
 class Settings:
     arch: str = "musicnn"
-    epochs: int = 30  # cnn / crnn: at most, early stopping ends sooner
+    epochs: int = DEFAULT_EPOCHS
     head_c: float = HEAD_C
     aggregation: str = "geometric"  # chunk probabilities -> track (model.aggregate)
     jobs: int | None = None
