@@ -105,7 +105,7 @@ def interrupted(db: sqlite_utils.Database) -> bool:
         return ENTRIES in db.table_names() and db.execute(
             f"select 1 from {ENTRIES} where backup is not null limit 1").fetchone() is not None
     except sqlite3.Error as e:
-        raise CacheError(f"write journal: {e}", _db_path(db)) from e
+        raise cache_error(e, _db_path(db)) from e
 
 
 class Journal:

@@ -234,7 +234,7 @@ def test_a_plain_scan_after_a_killed_write_reads_the_file_as_it_was(tmp_path):
     assert again.returncode == 0, err.decode()
     assert f"Restored 1 file from backup (a write was interrupted): {victim}" in err.decode()
     assert {p: p.read_bytes() for p in files} == original
-    assert hidden_leftovers(lib) == []
+    assert leftovers(lib) == []
     before, after = ({r["path"]: r for r in json.loads((tmp_path / name).read_text())}
                      for name in ("first.json", "again.json"))
     row = after[str(victim)]
