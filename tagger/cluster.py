@@ -25,19 +25,17 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import socket
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ClusterError
 from .features import FrontEnd
 from .analysis import Decoded
-from .workers import DecodePool
+from .clusternode import Classifier, decode_group
 
 DECODE_GROUP = 4  # files per decode task: amortises scheduling, still spreads over CPUs
 IN_FLIGHT_PER_CPU = 2  # decode groups scheduled per cluster CPU, so none waits for work
@@ -206,7 +204,7 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
         # restarted after its node died is built from them again.
         model_files = _model_files(ray, options.model_dir)
         actors = _start_actors(ray, info, fe, options, model_files)
-        decode = ray.remote(_decode_group).options(num_cpus=1, max_retries=RETRIES)
+        decode = ray.remote(decode_group).options(num_cpus=1, max_retries=RETRIES)
         limit = max(2, int(IN_FLIGHT_PER_CPU * info.cpus))
         groups = iter([paths[i: i + DECODE_GROUP] for i in range(0, len(paths), DECODE_GROUP)])
         pending: dict = {}  # classify ref -> (paths sent, attempt)
@@ -312,64 +310,6 @@ def read_files(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[Decoded]
         except OSError as e:
             failed.append(Decoded(path, error=e.strerror or str(e)))
     return read, failed
-
-
-# --- on the nodes -------------------------------------------------------------
-
-_POOLS: dict[tuple, DecodePool] = {}
-
-
-def _decode_group(tasks: list[tuple[str, str | None, int | None]], fe_dict: dict,
-                  timeout: float, verbose: bool, *shipped: bytes) -> list[Decoded]:
-    """A Ray task: decode a group of files in this worker's DecodePool (one
-    process, kept for the next task), so a crash or a hang costs one file.
-    Shipped files are written to a temp folder under their own name, so the
-    decoder and the tag reader see the same extension."""
-    key = (tuple(sorted(fe_dict.items())), timeout, verbose)
-    pool = _POOLS.get(key)
-    if pool is None:
-        pool = _POOLS[key] = DecodePool(FrontEnd.from_dict(fe_dict), 1, timeout, verbose)
-    tmp = tempfile.mkdtemp(prefix="tagger-shipped-") if shipped else None
-    try:
-        local_of, jobs = {}, []
-        data = iter(shipped)
-        for i, (local, remote, fast) in enumerate(tasks):
-            if remote is None:
-                remote = os.path.join(tmp, str(i), os.path.basename(local))
-                os.makedirs(os.path.dirname(remote))
-                with open(remote, "wb") as f:
-                    f.write(next(data))
-            local_of[remote] = local
-            jobs.append((remote, fast))
-        return [replace(d, path=local_of[d.path]) for d in pool.imap(jobs)]
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-class Classifier:
-    """A Ray actor: the model, loaded once from the driver's model files, runs
-    the network on decoded groups as a local scan does (``pipeline.predict``)."""
-
-    def __init__(self, device: str, files: dict[str, bytes], precision: str, fe_dict: dict,
-                 fast: bool, verbose: bool):
-        from .model import GenreModel
-
-        self._dir = tempfile.mkdtemp(prefix="tagger-model-")
-        for name, data in files.items():
-            Path(self._dir, name).write_bytes(data)
-        self.model = GenreModel(self._dir, device, verbose, precision)
-        self.fe, self.fast = FrontEnd.from_dict(fe_dict), fast
-
-    def classify(self, decoded: list[Decoded]) -> list[tuple[Decoded, object]]:
-        from .pipeline import predict
-
-        # Spectrograms stay here: the driver gets the predictions.
-        return [(replace(item, spec=None), pred)
-                for item, pred in predict(self.model, decoded, self.fe, self.fast)]
-
-    def __del__(self):
-        shutil.rmtree(getattr(self, "_dir", ""), ignore_errors=True)
 
 
 def _first_line(e: BaseException) -> str:
