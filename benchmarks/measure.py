@@ -1,8 +1,17 @@
 """Measuring tools: wall time and peak memory of a process tree, and the
-decode + log-mel ceiling in a process pool. No TensorFlow here."""
+decode + log-mel ceiling in a process pool. No TensorFlow here.
+
+Run alone, it measures the ceiling of the files under ROOTs with the tagger
+that imports here (compare.py runs it so, with the export of one commit on
+PYTHONPATH) and prints it as JSON::
+
+    python benchmarks/measure.py [--jobs 2] ROOT...
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import multiprocessing as mp
 import os
 import subprocess
@@ -117,6 +126,24 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: str | None = None
 
 # -- the decode + log-mel ceiling ----------------------------------------------
 
+def files_of(roots: list[str]) -> list[str]:
+    """The files tagger scan will find under roots, in its order."""
+    from tagger.library import walk
+
+    return [t.path for t in walk(roots)]
+
+
+def default_frontend() -> dict:
+    """The front-end parameters (metadata.json's "frontend") of the shipped model."""
+    from tagger.constants import DEFAULT_MODEL_DIR
+
+    try:
+        from tagger.modelcard import read_metadata
+    except ImportError:  # a commit from before model.py was split
+        from tagger.model import read_metadata
+    return read_metadata(DEFAULT_MODEL_DIR)["frontend"]
+
+
 _FE = None
 
 
@@ -169,3 +196,22 @@ def ceiling(paths: list[str], fe_dict: dict, jobs: int) -> tuple[float, float, l
     audio = sum(r[1] for r in results)
     errors = [(r[0], r[3]) for r in results if r[3] is not None]
     return seconds, audio, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The decode + log-mel ceiling of the files "
+                                     "under ROOTs, as JSON on stdout.")
+    parser.add_argument("roots", nargs="+")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args(argv)
+    import tagger
+
+    paths = files_of(args.roots)
+    seconds, audio, errors = ceiling(paths, default_frontend(), args.jobs)
+    print(json.dumps({"seconds": seconds, "audio_s": audio, "files": len(paths),
+                      "errors": errors, "tagger": tagger.__file__}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

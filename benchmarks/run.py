@@ -39,7 +39,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import build_corpus as corpus_mod  # noqa: E402
-from measure import Measured, ceiling, run_measured  # noqa: E402
+import exported  # noqa: E402
+from measure import Measured, ceiling, default_frontend, files_of, run_measured  # noqa: E402
 
 DEFAULT_CORPUS = HERE / "corpus"
 DEFAULT_GTZAN = Path(os.environ.get("TAGGER_GTZAN", REPO.parent / "shared" / "data" / "gtzan-dev"))
@@ -98,14 +99,6 @@ def _version(module: str) -> str:
         return "not installed"
 
 
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
 def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | None) -> dict:
     import soundfile
 
@@ -121,7 +114,7 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
         mem = 0.0
-    dirty = _git("status", "--porcelain", "--", "tagger", "models")
+    dirty = exported.git("status", "--porcelain", "--", "tagger", "models")
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
@@ -132,7 +125,7 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
             "imageio-ffmpeg", "mutagen", "sqlite-utils")},
         "libsndfile": soundfile.__libsndfile_version__,
         "ffmpeg": ffmpeg_version,
-        "git": (f"{rev} (exported)" if rev else _git("rev-parse", "--short", "HEAD")
+        "git": (f"{rev} (exported)" if rev else exported.git("rev-parse", "--short", "HEAD")
                 + (" + uncommitted changes in tagger/ or models/" if dirty else "")
                 + ", copied at start"),
         "env": {k: os.environ[k] for k in sorted(os.environ)
@@ -162,32 +155,16 @@ def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | No
 
 
 def use_code(rev: str | None, dest: Path) -> str | None:
-    """Put the code under test in ``dest`` and make every tagger import, here
-    and in the processes started from here, come from it: commit ``rev``
-    (git archive), or else a copy of the working tree's tagger/ and models/,
-    so that edits made while the benchmark runs do not change what it
-    measures. Returns the short hash of rev, or None for the working tree."""
-    import io
-    import tarfile
-
-    shutil.rmtree(dest, ignore_errors=True)
-    commit = None
-    if rev:
-        commit = _git("rev-parse", "--short", rev)
-        if not commit:
-            raise SystemExit(f"Error: no git commit {rev!r} in {REPO}")
-        data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit],
-                              capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(dest, filter="data")
-    else:
-        for part in ("tagger", "models"):
-            shutil.copytree(REPO / part, dest / part,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # The editable install's finder comes after sys.path (and PYTHONPATH).
-    sys.path.insert(0, str(dest))
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(dest)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    """Put the code under test in ``dest`` (commit ``rev``, or a copy of the
+    working tree's tagger/ and models/, so that edits made while the benchmark
+    runs do not change what it measures), make every tagger import, here and
+    in the processes started from here, come from it, and check that from a
+    child process. Returns the short hash of rev, or None for the working tree."""
+    commit = exported.export(rev, dest)
+    exported.use_in_process(dest)
+    seen = exported.verify(dest, dict(os.environ))
+    log(f"code under test: {commit or 'working tree'}, tagger from {seen['tagger']}, "
+        f"model {seen['model_dir']}")
     return commit
 
 
@@ -202,13 +179,6 @@ def gtzan_clips(gtzan: Path, per_genre: int) -> list[str]:
     for genre in sorted(p for p in gtzan.iterdir() if p.is_dir()):
         roots += [str(p) for p in sorted(genre.glob("*.ogg"))[:per_genre]]
     return roots
-
-
-def files_of(roots: list[str]) -> list[str]:
-    """The files tagger scan will find under roots, in its order."""
-    from tagger.library import walk
-
-    return [t.path for t in walk(roots)]
 
 
 def audio_seconds(paths: list[str]) -> float:
@@ -253,8 +223,9 @@ PRECISION = "auto"  # tagger scan --precision, from --precision
 
 
 def scan(roots: list[str], db: Path, jobs: int, fast: bool = False,
-         report: Path | None = None) -> dict:
-    """Run ``tagger scan`` as a user would, timed and memory-sampled."""
+         report: Path | None = None, env: dict | None = None) -> dict:
+    """Run ``tagger scan`` as a user would, timed and memory-sampled, in
+    ``env`` (default: this process's environment)."""
     cmd = tagger_cmd() + ["scan", *roots, "--db", str(db), "--jobs", str(jobs), "-q"]
     if PRECISION != "auto":  # the option's default; commits before fc5c018 lack it
         cmd += ["--precision", PRECISION]
@@ -262,7 +233,7 @@ def scan(roots: list[str], db: Path, jobs: int, fast: bool = False,
         cmd.append("--fast")
     if report is not None:
         cmd += ["--report", str(report)]
-    m = run_measured(cmd)
+    m = run_measured(cmd, env=env)
     res = _summary(m)
     if report is not None and report.is_file():
         res["top"] = top_genres(report)
@@ -491,37 +462,53 @@ def exclusive(corpus_dir: Path):
     return handle
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Measure tagger scan against the decode ceiling and the peer reference.")
+def shared_options(parser: argparse.ArgumentParser) -> None:
+    """The options run.py and compare.py share: corpus, jobs, precision, results."""
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="corpus folder (default: benchmarks/corpus, git-ignored)")
-    parser.add_argument("--gtzan", type=Path, default=DEFAULT_GTZAN,
-                        help="gtzan-dev folder, read in place (default: %(default)s)")
+                        help="corpus folder (default: benchmarks/corpus, git-ignored; "
+                             "built on first use)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="decode processes (default: all cores)")
-    parser.add_argument("--clips-per-genre", type=int, default=None,
-                        help=f"gtzan-dev clips per genre, 0 = all (default {CLIPS_PER_GENRE}, "
-                             f"{QUICK_CLIPS_PER_GENRE} with --quick)")
+                        help="tagger scan --jobs and the ceiling's pool (default: all cores)")
     parser.add_argument("--quick", action="store_true",
-                        help="a small subset (1 track per format, 2 clips per genre): a smoke run")
-    parser.add_argument("--rev", default=None,
-                        help="benchmark this git commit (exported with git archive) instead of "
-                             "a copy of the working tree's tagger/ and models/")
+                        help="a small subset (the shortest track of each format; run.py: "
+                             f"{QUICK_CLIPS_PER_GENRE} clips per genre): a smoke run")
     parser.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                         help="tagger scan --precision (default auto, as a user runs it)")
     parser.add_argument("--results", type=Path, default=None,
-                        help="where to keep databases, reports and output "
+                        help="where to keep exported code, databases, reports and output "
                              "(default: benchmarks/results/<date-time>)")
-    args = parser.parse_args(argv)
+
+
+def start(args: argparse.Namespace, name: str = "") -> tuple[Path, Path, object]:
+    """Apply the shared options: --precision for every scan, the lock beside
+    the corpus (held while the returned handle lives), the results folder.
+    Returns (corpus folder, results folder, lock)."""
     global PRECISION
     PRECISION = args.precision
-    lock = exclusive(args.corpus.resolve())  # noqa: F841 - held until the process ends
-    started = time.perf_counter()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    work = (args.results or HERE / "results" / (stamp + ("-quick" if args.quick else ""))).resolve()
-    work.mkdir(parents=True, exist_ok=True)
     corpus_dir = args.corpus.resolve()
+    lock = exclusive(corpus_dir)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    work = (args.results or HERE / "results" / (name + stamp + ("-quick" if args.quick else "")))
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    return corpus_dir, work, lock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Measure tagger scan against the decode ceiling and the peer reference.")
+    shared_options(parser)
+    parser.add_argument("--gtzan", type=Path, default=DEFAULT_GTZAN,
+                        help="gtzan-dev folder, read in place (default: %(default)s)")
+    parser.add_argument("--clips-per-genre", type=int, default=None,
+                        help=f"gtzan-dev clips per genre, 0 = all (default {CLIPS_PER_GENRE}, "
+                             f"{QUICK_CLIPS_PER_GENRE} with --quick)")
+    parser.add_argument("--rev", default=None,
+                        help="benchmark this git commit (exported with git archive) instead of "
+                             "a copy of the working tree's tagger/ and models/")
+    args = parser.parse_args(argv)
+    corpus_dir, work, _lock = start(args)  # the lock is held until main ends
+    started = time.perf_counter()
     rev = use_code(args.rev, work / "src")
 
     out = Printer()
@@ -532,12 +519,7 @@ def main(argv: list[str] | None = None) -> int:
                                say=lambda m: log(m.strip()))
     tracks = files_of([str(corpus_dir / e.path) for e in entries])
 
-    from tagger.constants import DEFAULT_MODEL_DIR
-    try:
-        from tagger.modelcard import read_metadata
-    except ImportError:  # --rev of a commit before model.py was split
-        from tagger.model import read_metadata
-    fe = read_metadata(DEFAULT_MODEL_DIR)["frontend"]
+    fe = default_frontend()
 
     set_roots = [("tracks", tracks)]
     if args.gtzan.is_dir():

@@ -27,7 +27,8 @@ from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
 from .journal import Journal, UndoResult
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
-from .policy import Plan, WritePolicy, load_config
+from .config import load_config
+from .policy import Plan, WritePolicy
 from .policy import plan as _plan
 from .workers import DEFAULT_TIMEOUT
 from .writer import Outcome, WriteRun, apply

@@ -15,6 +15,7 @@ from typing import List, Optional
 
 import typer
 
+from .constants import DEFAULT_EPOCHS, DEFAULT_TIMEOUT
 from .errors import TaggerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -25,7 +26,7 @@ DbOption = typer.Option(None, "--db", help="SQLite cache file (default: in the u
 ModelOption = typer.Option(None, "--model", "-m", help="Model folder (default: the shipped model).")
 PrecisionOption = typer.Option(
     "auto", help="auto | float32 | bfloat16: the network's arithmetic (auto: bfloat16 on CPUs "
-    "with native bfloat16, 1.3x faster; float32 elsewhere).")
+    "with native bfloat16, 1.4x faster; float32 elsewhere).")
 MAX_TABLE_ROWS = 100
 
 
@@ -105,7 +106,7 @@ def scan(
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Never write paths matching this glob (repeatable)."),
     id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3 (genres joined by '/'), not v2.4; existing tags keep their version."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (default: user config dir's tagger/config.toml)."),
-    timeout: float = typer.Option(300.0, help="Seconds one file may take to decode."),
+    timeout: float = typer.Option(DEFAULT_TIMEOUT, help="Seconds one file may take to decode."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS", help="Run decoding and the network on this Ray cluster (host:port, or auto); needs tagger[ray]."),
     path_map: Optional[List[str]] = typer.Option(None, "--path-map", metavar="LOCAL=REMOTE", help="With --ray: the library's path prefix on the nodes (repeatable)."),
     ship_audio: bool = typer.Option(False, "--ship-audio", help="With --ray: send the files' bytes to the nodes instead of reading a shared mount."),
@@ -295,7 +296,7 @@ def train(
     data_dirs: List[Path] = DataDirs,
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     arch: str = typer.Option("musicnn", "--arch", help="musicnn (pretrained backbone + head) | cnn | crnn."),
-    epochs: int = typer.Option(30, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
+    epochs: int = typer.Option(DEFAULT_EPOCHS, min=1, help="cnn / crnn: at most this many epochs (early stopping)."),
     cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV (by artist or track) and store the scores."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes."),
     seed: int = typer.Option(0, help="Random seed of splits and training."),
@@ -308,7 +309,9 @@ def train(
     """
     from .dataset import load_folders
     from .extras import require_train
-    from .train import Settings, calibrate, check_out, cross_validate, prepare, train as fit
+    from .calibration import calibrate
+    from .modelstore import check_out
+    from .train import Settings, cross_validate, prepare, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -372,7 +375,7 @@ def evaluate(
     device: str = typer.Option("auto", help="auto | cpu | gpu."),
     precision: str = PrecisionOption,
     arch: Optional[str] = typer.Option(None, "--arch", help="With --cv: the architecture (default: the model's)."),
-    epochs: int = typer.Option(30, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
+    epochs: int = typer.Option(DEFAULT_EPOCHS, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
     seed: int = typer.Option(0, help="With --cv: the split seed."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
@@ -399,7 +402,8 @@ def evaluate(
                       *(["matplotlib"] if confusion else []))
         data = load_folders(data_dirs)
         if cv:
-            from .train import Settings, calibrate, cross_validate, prepare
+            from .calibration import calibrate
+            from .train import Settings, cross_validate, prepare
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,

@@ -35,7 +35,8 @@ from pathlib import Path
 
 from .errors import ClusterError
 from .features import FrontEnd
-from .workers import DecodePool, Decoded
+from .analysis import Decoded
+from .workers import DecodePool
 
 DECODE_GROUP = 4  # files per decode task: amortises scheduling, still spreads over CPUs
 IN_FLIGHT_PER_CPU = 2  # decode groups scheduled per cluster CPU, so none waits for work

@@ -26,7 +26,7 @@ MUSICNN_WEIGHTS = MODELS_DIR / "musicnn" / "msd_musicnn.weights.h5"
 MUSICNN_SAMPLE_RATE = 16_000  # Hz
 MUSICNN_N_FFT = 512  # samples = 32 ms
 MUSICNN_HOP = 256  # samples = 16 ms
-MUSICNN_N_MELS = 96
+MUSICNN_N_MELS = 96  # mel bands
 MUSICNN_CHUNK_SECONDS = 3  # s
 # frames = 187: musicnn/extractor.py takes librosa.time_to_frames(3 s) + 1,
 # i.e. (3 s * 16000 Hz - 512 / 2 samples) // 256 samples + 1 = 186 + 1.
@@ -39,6 +39,7 @@ MUSICNN_CHUNK_HOP_FRAMES = -(-MUSICNN_CHUNK_FRAMES // 2)
 SCRATCH_CHUNK_SECONDS = 4  # s
 SCRATCH_CHUNK_FRAMES = SCRATCH_CHUNK_SECONDS * MUSICNN_SAMPLE_RATE // MUSICNN_HOP  # frames = 250
 SCRATCH_CHUNK_HOP_FRAMES = SCRATCH_CHUNK_FRAMES // 2  # frames = 125 = 2 s
+DEFAULT_EPOCHS = 30  # cnn / crnn training: at most this many epochs; early stopping ends sooner
 
 # Less audio than this share of the model's chunk (3 s for musicnn, so
 # 1.5 s) is no track to judge: a shorter one fills its only chunk by being
@@ -46,7 +47,11 @@ SCRATCH_CHUNK_HOP_FRAMES = SCRATCH_CHUNK_FRAMES // 2  # frames = 125 = 2 s
 MIN_CHUNK_SHARE = 0.5
 
 # Inference batches: chunks per network call (large batches suit a GPU).
-BATCH_CHUNKS = 64
+BATCH_CHUNKS = 64  # chunks
+
+# How long one file may take to decode before its worker is killed (the
+# default of scan --timeout).
+DEFAULT_TIMEOUT = 300.0  # s
 
 # Cheap content fingerprint: this many bytes from the start, middle and end.
 FINGERPRINT_BLOCK = 64 * 1024  # bytes

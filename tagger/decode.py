@@ -28,6 +28,9 @@ FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
 # What libsndfile reads, by the content _sniff finds; the rest goes to ffmpeg.
 SNDFILE_CONTENT = frozenset({"wav", "aiff", "flac", "ogg-vorbis", "ogg-flac", "mpeg"})
 SNIFF_BYTES = 64  # bytes read after any ID3v2 tag: enough for every magic below
+ID3_HEADER_BYTES = 10  # an ID3v2 tag's header, and its footer when flag 0x10 says so
+# What ffmpeg writes to its stdout: mono float32 samples, little-endian.
+PCM_SAMPLE = np.dtype("<f4")
 
 # A file is truncated when it decodes to less than the length its header
 # declares, minus this share of it and this many seconds. The slack covers
@@ -108,9 +111,12 @@ def _sniff(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-            while head[:3] == b"ID3" and len(head) >= 10:  # WMP writes several
-                size = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
-                f.seek(f.tell() - len(head) + size + (10 if head[5] & 0x10 else 0))
+            while head[:3] == b"ID3" and len(head) >= ID3_HEADER_BYTES:  # WMP writes several
+                # The tag's size after its header: 4 bytes of 7 bits ("syncsafe").
+                size = ID3_HEADER_BYTES + sum((b & 0x7F) << (7 * (3 - i))
+                                              for i, b in enumerate(head[6:ID3_HEADER_BYTES]))
+                footer = ID3_HEADER_BYTES if head[5] & 0x10 else 0
+                f.seek(f.tell() - len(head) + size + footer)
                 head = f.read(SNIFF_BYTES)
     except OSError as e:
         raise DecodeError(e.strerror or str(e), path) from e
@@ -188,7 +194,7 @@ def _load_ffmpeg(path: str, sr: int, offset: float, duration: float | None) -> n
         raise DecodeError(f"cannot run ffmpeg: {e}", path) from e
     if proc.returncode != 0 or not proc.stdout:
         raise DecodeError(_ffmpeg_reason(proc.stderr), path)
-    return np.frombuffer(proc.stdout, dtype="<f4").copy()
+    return np.frombuffer(proc.stdout, dtype=PCM_SAMPLE).copy()
 
 
 def stream_audio(path: str | os.PathLike, sr: int, block: float) -> Iterator[np.ndarray]:
@@ -253,7 +259,7 @@ def _stream_sndfile(path: str, sr: int, block: float) -> Iterator[np.ndarray] | 
 
 
 def _stream_ffmpeg(path: str, sr: int, block: float) -> Iterator[np.ndarray]:
-    nbytes = max(1, int(block * sr)) * 4
+    nbytes = max(1, int(block * sr)) * PCM_SAMPLE.itemsize
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(_ffmpeg_command(path, sr), stdin=subprocess.DEVNULL,
@@ -264,7 +270,8 @@ def _stream_ffmpeg(path: str, sr: int, block: float) -> Iterator[np.ndarray]:
         try:
             while data := proc.stdout.read(nbytes):
                 got = True
-                yield np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()
+                whole = len(data) // PCM_SAMPLE.itemsize * PCM_SAMPLE.itemsize
+                yield np.frombuffer(data[:whole], dtype=PCM_SAMPLE).copy()
             proc.wait()
         finally:
             if proc.poll() is None:

@@ -8,6 +8,9 @@ from typing import Iterable
 
 import numpy as np
 
+from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_HOP,
+                        MUSICNN_N_FFT, MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE)
+
 
 @dataclass(frozen=True)
 class FrontEnd:
@@ -39,6 +42,11 @@ class FrontEnd:
     @classmethod
     def from_dict(cls, d: dict) -> "FrontEnd":
         return cls(**{k: int(d[k]) for k in cls.__dataclass_fields__})
+
+
+# musicnn's front-end and chunks (constants.py): what the shipped model uses.
+MUSICNN_FRONTEND = FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS,
+                            MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES)
 
 
 def log_mel(y: np.ndarray, fe: FrontEnd, center: bool = True) -> np.ndarray:

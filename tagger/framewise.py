@@ -20,12 +20,17 @@ def functions(tf, backbone, precision: str = "float32", head=None):
             inference_function(tf, *((embed, head) if head is not None else (embed,))))
 
 
-# Frame-wise musicnn: frames per network call, and the context each call
-# gets beyond them on both sides. musicnn's widest view is 64 frames of its
-# 128-frame temporal filters plus 3 x 3 frames of its mid-end. Longer calls
-# cost less per frame (10.9 vs 11.5 ms per 1,000 frames at 4,000 vs 2,000 on
-# a 2-core CPU) and re-compute less context.
-FRAMES_PER_CALL = 4000  # frames = 64 s; memory per call ~200 MB
+# Frame-wise musicnn: new frames per network call, and the context each call
+# gets beyond them on both sides.
+# FRAMES_PER_CALL is tuned, not derived: longer calls cost less per frame and
+# re-compute less context: 10.9 vs 11.5 ms per 1,000 frames at 4,000 vs 2,000
+# frames a call, float32 on the 2-core CPU (figures of commit 62dd282; to
+# measure again: `python benchmarks/network.py --frames 4160`, then
+# `--frames 2160`, and divide the ms per call by the 4,000 or 2,000 new frames).
+FRAMES_PER_CALL = 4000  # frames (x 16 ms hop = 64 s of audio); ~200 MB per call
+# A frame's features depend on 64 frames either side (half of musicnn's
+# 128-frame temporal filters) plus 3 x 3 (its three 7-frame mid-end layers):
+# 73 frames; the context is that with 7 to spare.
 CONTEXT = 80  # frames
 
 

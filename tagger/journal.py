@@ -45,8 +45,8 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
-from . import tags
-from .cache import fingerprint, path_from_key, path_key, update_identity
+from . import tagcommit, tags
+from .cache import cache_error, fingerprint, path_from_key, path_key, update_identity
 from .errors import CacheError, TaggerError
 
 RUNS = "write_runs"
@@ -107,6 +107,7 @@ class Journal:
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+        self.path = _db_path(db)  # what its errors name
         with self._sqlite():
             # A record must outlive a power cut that the file edit after it
             # outlives: every commit on this connection is synced from now on
@@ -193,7 +194,7 @@ class Journal:
             path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
             if os.path.lexists(backup):
                 try:
-                    tags.restore_backup(backup, os.path.realpath(path))
+                    tagcommit.restore_backup(backup, os.path.realpath(path))
                 except OSError as e:
                     raise TaggerError(
                         f"a write was interrupted and its backup {backup} could not "
@@ -308,10 +309,12 @@ class Journal:
 
     @contextlib.contextmanager
     def _sqlite(self):
+        """SQLite's errors as the cache's CacheError: the same one line, naming
+        the file and what to do (corrupt, locked, read-only, full)."""
         try:
             yield
         except sqlite3.Error as e:
-            raise CacheError(f"write journal: {e}", _db_path(self.db)) from e
+            raise cache_error(e, self.path) from e
 
     def _insert(self, table: str, row: dict) -> int:
         with self._sqlite():
@@ -328,8 +331,7 @@ class Journal:
     def _no_open_transaction(self) -> None:
         if self.db.conn.in_transaction:
             raise CacheError("write journal: a transaction is open, so the "
-                             "record would not be committed before the write",
-                             _db_path(self.db))
+                             "record would not be committed before the write", self.path)
 
     def _run(self, run_id: int) -> dict:
         with self._sqlite():

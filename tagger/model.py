@@ -76,7 +76,7 @@ def band_variation(spec: np.ndarray, frames_per_second: float) -> float:
 @dataclass(frozen=True)
 class Trust:
     """When a model's verdict is "unsure", from metadata.json's "unsure"
-    (set by train.calibrate from cross-validated predictions):
+    (set by calibration.calibrate from cross-validated predictions):
 
     - its top confidence is below ``min_confidence``;
     - its distance to the nearest training track exceeds ``max_distance``:

@@ -105,7 +105,7 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
                reference: tuple[int, int] | None = None) -> keras.Model:
     """Embedding (batch, input_size) -> probabilities (batch, n_labels): one
     softmax layer, a multinomial logistic regression whose weights already
-    include the standardisation of its inputs (see train.fit_head).
+    include the standardisation of its inputs (see head.fit_head).
 
     With ``reference`` = (dims, points) the head also outputs what the
     model's "unsure" needs (model.Trust): ``projection``, the embedding

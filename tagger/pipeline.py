@@ -7,6 +7,7 @@ pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,12 +16,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import numpy as np
 
 from .cache import Cache, TrackResult, fingerprint
-from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .errors import TaggerError
 from .features import Chunked, FrontEnd, chunked
 from .library import Track, walk
 from .modelcard import model_id, read_metadata
-from .workers import DEFAULT_TIMEOUT, DecodePool, Decoded
+from .analysis import Decoded
+from .workers import DecodePool
 
 if TYPE_CHECKING:
     from .cluster import ClusterOptions
@@ -156,14 +158,24 @@ class Scan:
         return result
 
 
+@contextlib.contextmanager
+def decoding(paths: list[str], fe: FrontEnd, jobs: int | None = None,
+             timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
+             ) -> Iterator[Iterator[tuple[Decoded, Chunked | None]]]:
+    """The decode pool, started on ``paths`` as the block is entered, so it
+    decodes while the caller gets ready (classify loads the model); gives
+    (Decoded, Chunked) per path in completion order, Chunked None when the
+    file failed (Decoded.error says why). The pool stops when the block ends."""
+    with DecodePool(fe, jobs, timeout, verbose) as pool:
+        yield _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
+
+
 def decode_chunks(paths: list[str], fe: FrontEnd, jobs: int | None = None,
                   timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
                   ) -> Iterator[tuple[Decoded, Chunked | None]]:
-    """Decode in the worker pool and chunk: (Decoded, Chunked) per path in
-    completion order; Chunked is None when the file failed (Decoded.error
-    says why)."""
-    with DecodePool(fe, jobs, timeout, verbose) as pool:
-        yield from _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
+    """Decode in the worker pool and chunk: ``decoding``'s items as a generator."""
+    with decoding(paths, fe, jobs, timeout, fast, verbose) as items:
+        yield from items
 
 
 def _tasks(paths: list[str], fast: bool):
@@ -209,19 +221,23 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     if model is None:
         # TensorFlow's import (seconds) runs while the pool starts.
         threading.Thread(target=import_tensorflow, args=(options.verbose,), daemon=True).start()
-    with DecodePool(fe, options.jobs, options.timeout, options.verbose) as pool:
-        decoded = pool.imap(_tasks(paths, options.fast))
+    with decoding(paths, fe, options.jobs, options.timeout, options.fast,
+                  options.verbose) as items:
         if model is None:
             model = GenreModel(options.model_dir, options.device, options.verbose,
                                options.precision)
-        yield from predict(model, decoded, fe, options.fast)
+        yield from _predict_chunked(model, items)
 
 
 def predict(model, decoded: Iterable[Decoded], fe: FrontEnd, fast: bool):
     """(Decoded, Prediction or None) for each decoded track, in order: chunks
     grouped into network calls of at least BATCH_CHUNKS. The local scan and a
     cluster's network actors (cluster.py) both run this."""
-    for group in batches(_chunked(decoded, fe, fast)):
+    yield from _predict_chunked(model, _chunked(decoded, fe, fast))
+
+
+def _predict_chunked(model, items: Iterable[tuple[Decoded, Chunked | None]]):
+    for group in batches(items):
         if group[0][1] is None:
             yield group[0][0], None
             continue

@@ -3,8 +3,8 @@
 ``decide`` is pure: one ``TrackResult``, the file's current genres and a
 ``WritePolicy`` in, a ``Decision`` out. ``plan`` runs it over a whole scan,
 reading each file's current genres again and applying album consensus, and
-returns a ``Plan``. ``load_config`` reads the user's TOML config;
-``WritePolicy.from_config`` lets CLI options override it.
+returns a ``Plan``. ``WritePolicy.from_config`` builds the policy from the
+user's config file (config.load_config) with CLI options overriding it.
 """
 
 from __future__ import annotations
@@ -12,18 +12,14 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
-import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from . import tags
 from .cache import TrackResult
-from .constants import APP_NAME
 from .errors import TagError, TaggerError
 
 # Actions, as reports show them.
@@ -50,9 +46,6 @@ DEFAULT_DISPLAY_NAMES = {
 
 # Used when neither the config nor the command line sets min_confidence.
 DEFAULT_MIN_CONFIDENCE = 0.5  # probability, 0..1
-
-CONFIG_NAME = "config.toml"
-
 
 @dataclass(frozen=True)
 class WritePolicy:
@@ -81,7 +74,7 @@ class WritePolicy:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             try:
-                _check_option(f.name, getattr(self, f.name))
+                check_option(f.name, getattr(self, f.name))
             except ValueError as e:
                 raise TaggerError(str(e)) from None
 
@@ -262,55 +255,9 @@ def plan(results: Iterable[TrackResult], policy: WritePolicy,
     return Plan(entries, policy)
 
 
-def default_config_path() -> Path:
-    """``<user config dir>/tagger/config.toml`` (platformdirs)."""
-    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_NAME
-
-
-def load_config(path: str | os.PathLike | None = None) -> dict:
-    """Read the TOML config: ``path``, or ``default_config_path()`` when None.
-
-    A missing default file is an empty config; a missing explicit one, bad
-    TOML or a bad value for a known key (min_confidence, top_k, existing,
-    display_names, album_consensus, include, exclude) raises TaggerError
-    naming the file. Other keys are returned untouched for other commands.
-
-    Example::
-
-        min_confidence = 0.6
-        top_k = 2
-        existing = "merge"
-        album_consensus = true
-        exclude = ["*/Audiobooks/*"]
-        [display_names]
-        hiphop = "Hip Hop"
-    """
-    explicit = path is not None
-    path = Path(path) if explicit else default_config_path()
-    if not path.is_file():
-        if explicit:
-            raise TaggerError("config file not found", path)
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            config = tomllib.load(fh)
-    except UnicodeDecodeError as e:
-        raise TaggerError(f"cannot read config: not UTF-8 text (byte 0x{e.object[e.start]:02x} "
-                          f"at offset {e.start})", path) from e
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise TaggerError(f"cannot read config: {e}", path) from e
-    for name in (f.name for f in dataclasses.fields(WritePolicy)):
-        if name in config:
-            try:
-                _check_option(name, config[name])
-            except ValueError as e:
-                raise TaggerError(str(e), path) from None
-    return config
-
-
 # --- helpers ---
 
-def _check_option(name: str, value) -> None:
+def check_option(name: str, value) -> None:
     """Raise ValueError with a user-facing message when a policy value is bad."""
     def is_number(v):
         return isinstance(v, (int, float)) and not isinstance(v, bool)

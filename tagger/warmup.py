@@ -6,10 +6,6 @@ and set-up)."""
 import numpy as np
 
 from . import workers  # noqa: F401  (the decoders and their libraries)
-from .features import FrontEnd, log_mel
-from .constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES, MUSICNN_HOP, MUSICNN_N_FFT,
-                        MUSICNN_N_MELS, MUSICNN_SAMPLE_RATE)
+from .features import MUSICNN_FRONTEND, log_mel
 
-log_mel(np.zeros(MUSICNN_SAMPLE_RATE, np.float32),
-        FrontEnd(MUSICNN_SAMPLE_RATE, MUSICNN_N_FFT, MUSICNN_HOP, MUSICNN_N_MELS,
-                 MUSICNN_CHUNK_FRAMES, MUSICNN_CHUNK_HOP_FRAMES))
+log_mel(np.zeros(MUSICNN_FRONTEND.sample_rate, np.float32), MUSICNN_FRONTEND)  # 1 s

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import tags
+from . import tagcommit, tags
 from .cache import Cache
 from .errors import TaggerError
 from .journal import Journal, file_state
@@ -74,7 +74,7 @@ def apply(plan: Plan, cache: Cache, *, id3v23: bool = False,
     journal.recover()
     for root in _top_folders(os.path.dirname(e.result.path) for e in plan):
         if os.path.isdir(root):
-            tags.remove_stale_temps(root)
+            tagcommit.remove_stale_temps(root)
     todo = plan.to_write()
     if not todo:
         return WriteRun(None)

@@ -255,3 +255,11 @@ class AudioLibrary:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(source.read_bytes())
         return target
+
+
+def leftovers(folder: str | os.PathLike) -> list[str]:
+    """Names of the hidden temps and backups tag writes left in ``folder``."""
+    from tagger.constants import BACKUP_MARKER, TEMP_MARKER
+
+    return [p.name for p in Path(folder).iterdir()
+            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]

@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-from tagger import workers
+from tagger import analysis
 
 
 def analyse(path, fe, fast=None):
@@ -19,4 +19,4 @@ def analyse(path, fe, fast=None):
         os.kill(os.getpid(), signal.SIGSEGV)
     if "hang-me" in name:
         time.sleep(3600)
-    return workers.analyse(path, fe, fast)
+    return analysis.analyse(path, fe, fast)

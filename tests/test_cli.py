@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audiofiles import decode
+from snapshots import folder_bytes
 from tagger import tags
 from tagger.cli import app
 
@@ -125,10 +126,10 @@ def test_report_renders_the_cache_without_decoding(music, db, tmp_path, monkeypa
 
 
 def test_dry_run_says_what_write_would_do_and_writes_nothing(music, db, tmp_path):
-    before = {p: p.read_bytes() for p in music.rglob("*") if p.is_file()}
+    before = folder_bytes(music)
     out = tmp_path / "r.json"
     run("scan", music, "--db", db, "--min-confidence", "0", "--report", out, "-q")
-    assert {p: p.read_bytes() for p in music.rglob("*") if p.is_file()} == before
+    assert folder_bytes(music) == before
     records = json.loads(out.read_text())
     assert {r["action"] for r in records} == {"write"}
     # The dry run names the tag text the write would put in, not the label.

@@ -7,15 +7,20 @@ import os
 import sqlite3
 
 import mutagen
+import numpy as np
 import pytest
 import sqlite_utils
+from typer.testing import CliRunner
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
 from tagcorpus import CORPUS, build, dump, without_genres
-from tagger import tags
+from tagger import tagcommit, tags
+from tagger.cache import Cache
+from tagger.cli import app
 from tagger.errors import CacheError, TagError, TaggerError
 from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
                             UndoFile, file_state, undo)
+from unprivileged import run_tagger
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +53,7 @@ def write(journal, run_id, path, new, id3v23=False):
 def killed_mid_edit(journal, run_id, path, new):
     """What a kill leaves when it lands inside the in-place edit: a backup
     journaled, the file half rewritten. Returns the backup."""
-    backup = tags._make_backup(path, path)
+    backup = tagcommit.make_backup(path, path)
     journal.record_before(run_id, path, tags.read_genres(path) or None, new, backup=backup)
     with open(path, "r+b") as f:
         f.truncate(path.stat().st_size // 2)
@@ -446,3 +451,58 @@ def test_write_changes_only_genres_and_undo_restores_every_tag(journal, tmp_path
     assert audio_of(path) == audio
     if name.startswith("wav") or name in ("mp3-v1-only",):
         assert path.read_bytes() == raw  # no empty id3 chunk or tag left behind
+
+
+# --- a cache SQLite cannot use: the cache's one-line error, as the scan gives it ---
+
+def _journal_with_a_run(db_path, entries=1):
+    cache = Cache(db_path)
+    journal = Journal(cache.db)
+    run = journal.start_run({})
+    for i in range(entries):  # long genre lists: the journal fills several pages
+        journal.record_before(run, db_path.parent / f"{i:03d}.mp3", None,
+                              [f"Genre {g}" for g in range(200)])
+    cache.close()
+
+
+@pytest.mark.parametrize("command", ["history", "undo"])
+def test_a_read_only_cache_gives_the_caches_error(tmp_path, command):
+    db = tmp_path / "tagger.db"
+    Cache(db).close()  # no journal yet: history and undo must create its tables
+    db.chmod(0o444)
+    proc = run_tagger(command, "--db", db)
+    assert proc.returncode == 1
+    assert proc.stderr == (f"Error: {db}: the cache cannot be written (attempt to write a "
+                           "readonly database); check the permissions of the file and its "
+                           "folder, or use --db\n")
+
+
+@pytest.mark.parametrize("command", ["history", "undo"])
+def test_a_journal_corrupt_past_the_first_page_gives_the_caches_error(tmp_path, command):
+    db = tmp_path / "tagger.db"
+    _journal_with_a_run(db, entries=20)
+    with open(db, "r+b") as f:  # the tables' pages, not the schema on page 1
+        f.seek(8192)
+        f.write(np.random.default_rng(0).bytes(8 * 4096))
+    result = CliRunner().invoke(app, [command, "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {db}: the cache is corrupt (database disk image is "
+                             "malformed); move it away or use --db\n")
+
+
+def test_a_cache_another_program_is_writing_gives_the_caches_error(tmp_path, monkeypatch):
+    from tagger import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT", 100)  # ms, not 30 s
+    db = tmp_path / "tagger.db"
+    _journal_with_a_run(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("begin immediate")  # a writer: readers go on, the undo must wait
+    try:
+        result = CliRunner().invoke(app, ["undo", "--db", str(db)])
+    finally:
+        other.execute("rollback")
+        other.close()
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {db}: the cache is locked by another program (database "
+                             "is locked); close it or use --db\n")

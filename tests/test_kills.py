@@ -20,10 +20,9 @@ import pytest
 
 from pathlib import Path
 
-from audiofiles import decode, make_audio
+from audiofiles import decode, leftovers, make_audio
 from tagger import tags
 from tagger.cache import Cache
-from tagger.constants import BACKUP_MARKER, TEMP_MARKER
 from tagger.journal import Journal
 
 KILLABLE = Path(__file__).with_name("killable.py")
@@ -65,11 +64,6 @@ def recover(db) -> None:
         cache = Cache(db)
         Journal(cache.db).recover()
         cache.close()
-
-
-def hidden_leftovers(folder) -> list[str]:
-    return [p.name for p in Path(folder).iterdir()
-            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 @pytest.fixture
@@ -123,7 +117,7 @@ def test_killed_scans_and_writes_lose_nothing(library, tmp_path):
     # cache's record of the file's new identity.
     analysed = int(re.search(rb"(\d+) analysed", out).group(1))
     assert analysed <= len(files) - done_before + 1, out
-    assert hidden_leftovers(library) == []
+    assert leftovers(library) == []
     after = {p: tags.read_genres(p) for p in files}
     assert all(len(g) == 1 for g in after.values())
     journal = _journaled(db)
@@ -173,7 +167,7 @@ def test_kills_inside_the_in_place_edit_are_recovered(library, tmp_path):
             assert decode(p) == audio[p], p
             assert tags.read_genres(p) == expected(p), p
             assert p.stat().st_nlink == 2 and os.path.samefile(p, seeding / p.name), p
-        assert hidden_leftovers(library) == []
+        assert leftovers(library) == []
 
     broken = []
     for n in range(1, len(FORMATS) + 1):  # the nth file's write is cut half-way

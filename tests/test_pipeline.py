@@ -6,9 +6,13 @@ import pytest
 
 from tagger import pipeline
 from tagger.cache import Cache
+from tagger.constants import DEFAULT_MODEL_DIR
+from tagger.features import FrontEnd
+from tagger.modelcard import read_metadata
 from tagger.pipeline import Scan, ScanOptions
 
 OPTIONS = ScanOptions(jobs=2, device="cpu")
+FE = FrontEnd.from_dict(read_metadata(DEFAULT_MODEL_DIR)["frontend"])  # the shipped model's
 
 
 def scan(music, db, **kw):
@@ -88,7 +92,7 @@ def test_fast_scan_gives_results_for_every_file(music, db):
 
 def test_batches_group_short_tracks_and_pass_failures_alone():
     from tagger.features import Chunked
-    from tagger.workers import Decoded
+    from tagger.analysis import Decoded
 
     def track(n):
         return Chunked(np.zeros((n + 1, 1)), list(range(n)), 1)
@@ -99,44 +103,47 @@ def test_batches_group_short_tracks_and_pass_failures_alone():
     assert groups == [["b"], ["a", "c"], ["d"]]
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monkeypatch, fast):
+    from audiofiles import make_audio
+    from tagger.features import chunked
+    from tagger.analysis import analyse
+    from tagger.workers import DecodePool
+
+    paths = [str(make_audio(tmp_path / f"{n}.flac", s, "drums")) for n, s in (("a", 5.0), ("b", 2.0))]
+    (tmp_path / "bad.mp3").write_text("not audio")
+    started = []
+
+    class Watched(DecodePool):
+        def imap(self, tasks):
+            started.append(True)
+            return super().imap(tasks)
+
+    monkeypatch.setattr(pipeline, "DecodePool", Watched)
+    with pipeline.decoding(paths + [str(tmp_path / "bad.mp3")], FE, jobs=2, fast=fast) as items:
+        assert started  # decoding runs while the caller gets ready (loads a model)
+        got = {d.path: (d, c) for d, c in items}
+    assert got[str(tmp_path / "bad.mp3")][1] is None and got[str(tmp_path / "bad.mp3")][0].error
+    for path in paths:
+        decoded, chunks = got[path]
+        alone = analyse(path, FE, pipeline.FAST_WINDOWS if fast else None)
+        expected = chunked(alone.spec, FE, FE.chunk_frames if fast else None)
+        assert chunks.starts == expected.starts
+        np.testing.assert_allclose(chunks.take(), expected.take(), atol=1e-5)
+    assert [d.path for d, _ in pipeline.decode_chunks(paths, FE, jobs=1)] == paths
+
 def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
-    from tagger.features import FrontEnd, chunked
+    from tagger.features import chunked
     from tagger.model import GenreModel
 
-    fe = FrontEnd(16000, 512, 256, 96, 187, 94)
     rng = np.random.default_rng(0)
-    tracks = [chunked(rng.uniform(0, 3, (n, 96)).astype(np.float32), fe) for n in (900, 150, 2000)]
+    tracks = [chunked(rng.uniform(0, 3, (n, FE.n_mels)).astype(np.float32), FE)
+              for n in (900, 150, 2000)]
     model = GenreModel(device="cpu")
     together = model.predict_chunked(tracks, batch=16)
     alone = np.concatenate([model.predict_chunked([t]) for t in tracks])
     assert together.shape == (sum(map(len, tracks)), 11)
     np.testing.assert_allclose(together, alone, atol=1e-5)
-
-
-@pytest.mark.parametrize("name", ["long.flac", "long.opus"])
-def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monkeypatch, name):
-    from audiofiles import make_audio
-    from tagger import decode, workers
-    from tagger.decode import load_audio
-    from tagger.features import FrontEnd, log_mel
-
-    fe = FrontEnd(16000, 512, 256, 96, 187, 94)
-    path = str(make_audio(tmp_path / name, 20.0, "drums"))
-    whole = log_mel(load_audio(path, 16000), fe)
-    monkeypatch.setattr(workers, "LONG_TRACK", 10.0)
-    monkeypatch.setattr(workers, "SEGMENT", 6.3)  # not a whole number of hops
-    pieces = []
-    real = decode.stream_audio
-    monkeypatch.setattr(workers, "stream_audio",
-                        lambda *a: (pieces.append(len(y)) or y for y in real(*a)))
-    monkeypatch.setattr(workers, "load_audio", None)  # no seeking, no second decode
-    d = workers.analyse(path, fe)
-    assert d.error is None
-    assert len(pieces) >= 4 and max(pieces) <= 6.3 * 16000 * 1.05
-    assert d.duration == pytest.approx(20.0, abs=0.05)
-    # The same frames as one whole-track STFT, segment boundaries included.
-    assert d.spec.shape == whole.shape
-    np.testing.assert_allclose(d.spec, whole, atol=2e-3)
 
 
 def test_the_same_file_typed_relative_or_absolute_is_one_cache_entry(music, db, monkeypatch):

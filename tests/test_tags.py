@@ -16,11 +16,11 @@ from mutagen.id3 import ID3, TCON
 from mutagen.mp4 import MP4
 
 from audiofiles import (ALL_FORMATS, EXISTING_TAGS, FORMATS, AudioLibrary,
-                        decode, ffmpeg_exe, make_audio)
+                        decode, ffmpeg_exe, leftovers, make_audio)
 import tagcorpus
 from tagcorpus import CORPUS, build, dump, without_genres
 from tagger import tags
-from tagger.constants import AUDIO_EXTENSIONS, BACKUP_MARKER, TEMP_MARKER
+from tagger.constants import AUDIO_EXTENSIONS
 from tagger.errors import TagError
 
 ID3_FORMATS = ("mp3", "wav", "aiff")
@@ -29,11 +29,6 @@ ID3_FORMATS = ("mp3", "wav", "aiff")
 @pytest.fixture(scope="session")
 def library(tmp_path_factory):
     return AudioLibrary(tmp_path_factory.mktemp("originals"))
-
-
-def leftovers(folder):
-    return [p.name for p in folder.iterdir()
-            if TEMP_MARKER in p.name or BACKUP_MARKER in p.name]
 
 
 # Written out here, not taken from tagger's table, so the test checks the table.
@@ -346,121 +341,6 @@ def test_write_keeps_the_files_identity_links_xattrs_and_acl(library, tmp_path, 
     assert leftovers(tmp_path) == []
 
 
-def test_the_edit_is_in_place_after_a_synced_backup_is_reported(library, tmp_path,
-                                                                monkeypatch):
-    path = library.copy("flac", tmp_path, tagged=True)
-    original = path.read_bytes()
-    seen = []
-    commit = tags._commit
-
-    def watched(path, field, real_edit, *args):
-        def edit(target):
-            [backup] = [p for p in tmp_path.iterdir() if BACKUP_MARKER in p.name]
-            seen.append(("edit", target, backup.read_bytes() == original))
-            real_edit(target)
-
-        return commit(path, field, edit, *args)
-
-    monkeypatch.setattr(tags, "_commit", watched)
-    tags.write_genres(path, ["Jazz"], on_backup=lambda b: seen.append(("backup", b)))
-
-    assert [step[0] for step in seen] == ["backup", "edit"]
-    (_, backup), (_, target, whole) = seen
-    assert backup.parent == tmp_path and backup.name.startswith(f".{path.name}{BACKUP_MARKER}")
-    assert target == path and whole
-    assert not backup.exists() and leftovers(tmp_path) == []
-
-
-def test_a_failed_edit_is_rolled_back_from_the_backup(library, tmp_path, monkeypatch):
-    path = library.copy("flac", tmp_path, tagged=True)
-    data, before = path.read_bytes(), path.stat()
-
-    def half_done(target):  # the edit breaks the file, then fails
-        with open(target, "r+b") as f:
-            f.truncate(before.st_size // 2)
-        raise OSError(28, "No space left on device")
-
-    commit = tags._commit
-    monkeypatch.setattr(tags, "_commit", lambda path, field, edit, *args:
-                        commit(path, field, half_done, *args))
-    with pytest.raises(TagError) as e:
-        tags.write_genres(path, ["Jazz"])
-    assert str(e.value) == (f"{path}: could not write genres: "
-                            "[Errno 28] No space left on device")
-    assert path.read_bytes() == data
-    after = path.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert leftovers(tmp_path) == []
-
-
-def test_a_failing_journal_leaves_the_file_untouched(library, tmp_path):
-    path = library.copy("mp3", tmp_path, tagged=True)
-    data = path.read_bytes()
-
-    def journal_full(backup):
-        raise TagError("write journal: database or disk is full", path)
-
-    with pytest.raises(TagError, match="disk is full"):
-        tags.write_genres(path, ["Jazz"], on_backup=journal_full)
-    assert path.read_bytes() == data
-    assert leftovers(tmp_path) == []
-
-
-def test_restore_backup_puts_the_old_bytes_back_into_the_same_file(library, tmp_path):
-    path = library.copy("ogg", tmp_path, tagged=True)
-    link = tmp_path / "link.ogg"
-    os.link(path, link)
-    data = path.read_bytes()
-    backup = tags._make_backup(path, path)
-    with open(path, "r+b") as f:  # a kill caught the edit half-way
-        f.truncate(len(data) // 3)
-
-    tags.restore_backup(backup, path)
-
-    assert path.read_bytes() == link.read_bytes() == data
-    assert path.stat().st_nlink == 2
-    assert leftovers(tmp_path) == []
-
-
-def test_restore_backup_of_a_file_gone_since_brings_it_back(library, tmp_path):
-    path = library.copy("ogg", tmp_path, tagged=True)
-    data = path.read_bytes()
-    backup = tags._make_backup(path, path)
-    path.unlink()
-    tags.restore_backup(backup, path)
-    assert path.read_bytes() == data and leftovers(tmp_path) == []
-
-
-def test_a_read_only_folder_is_refused_even_as_root(library, tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    path = library.copy("mp3", folder, tagged=True)
-    data = path.read_bytes()
-    folder.chmod(0o555)
-    try:
-        with pytest.raises(TagError) as e:
-            tags.write_genres(path, ["Jazz"])
-    finally:
-        folder.chmod(0o755)
-    assert str(e.value) == (f"{path}: folder is read-only "
-                            "(the backup copy goes beside the file)")
-    assert path.read_bytes() == data and leftovers(folder) == []
-
-
-def test_no_room_for_the_backup_is_refused_cleanly(library, tmp_path, monkeypatch):
-    path = library.copy("mp3", tmp_path, tagged=True)
-    data = path.read_bytes()
-
-    def full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(tags.shutil, "copyfileobj", full)
-    with pytest.raises(TagError) as e:
-        tags.write_genres(path, ["Jazz"])
-    assert str(e.value) == f"{path}: cannot create a backup beside it: No space left on device"
-    assert path.read_bytes() == data and leftovers(tmp_path) == []
-
-
 def test_symlink_is_followed_and_stays_a_link(library, tmp_path):
     target = library.copy("flac", tmp_path / "real")
     link = tmp_path / "link.flac"
@@ -480,38 +360,6 @@ def test_a_bare_string_is_a_type_error(library, tmp_path):
     path = library.copy("ogg", tmp_path)
     with pytest.raises(TypeError):
         tags.write_genres(path, "Jazz")
-
-
-def test_remove_stale_temps(tmp_path):
-    nested = tmp_path / "Artist" / "Album"
-    nested.mkdir(parents=True)
-    stale = [tmp_path / f".a.mp3{TEMP_MARKER}x1y2",
-             nested / f".b.flac{TEMP_MARKER}abcd"]
-    kept = [tmp_path / "a.mp3", nested / "b.flac", nested / ".hidden",
-            nested / f"visible{TEMP_MARKER}1"]  # not ours: temps are hidden
-    for p in stale + kept:
-        p.write_bytes(b"x")
-
-    assert tags.remove_stale_temps(tmp_path) == sorted(stale)
-    assert not any(p.exists() for p in stale)
-    assert all(p.exists() for p in kept)
-    assert tags.remove_stale_temps(tmp_path) == []
-
-
-def test_remove_stale_temps_keeps_a_backup_recovery_needs(tmp_path):
-    untouched = tmp_path / "a.mp3"  # killed before the edit began
-    edited = tmp_path / "b.mp3"  # killed mid-edit: only the backup is whole
-    for p in (untouched, edited):
-        p.write_bytes(b"old tags, audio")
-    unneeded = tmp_path / f".a.mp3{BACKUP_MARKER}1234"
-    needed = tmp_path / f".b.mp3{BACKUP_MARKER}5678"
-    orphan = tmp_path / f".c.mp3{BACKUP_MARKER}9abc"  # its file is gone
-    for p in (unneeded, needed, orphan):
-        p.write_bytes(b"old tags, audio")
-    edited.write_bytes(b"new ta")
-
-    assert tags.remove_stale_temps(tmp_path) == [unneeded]
-    assert needed.read_bytes() == orphan.read_bytes() == b"old tags, audio"
 
 
 # --- odd layouts (tagcorpus.py): every genre field read, only genre fields written ---

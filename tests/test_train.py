@@ -5,6 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audiofiles import make_audio
+from snapshots import folder_bytes
 from tagger.cli import app
 from tagger.dataset import folds, load_folder
 from tagger.errors import DataError, ModelError
@@ -144,24 +145,19 @@ def test_evaluate_cv_on_two_folders_scores_each_source_and_the_writes(labelled, 
     assert "Writes of the top genre" in result.output
 
 
-def _snapshot(folder):
-    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
-            for p in sorted(folder.rglob("*"))}
-
-
 def test_train_refuses_a_folder_of_the_users_and_leaves_it_untouched(labelled, tmp_path):
     """`train --out ~/Music` deleted the folder and exited 0."""
     music = tmp_path / "Music"
     (music / "Band").mkdir(parents=True)
     make_audio(music / "Band" / "song.flac", 1.0, "tone")
     (music / "notes.txt").write_text("mine")
-    before = _snapshot(music)
+    before = folder_bytes(music)
     result = runner.invoke(app, ["train", str(labelled), "--out", str(music), "-j", "2"])
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"Error: {music}: not empty and not a tagger model (no metadata.json); nothing was "
         "written: give a new or empty folder for the model")
-    assert _snapshot(music) == before
+    assert folder_bytes(music) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Music"]  # no temp folder left
 
 
@@ -171,72 +167,6 @@ def test_train_refuses_a_file_as_out(labelled, tmp_path):
     result = runner.invoke(app, ["train", str(labelled), "--out", str(song)])
     assert result.exit_code == 1 and "exists and is not a folder" in result.output
     assert song.read_bytes() == before
-
-
-def _tiny_network(seed: int):
-    from tagger.tfruntime import import_tensorflow
-
-    tf = import_tensorflow()
-    tf.keras.utils.set_random_seed(seed)
-    net = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
-    return net
-
-
-def test_save_writes_a_new_or_empty_folder_and_replaces_a_model(tmp_path):
-    from tagger.train import save
-
-    out = tmp_path / "models" / "mine"
-    save(_tiny_network(0), {"labels": ["a"], "run": 1}, out)
-    first = (out / "model.weights.h5").read_bytes()
-    (out / "README.txt").write_text("the user's notes")  # kept through a replace
-    save(_tiny_network(1), {"labels": ["a"], "run": 2}, out)
-    assert json.loads((out / "metadata.json").read_text())["run"] == 2
-    assert (out / "model.weights.h5").read_bytes() != first
-    assert (out / "README.txt").read_text() == "the user's notes"
-    assert sorted(p.name for p in out.parent.iterdir()) == ["mine"]  # nothing hidden left
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    save(_tiny_network(0), {"labels": ["a"]}, empty)
-    assert sorted(p.name for p in empty.iterdir()) == ["metadata.json", "model.weights.h5"]
-    assert oct(empty.stat().st_mode & 0o777) == oct(out.stat().st_mode & 0o777)
-
-
-def test_a_failed_replace_leaves_the_old_model_whole(tmp_path, monkeypatch):
-    from tagger import train as T
-    from tagger.errors import ModelError
-
-    out = tmp_path / "mine"
-    T.save(_tiny_network(0), {"labels": ["a"], "run": 1}, out)
-    before = _snapshot(out)
-
-    def full_disk(self, path):
-        raise OSError(28, "No space left on device")
-
-    net = _tiny_network(1)
-    monkeypatch.setattr(type(net), "save_weights", full_disk)
-    with pytest.raises(ModelError, match="No space left on device"):
-        T.save(net, {"labels": ["a"], "run": 2}, out)
-    assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
-
-
-def test_calibrate_picks_the_lowest_threshold_right_often_enough_on_every_source():
-    from tagger.dataset import Dataset
-    from tagger.train import calibrate
-
-    # Source "a": always right. Source "b": right above 0.7, wrong below.
-    conf = np.array([0.95, 0.9, 0.8, 0.6, 0.5] * 2 + [0.9, 0.85, 0.8, 0.75, 0.72, 0.65, 0.55, 0.4])
-    y = np.zeros(len(conf), int)
-    pred_right = np.array([True] * 10 + [True] * 5 + [False] * 3)
-    probs = np.stack([np.where(pred_right, conf, 1 - conf), np.where(pred_right, 1 - conf, conf)], 1)
-    data = Dataset([str(i) for i in range(len(y))], y, ["x", "y"], ["a"] * 10 + ["b"] * 8)
-    got = calibrate(data, probs, np.full(len(y), np.nan))  # cnn / crnn: no distance
-    assert got == {"min_confidence": 0.7, "max_distance": None}
-    # A track far from the others is left out of the writes it is judged by.
-    distance = np.ones(len(y))
-    distance[-3] = 50.0  # the wrong one at 0.65: beyond the 97.5th percentile
-    got = calibrate(data, probs, distance)
-    assert got["max_distance"] < 50 and got["min_confidence"] == 0.6
 
 
 def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):

@@ -1,0 +1,107 @@
+"""tagger.analysis: one file -> its log-mel, duration and tags, or the reason
+it cannot be analysed (truncated, too short, undecodable)."""
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiofiles import ffmpeg_exe, make_audio, signal
+from tagger.analysis import analyse
+from tagger.features import MUSICNN_FRONTEND as FE
+
+
+def test_fast_decodes_only_the_windows(tmp_path):
+    path = str(make_audio(tmp_path / "long.ogg", 30.0, "drums"))
+    d = analyse(path, FE, fast=4)
+    assert d.error is None
+    assert d.spec.shape == (4 * FE.chunk_frames, FE.n_mels)  # four chunks' worth, not 30 s
+    assert d.duration == pytest.approx(30.0, abs=0.1)
+
+
+def test_decode_errors_come_back_as_reasons(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF" + b"\0" * 10)
+    d = analyse(str(bad), FE)
+    assert d.spec is None and d.error
+
+
+def _cut(path, keep_share: float, extra_bytes: int = 0):
+    """A copy of ``path`` holding only its first bytes, as an interrupted download."""
+    data = path.read_bytes()
+    cut = path.with_name("cut-" + path.name)
+    cut.write_bytes(data[: int(len(data) * keep_share) + extra_bytes])
+    return cut
+
+
+@pytest.mark.parametrize("fast", [None, 6], ids=["full", "fast"])
+@pytest.mark.parametrize("name", ["a.wav", "a.mp3", "a.flac", "a.ogg"])
+def test_a_file_cut_after_its_first_second_is_an_error_not_a_genre(tmp_path, name, fast):
+    whole = make_audio(tmp_path / name, 60.0, "drums")
+    assert analyse(str(whole), FE, fast).error is None
+    # About the first second (plus an Ogg's 4 KB of codebooks, an Ogg page at most).
+    cut = _cut(whole, 1.2 / 60, 4096 if name.endswith(".ogg") else 0)
+    d = analyse(str(cut), FE, fast)
+    assert d.spec is None
+    if name.endswith(".ogg"):  # Ogg headers declare no length: too short to judge
+        assert re.fullmatch(r"too short to analyse \(1\.\d\d s; the model needs 1\.5 s\)",
+                            d.error), d.error
+    else:
+        assert re.fullmatch(r"truncated: 1\.\d s of the 1 min 0 s its header declares",
+                            d.error), d.error
+
+
+def test_a_truncated_long_track_is_found_too(tmp_path):
+    """Tracks over LONG_TRACK seconds are decoded in segments: the same check."""
+    cut = _cut(make_audio(tmp_path / "a.flac", 200.0, "drums"), 0.5)
+    assert re.fullmatch(r"truncated: 1 min [34]\d s of the 3 min 20 s its header declares",
+                        analyse(str(cut), FE).error)
+
+
+def test_audio_too_short_to_judge_is_not_analysed(tmp_path):
+    """Half of a 3 s chunk is the least the model judges: a shorter track
+    would fill its chunk by repeating itself."""
+    short = analyse(str(make_audio(tmp_path / "short.flac", 1.2, "drums")), FE)
+    assert short.error == "too short to analyse (1.20 s; the model needs 1.5 s)"
+    assert analyse(str(make_audio(tmp_path / "ok.flac", 1.6, "drums")), FE).error is None
+
+
+def test_a_vbr_mp3_without_a_xing_header_is_not_called_truncated(tmp_path):
+    """Without a Xing header mutagen estimates the length from the first
+    frame's bitrate: a quiet start makes that far too long a VBR file."""
+    wav = tmp_path / "quiet-start.wav"
+    sf.write(wav, np.concatenate([signal(10.0, "silence"), signal(20.0, "noise")])[:, 0], 44_100)
+    mp3 = tmp_path / "vbr.mp3"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "libmp3lame",
+                    "-q:a", "0", "-write_xing", "0", str(mp3)], check=True)
+    for fast in (None, 6):
+        d = analyse(str(mp3), FE, fast)
+        assert d.error is None
+    assert analyse(str(mp3), FE).duration == pytest.approx(30.0, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["long.flac", "long.opus"])
+def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monkeypatch, name):
+    from audiofiles import make_audio
+    from tagger import analysis, decode
+    from tagger.decode import load_audio
+    from tagger.features import log_mel
+
+    path = str(make_audio(tmp_path / name, 20.0, "drums"))
+    whole = log_mel(load_audio(path, FE.sample_rate), FE)
+    monkeypatch.setattr(analysis, "LONG_TRACK", 10.0)
+    monkeypatch.setattr(analysis, "SEGMENT", 6.3)  # not a whole number of hops
+    pieces = []
+    real = decode.stream_audio
+    monkeypatch.setattr(analysis, "stream_audio",
+                        lambda *a: (pieces.append(len(y)) or y for y in real(*a)))
+    monkeypatch.setattr(analysis, "load_audio", None)  # no seeking, no second decode
+    d = analysis.analyse(path, FE)
+    assert d.error is None
+    assert len(pieces) >= 4 and max(pieces) <= 6.3 * FE.sample_rate * 1.05
+    assert d.duration == pytest.approx(20.0, abs=0.05)
+    # The same frames as one whole-track STFT, segment boundaries included.
+    assert d.spec.shape == whole.shape
+    np.testing.assert_allclose(d.spec, whole, atol=2e-3)

@@ -1,0 +1,180 @@
+"""tagger.tagcommit: in-place edits behind a synced backup, on real files (audiofiles.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from mutagen.flac import FLAC
+
+from audiofiles import AudioLibrary, leftovers
+from tagger import tagcommit
+from tagger.constants import BACKUP_MARKER, TEMP_MARKER
+from tagger.errors import TagError
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory):
+    return AudioLibrary(tmp_path_factory.mktemp("originals"))
+
+
+def set_genre(target):
+    """An edit as tags gives commit: mutagen rewrites the file in place."""
+    audio = FLAC(target)
+    audio["GENRE"] = ["Jazz"]
+    audio.save()
+
+
+def never(target):
+    raise AssertionError(f"edited {target}")
+
+
+def test_the_edit_is_in_place_after_a_synced_backup_is_reported(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    original, before = path.read_bytes(), path.stat()
+    seen = []
+
+    def edit(target):
+        [backup] = [p for p in tmp_path.iterdir() if BACKUP_MARKER in p.name]
+        seen.append(("edit", target, backup.read_bytes() == original))
+        set_genre(target)
+
+    tagcommit.commit(path, edit, on_backup=lambda b: seen.append(("backup", b)))
+
+    assert [step[0] for step in seen] == ["backup", "edit"]
+    (_, backup), (_, target, whole) = seen
+    assert backup.parent == tmp_path and backup.name.startswith(f".{path.name}{BACKUP_MARKER}")
+    assert target == path and whole
+    assert FLAC(path)["GENRE"] == ["Jazz"] and path.stat().st_ino == before.st_ino
+    assert not backup.exists() and leftovers(tmp_path) == []
+
+
+def test_a_failed_edit_is_rolled_back_from_the_backup(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    data, before = path.read_bytes(), path.stat()
+
+    def half_done(target):  # the edit breaks the file, then fails
+        with open(target, "r+b") as f:
+            f.truncate(before.st_size // 2)
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(TagError) as e:
+        tagcommit.commit(path, half_done)
+    assert str(e.value) == (f"{path}: could not write genres: "
+                            "[Errno 28] No space left on device")
+    assert path.read_bytes() == data
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failing_journal_leaves_the_file_untouched(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def journal_full(backup):
+        raise TagError("write journal: database or disk is full", path)
+
+    with pytest.raises(TagError, match="disk is full"):
+        tagcommit.commit(path, never, on_backup=journal_full)
+    assert path.read_bytes() == data
+    assert leftovers(tmp_path) == []
+
+
+def test_a_refused_check_stops_before_any_copy(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+
+    def unreadable(target):
+        raise TagError("cannot read tags: not a FLAC file", path)
+
+    with pytest.raises(TagError, match="cannot read tags"):
+        tagcommit.commit(path, never, check=unreadable,
+                         on_backup=lambda b: pytest.fail("backup made"))
+    assert leftovers(tmp_path) == []
+
+
+def test_restore_backup_puts_the_old_bytes_back_into_the_same_file(library, tmp_path):
+    path = library.copy("ogg", tmp_path, tagged=True)
+    link = tmp_path / "link.ogg"
+    os.link(path, link)
+    data = path.read_bytes()
+    backup = tagcommit.make_backup(path, path)
+    with open(path, "r+b") as f:  # a kill caught the edit half-way
+        f.truncate(len(data) // 3)
+
+    tagcommit.restore_backup(backup, path)
+
+    assert path.read_bytes() == link.read_bytes() == data
+    assert path.stat().st_nlink == 2
+    assert leftovers(tmp_path) == []
+
+
+def test_restore_backup_of_a_file_gone_since_brings_it_back(library, tmp_path):
+    path = library.copy("ogg", tmp_path, tagged=True)
+    data = path.read_bytes()
+    backup = tagcommit.make_backup(path, path)
+    path.unlink()
+    tagcommit.restore_backup(backup, path)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_a_read_only_folder_is_refused_even_as_root(library, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = library.copy("mp3", folder, tagged=True)
+    data = path.read_bytes()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(TagError) as e:
+            tagcommit.commit(path, never)
+    finally:
+        folder.chmod(0o755)
+    assert str(e.value) == (f"{path}: folder is read-only "
+                            "(the backup copy goes beside the file)")
+    assert path.read_bytes() == data and leftovers(folder) == []
+
+
+def test_no_room_for_the_backup_is_refused_cleanly(library, tmp_path, monkeypatch):
+    path = library.copy("mp3", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tagcommit.shutil, "copyfileobj", full)
+    with pytest.raises(TagError) as e:
+        tagcommit.commit(path, never)
+    assert str(e.value) == f"{path}: cannot create a backup beside it: No space left on device"
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_remove_stale_temps(tmp_path):
+    nested = tmp_path / "Artist" / "Album"
+    nested.mkdir(parents=True)
+    stale = [tmp_path / f".a.mp3{TEMP_MARKER}x1y2",
+             nested / f".b.flac{TEMP_MARKER}abcd"]
+    kept = [tmp_path / "a.mp3", nested / "b.flac", nested / ".hidden",
+            nested / f"visible{TEMP_MARKER}1"]  # not ours: temps are hidden
+    for p in stale + kept:
+        p.write_bytes(b"x")
+
+    assert tagcommit.remove_stale_temps(tmp_path) == sorted(stale)
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)
+    assert tagcommit.remove_stale_temps(tmp_path) == []
+
+
+def test_remove_stale_temps_keeps_a_backup_recovery_needs(tmp_path):
+    untouched = tmp_path / "a.mp3"  # killed before the edit began
+    edited = tmp_path / "b.mp3"  # killed mid-edit: only the backup is whole
+    for p in (untouched, edited):
+        p.write_bytes(b"old tags, audio")
+    unneeded = tmp_path / f".a.mp3{BACKUP_MARKER}1234"
+    needed = tmp_path / f".b.mp3{BACKUP_MARKER}5678"
+    orphan = tmp_path / f".c.mp3{BACKUP_MARKER}9abc"  # its file is gone
+    for p in (unneeded, needed, orphan):
+        p.write_bytes(b"old tags, audio")
+    edited.write_bytes(b"new ta")
+
+    assert tagcommit.remove_stale_temps(tmp_path) == [unneeded]
+    assert needed.read_bytes() == orphan.read_bytes() == b"old tags, audio"
