@@ -121,7 +121,7 @@ class AudioGenrePlugin(BeetsPlugin):
                 written[item_path(item)] = decision.genres_to_write
         if written:
             try:
-                retagged(written, self._path("db"))
+                tagger.retagged(written, db=self._path("db"))
             except (tagger.TaggerError, OSError) as e:
                 # The files are written; only the next run analyses them again.
                 self._log.warning("cannot update tagger's cache: {}", e)
@@ -167,21 +167,6 @@ def analyse(paths: list[str], db: str | None, model: str | None,
     results for files already analysed, the rest decoded and classified."""
     with tagger.scan(paths, db=db, model=model, jobs=jobs) as run:
         return {r.path: r for r in run}
-
-
-def retagged(written: dict[str, list[str]], db: str | None) -> None:
-    """beets rewrote these files' tags (path -> genres now; never their audio):
-    give tagger's cache their new identity, so the next run does not analyse
-    them again."""
-    from tagger.cache import Cache, default_db_path
-    from tagger.journal import file_state
-
-    cache = Cache(db or default_db_path())
-    try:
-        for path, genres in written.items():
-            cache.update_identity(path, *file_state(path), genres)
-    finally:
-        cache.close()
 
 
 def item_path(item: Item) -> str:

@@ -1,6 +1,6 @@
 """How fast the HTML review page opens, sorts and filters in headless Chromium.
 
-    python benchmarks/review_page.py [--files 20000] [--repeat 3]
+    python benchmarks/review_page.py [--files 20000] [--repeat 3] [--against REV]
 
 Builds report records shaped like a real scan's (10 genres each, folders of
 12 tracks with album tags, 3 % errors, 10 % unsure, a plan per file), renders
@@ -9,15 +9,24 @@ the page with ``tagger.review.render`` and opens it from disk in Chromium
 the time from navigation start to the table's first rows (the page's
 ``tagger-review-rendered`` performance mark) and to the load event, and the
 in-page time of a header click (sort), of typing a filter and of "Show all"
-(each includes the layout it forces). Synthetic records: the page's cost
-depends on how many there are, not on what the model said.
+(each until the browser has drawn the next frame: the layout and painting it
+causes are included, also those a browser defers to that frame), and of
+"Show all" until the frame after its last row is in. Synthetic
+records: the page's cost depends on how many there are, not on what the model
+said.
+
+``--against REV`` also renders the page with ``tagger/review.py`` as of git
+revision REV and measures both pages in the same run, alternating, then
+prints each figure's ratio (REV / this checkout).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,47 +68,99 @@ def records(n: int, seed: int = 0) -> list[dict]:
     return out
 
 
-TIMED = """(() => {{ const t = performance.now(); {action}; document.body.offsetHeight;
-    return performance.now() - t; }})()"""
+# An in-page action's time until the next frame is drawn: rAF runs before
+# that frame's style, layout and paint, the timeout just after them.
+TIMED = """new Promise(done => {{ const t = performance.now(); {action}; document.body.offsetHeight;
+    requestAnimationFrame(() => setTimeout(() => done(performance.now() - t))); }})"""
+# "Show all": until the frame after the click is drawn, and until the frame
+# after the last row is in (the page may add rows over several frames).
+SHOW_ALL = """new Promise(done => { const t = performance.now(), times = [];
+    document.getElementById('all').click(); document.body.offsetHeight;
+    requestAnimationFrame(() => setTimeout(() => times.push(performance.now() - t)));
+    (function wait() {
+      if (!document.getElementById('more-bar').hidden) return requestAnimationFrame(wait);
+      requestAnimationFrame(() => setTimeout(() => done([times[0] || performance.now() - t,
+                                                         performance.now() - t])));
+    })(); })"""
+FIGURES = ("first rows", "load event", "sort click", "sort again", "filter typed", "show all",
+           "all rows in")
+
+
+def review_at(rev: str):
+    """``tagger/review.py`` as of git revision ``rev``, imported as a module."""
+    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:tagger/review.py"],
+                            check=True, capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp(prefix="review-at-")) / "review_at_rev.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("review_at_rev", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def measure(page, path: Path, figures: dict) -> tuple[int, int]:
+    """One round of every figure on the page at ``path``; (rows shown by the
+    filter, rows after Show all of the unfiltered table)."""
+    page.open("about:blank")
+    page.open(path.as_uri())
+    figures["first rows"].append(page.eval(
+        "performance.getEntriesByName('tagger-review-rendered')[0].startTime"))
+    figures["load event"].append(page.eval(
+        "performance.getEntriesByType('navigation')[0].loadEventEnd"))
+    assert page.eval("document.querySelectorAll('tr.file').length") > 0
+    click = "document.querySelector('th[data-key=confidence]').click()"
+    figures["sort click"].append(page.eval(TIMED.format(action=click)))
+    figures["sort again"].append(page.eval(TIMED.format(action=click)))
+    typed = ("const f = document.getElementById('filter'); f.value = 'album 1'; "
+             "f.dispatchEvent(new Event('input'))")
+    figures["filter typed"].append(page.eval(TIMED.format(action=typed)))
+    shown = page.eval("document.querySelectorAll('tr.file').length")
+    page.eval("const f = document.getElementById('filter'); f.value = ''; "
+              "f.dispatchEvent(new Event('input')); document.body.offsetHeight")
+    first, last = page.eval(SHOW_ALL)  # every record
+    figures["show all"].append(first)
+    figures["all rows in"].append(last)
+    return shown, page.eval("document.querySelectorAll('tr.file').length")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", metavar="REV", help="also measure the page of this git revision")
     args = parser.parse_args()
     recs = records(args.files)
-    started = time.perf_counter()
-    html = render(recs)
-    python_s = time.perf_counter() - started
-    figures = {k: [] for k in ("first rows", "load event", "sort click", "sort again", "filter typed", "show all")}
+    renders = {"this": render}
+    if args.against:
+        renders[args.against] = review_at(args.against).render
+    results = {name: {k: [] for k in FIGURES} for name in renders}
     with tempfile.TemporaryDirectory() as tmp, Chromium(find_chromium()) as page:
-        path = Path(tmp) / "review.html"
-        path.write_text(html, encoding="utf-8")
-        print(f"{args.files} records: page {len(html.encode()) / 1e6:.1f} MB, "
-              f"rendered by Python in {python_s:.2f} s")
+        paths = {}
+        for name, fn in renders.items():
+            started = time.perf_counter()
+            html = fn(recs)
+            python_s = time.perf_counter() - started
+            paths[name] = Path(tmp) / f"review-{len(paths)}.html"
+            paths[name].write_text(html, encoding="utf-8")
+            print(f"{name}: {args.files} records: page {len(html.encode()) / 1e6:.1f} MB, "
+                  f"rendered by Python in {python_s:.2f} s")
         for _ in range(args.repeat):
-            page.open("about:blank")
-            page.open(path.as_uri())
-            figures["first rows"].append(page.eval(
-                "performance.getEntriesByName('tagger-review-rendered')[0].startTime"))
-            figures["load event"].append(page.eval(
-                "performance.getEntriesByType('navigation')[0].loadEventEnd"))
-            assert page.eval("document.querySelectorAll('tr.file').length") > 0
-            click = "document.querySelector('th[data-key=confidence]').click()"
-            figures["sort click"].append(page.eval(TIMED.format(action=click)))
-            figures["sort again"].append(page.eval(TIMED.format(action=click)))
-            typed = ("const f = document.getElementById('filter'); f.value = 'album 1'; "
-                     "f.dispatchEvent(new Event('input'))")
-            figures["filter typed"].append(page.eval(TIMED.format(action=typed)))
-            shown = page.eval("document.querySelectorAll('tr.file').length")
-            figures["show all"].append(page.eval(TIMED.format(
-                action="document.getElementById('all').click()")))
-            after = page.eval("document.querySelectorAll('tr.file').length")
-        print(f"filter 'album 1' shows {shown} rows, {after} after Show all")
-    for name, values in figures.items():
-        print(f"{name:>13}: median {statistics.median(values):7.0f} ms  "
-              f"(runs: {', '.join(f'{v:.0f}' for v in values)})")
+            for name in renders:  # alternating, so both see the same machine
+                shown, after = measure(page, paths[name], results[name])
+                if _ == 0:
+                    print(f"{name}: filter 'album 1' shows {shown} rows; Show all of every "
+                          f"record: {after} rows")
+    for name, figures in results.items():
+        print(f"-- {name}")
+        for figure, values in figures.items():
+            print(f"{figure:>13}: median {statistics.median(values):7.0f} ms  "
+                  f"(runs: {', '.join(f'{v:.0f}' for v in values)})")
+    if args.against:
+        print(f"-- ratio {args.against} / this (median over median)")
+        for figure in FIGURES:
+            ratio = (statistics.median(results[args.against][figure])
+                     / statistics.median(results["this"][figure]))
+            print(f"{figure:>13}: {ratio:5.2f}x")
 
 
 if __name__ == "__main__":

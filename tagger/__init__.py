@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _EXPORTS = {
     "scan": "api", "plan": "api", "write": "api", "undo": "api", "history": "api",
-    "cached": "api", "write_policy": "api", "ScanRun": "api",
+    "cached": "api", "retagged": "api", "write_policy": "api", "ScanRun": "api",
     "TrackResult": "cache",
     "WritePolicy": "policy", "Decision": "policy", "Plan": "policy", "PlanEntry": "policy",
     "WriteRun": "writer", "Outcome": "writer",

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .cache import Cache, TrackResult, default_db_path
 from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
-from .journal import Journal, UndoResult
+from .journal import Journal, UndoResult, file_state, interrupted
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .config import load_config
 from .policy import Plan, WritePolicy
@@ -42,6 +42,8 @@ class ScanRun(Iterator[TrackResult]):
     is yielded). The cache's run lock is held from the first ``next`` until the
     last result, ``close()`` or the end of a ``with`` block. ``stats`` counts
     as it goes; ``ordered(results)`` sorts results in the library's walk order.
+    ``restored`` lists the files a killed ``--write`` had left mid-edit, which
+    the scan first put back from their backups (see ``Journal.recover``).
     """
 
     def __init__(self, paths: Iterable[PathLike], db: PathLike | None, options: ScanOptions,
@@ -50,6 +52,7 @@ class ScanRun(Iterator[TrackResult]):
         self.db = Path(db) if db is not None else default_db_path()
         self._args = (list(paths), options, on_found, on_wait)
         self._scan: Scan | None = None
+        self.restored: list[str] = []
         self._results = self._run()
 
     @property
@@ -77,6 +80,9 @@ class ScanRun(Iterator[TrackResult]):
     def _run(self) -> Iterator[TrackResult]:
         paths, options, on_found, on_wait = self._args
         with _opened(self.db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+            # A file a killed write left half-written is whole again before
+            # the scan reads it.
+            self.restored = Journal(cache.db).recover() if interrupted(cache.db) else []
             self._scan = Scan(paths, cache, options, on_found=on_found)
             yield from self._scan
 
@@ -154,6 +160,25 @@ def undo(run_id: int | None = None, *, db: PathLike | None = None,
     files changed since are refused, per file (see ``journal.Journal.undo``)."""
     with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
         return Journal(cache.db).undo(run_id)
+
+
+def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = None,
+             on_wait: Callable[[Path], None] | None = None) -> None:
+    """Tell the cache that other software rewrote these files' tags, never
+    their audio: ``files`` maps each path to the genres it holds now (say,
+    a beets plugin after beets wrote them). Each cached file gets its new
+    identity (size, modification time, fingerprint) and current genres, so
+    the next scan takes its result from the cache instead of analysing it
+    again. A file the cache does not hold, or that cannot be read now, is
+    left alone (the next scan looks at it)."""
+    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+        for path, genres in files.items():
+            path = os.path.abspath(os.fspath(path))
+            try:
+                state = file_state(path)
+            except OSError:
+                continue
+            cache.update_identity(path, *state, list(genres))
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:

@@ -137,6 +137,7 @@ def scan(
                        verbose=verbose, cluster=_cluster_options(ray, path_map, ship_audio),
                        on_found=progress.found, on_wait=_waiting)
         results = progress.collect(run)
+        _say_restored(run.restored)
         # A dry run previews from the cached genres (a warm re-scan stays a
         # cache read); --write reads every file's genres again first.
         plan = api.plan(results, policy, fresh=write)
@@ -163,6 +164,13 @@ def _cluster_options(address: Optional[str], path_map: Optional[List[str]], ship
     except ValueError as e:
         _fail(f"--path-map: {e}", 2)
     return ClusterOptions(address, pairs, ship_audio)
+
+
+def _say_restored(paths: List[str]) -> None:
+    if paths:
+        files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
+        typer.echo(f"Restored {files} from backup (a write was interrupted): "
+                   + ", ".join(paths), err=True)
 
 
 def _say_written(run, db: Optional[Path] = None) -> None:

@@ -29,6 +29,7 @@ import shutil
 import socket
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,21 +64,44 @@ class ClusterOptions:
 
 
 @dataclass(frozen=True)
-class ClusterInfo:
-    """The alive nodes of a cluster and their resources."""
+class Node:
+    """An alive node of the cluster: its Ray id and its CPUs and GPUs."""
 
-    nodes: int
-    cpus: float
-    gpus: float
-    node_ids: tuple[str, ...] = ()
-    gpu_nodes: tuple[str, ...] = ()  # one entry per GPU
+    id: str
+    cpus: float = 0.0
+    gpus: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """The alive nodes of a cluster; its totals are derived from them."""
+
+    nodes: tuple[Node, ...] = ()
+
+    @property
+    def cpus(self) -> float:
+        return sum(n.cpus for n in self.nodes)
+
+    @property
+    def gpus(self) -> float:
+        return sum(n.gpus for n in self.nodes)
+
+    @property
+    def node_ids(self) -> tuple[str, ...]:
+        return tuple(n.id for n in self.nodes)
+
+    @property
+    def gpu_nodes(self) -> tuple[str, ...]:
+        """A node's id once per whole GPU it has: where the GPU actors go."""
+        return tuple(n.id for n in self.nodes for _ in range(int(n.gpus)))
 
     def __str__(self) -> str:
         def n(x: float, unit: str) -> str:
             x = int(x) if float(x).is_integer() else x
             return f"{x} {unit}{'' if x == 1 else 's'}"
 
-        return f"{n(self.nodes, 'node')}, {n(self.cpus, 'CPU')}, {n(self.gpus, 'GPU')}"
+        return (f"{n(len(self.nodes), 'node')}, {n(self.cpus, 'CPU')}, "
+                f"{n(self.gpus, 'GPU')}")
 
 
 def parse_path_map(text: str) -> tuple[str, str]:
@@ -160,11 +184,9 @@ def _check_reachable(address: str) -> None:
 
 
 def cluster_info(ray) -> ClusterInfo:
-    alive = [n for n in ray.nodes() if n.get("Alive")]
-    cpus = sum(n["Resources"].get("CPU", 0) for n in alive)
-    gpus = sum(n["Resources"].get("GPU", 0) for n in alive)
-    gpu_nodes = tuple(n["NodeID"] for n in alive for _ in range(int(n["Resources"].get("GPU", 0))))
-    return ClusterInfo(len(alive), cpus, gpus, tuple(n["NodeID"] for n in alive), gpu_nodes)
+    return ClusterInfo(tuple(
+        Node(n["NodeID"], n["Resources"].get("CPU", 0), n["Resources"].get("GPU", 0))
+        for n in ray.nodes() if n.get("Alive")))
 
 
 def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
@@ -187,25 +209,35 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
         decode = ray.remote(_decode_group).options(num_cpus=1, max_retries=RETRIES)
         limit = max(2, int(IN_FLIGHT_PER_CPU * info.cpus))
         groups = iter([paths[i: i + DECODE_GROUP] for i in range(0, len(paths), DECODE_GROUP)])
-        pending: dict = {}  # classify ref -> (group of paths, attempt)
+        pending: dict = {}  # classify ref -> (paths sent, attempt)
+        unread: deque[Decoded] = deque()  # files the driver could not read to ship
         turn = 0
 
         def submit(group: list[str], attempt: int = 1) -> None:
             nonlocal turn
-            tasks, data = _tasks(ray, group, options, cluster)
+            tasks, data, failed = _tasks(ray, group, options, cluster)
+            unread.extend(failed)
+            if not tasks:
+                return
             decoded = decode.remote(tasks, fe.to_dict(), options.timeout, options.verbose, *data)
-            pending[actors[turn % len(actors)].classify.remote(decoded)] = (group, attempt)
+            pending[actors[turn % len(actors)].classify.remote(decoded)] = (
+                [local for local, _, _ in tasks], attempt)
             turn += 1
 
-        def submit_next() -> bool:
-            group = next(groups, None)
-            if group is not None:
+        def fill() -> None:
+            while len(pending) < limit:
+                group = next(groups, None)
+                if group is None:
+                    return
                 submit(group)
-            return group is not None
 
-        while len(pending) < limit and submit_next():
-            pass
-        while pending:
+        fill()
+        while pending or unread:
+            while unread:
+                yield unread.popleft(), None
+            if not pending:
+                fill()
+                continue
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 group, attempt = pending.pop(ref)
@@ -224,7 +256,7 @@ def classify(paths: list[str], fe: FrontEnd, options, cluster: ClusterOptions,
                     reason = f"cluster: {_first_line(e)}"
                     results = [(Decoded(path, error=reason), None) for path in group]
                 yield from results
-                submit_next()
+                fill()
     finally:
         ray.shutdown()
 
@@ -256,21 +288,30 @@ def _start_actors(ray, info: ClusterInfo, fe: FrontEnd, options, model_files) ->
 
 def _tasks(ray, group: list[str], options, cluster: ClusterOptions):
     """The decode task's inputs for a group of local paths: (local path, path
-    on the node or None when shipped, --fast windows) per file, and the
-    shipped files' bytes as object refs (resolved by Ray before the task runs)."""
+    on the node or None when shipped, --fast windows) per file, the shipped
+    files' bytes as object refs (resolved by Ray before the task runs), and
+    an error row for each file the driver could not read to ship (nothing is
+    shipped for it)."""
     from .pipeline import FAST_WINDOWS
 
     fast = FAST_WINDOWS if options.fast else None
-    if cluster.ship_audio:
-        return [(p, None, fast) for p in group], [ray.put(_read(p)) for p in group]
-    return [(p, remote_path(p, cluster.path_map), fast) for p in group], []
+    if not cluster.ship_audio:
+        return [(p, remote_path(p, cluster.path_map), fast) for p in group], [], []
+    read, failed = read_files(group)
+    return ([(p, None, fast) for p, _ in read], [ray.put(data) for _, data in read], failed)
 
 
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError:
-        return b""  # the node then reports the file as empty, one error row
+def read_files(paths: list[str]) -> tuple[list[tuple[str, bytes]], list[Decoded]]:
+    """(path, bytes) of each file the driver can read, and an error row with
+    the reason (``Permission denied``, ``No such file or directory``...) for
+    each it cannot: a file gone or changed since the walk."""
+    read, failed = [], []
+    for path in paths:
+        try:
+            read.append((path, Path(path).read_bytes()))
+        except OSError as e:
+            failed.append(Decoded(path, error=e.strerror or str(e)))
+    return read, failed
 
 
 # --- on the nodes -------------------------------------------------------------

@@ -97,6 +97,17 @@ def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
     return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
 
 
+def interrupted(db: sqlite_utils.Database) -> bool:
+    """Whether the journal records a backup for ``Journal.recover`` to put
+    back (a kill caught a write or an undo mid-edit). One query, and it
+    creates nothing: a scan asks before it reads any file."""
+    try:
+        return ENTRIES in db.table_names() and db.execute(
+            f"select 1 from {ENTRIES} where backup is not null limit 1").fetchone() is not None
+    except sqlite3.Error as e:
+        raise cache_error(e, _db_path(db)) from e
+
+
 class Journal:
     """The write journal in a sqlite-utils ``Database`` (the result cache's file).
 

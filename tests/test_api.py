@@ -83,7 +83,7 @@ def test_import_tagger_loads_no_tensorflow_and_exports_the_api():
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert issubclass(tagger.TagError, tagger.TaggerError)
-    assert {"scan", "plan", "write", "undo", "TrackResult", "WritePolicy", "Decision", "Plan",
+    assert {"scan", "plan", "write", "undo", "retagged", "TrackResult", "WritePolicy", "Decision", "Plan",
             "WriteRun", "UndoResult", "TaggerError"} <= set(tagger.__all__)
 
 
@@ -108,6 +108,29 @@ def test_the_cache_is_locked_while_a_scan_is_iterated(music, tmp_path):
         next(again)
         assert locked()
     assert not locked()
+
+
+def test_retagged_gives_files_another_program_retagged_their_new_identity(music, tmp_path):
+    """Files whose tags another program rewrote (a beets plugin, say): after
+    ``retagged`` a scan takes them from the cache with their new genres."""
+    db = tmp_path / "c.db"
+    folder = music / "Jazz"
+    first = {r.path: r for r in tagger.scan([folder], db=db, jobs=1)}
+    mp3, ogg = folder / "noise track.mp3", folder / "Sub Folder" / "drums.ogg"
+    for path in (mp3, ogg):  # another program's write: mutagen, not tagger
+        audio = mutagen.File(path, easy=True)
+        audio["genre"] = ["Free Jazz"]
+        audio.save()
+    gone = folder / "Sub Folder" / "tone.opus"
+    gone.unlink()  # cannot be read now: left alone
+    assert tagger.retagged({mp3: ["Free Jazz"], str(ogg): ("Free Jazz",), gone: ["Jazz"]},
+                           db=db) is None
+    again = {r.path: r for r in tagger.scan([folder], db=db, jobs=1)}
+    assert set(again) == {str(mp3), str(ogg)}
+    for path in (mp3, ogg):
+        r = again[str(path)]
+        assert r.from_cache and r.current_genres == ["Free Jazz"], path
+        assert r.genres == first[str(path)].genres
 
 
 def test_a_scan_error_is_a_tagger_error(music, tmp_path):

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 import raycluster
 from audiofiles import make_audio
 from tagger.cli import app
+from tagger.cluster import ClusterOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SCAN_TIMEOUT = 600  # s for one scan on the cluster
@@ -166,6 +168,59 @@ def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
     _assert_same(local_results, _by_path(tmp_path / "c.json"))
 
 
+# A driver whose files change after the walk (and the cache's fingerprints)
+# but before they are shipped: one goes, one becomes a folder, one loses its
+# read permission. It runs without root's right to read any file (see
+# unprivileged.py), so the mode applies.
+CHANGING_DRIVER = """
+import os, sys
+import tagger.cluster
+from tagger.cli import app
+
+gone, folder, locked = sys.argv[1:4]
+real = tagger.cluster.classify
+
+def classify(*args, **kwargs):
+    os.remove(gone)
+    os.remove(folder)
+    os.mkdir(folder)
+    os.chmod(locked, 0)
+    return real(*args, **kwargs)
+
+tagger.cluster.classify = classify
+app(args=sys.argv[4:], prog_name="tagger")
+"""
+
+
+def test_ship_audio_reports_a_file_the_driver_cannot_read_with_its_reason(
+        cluster, library, local_results, tmp_path):
+    from unprivileged import without_file_mode_rights
+
+    lib = tmp_path / "lib"
+    shutil.copytree(library, lib)
+    source = lib / "00 drums.flac"
+    victims = {lib / "90 gone.flac": "No such file or directory",
+               lib / "91 folder.flac": "Is a directory",
+               lib / "92 locked.flac": "Permission denied"}
+    for path in victims:
+        shutil.copyfile(source, path)
+    report = tmp_path / "ray.json"
+    proc = subprocess.run(
+        cluster.command([sys.executable, "-c", CHANGING_DRIVER, *map(str, victims), "scan",
+                         str(lib), "--db", str(tmp_path / "c.db"), "--ray", cluster.address,
+                         "--ship-audio", "-q", "--report", str(report)]),
+        env=cluster.env, capture_output=True, text=True, timeout=SCAN_TIMEOUT,
+        preexec_fn=without_file_mode_rights)
+    assert proc.returncode == 1, proc.stderr
+    rows = _by_path(report)
+    assert {str(path): rows.pop(str(path))["error"] for path in victims} == {
+        str(path): reason for path, reason in victims.items()}
+    # The batch went on: every other file as in a local scan.
+    _assert_same({str(lib / Path(p).name): r for p, r in local_results.items()}, rows)
+    assert f"{len(LIBRARY) + 3} files found: {len(LIBRARY)} analysed, 0 from cache, 3 failed" in (
+        proc.stdout)
+
+
 # --- without a cluster -------------------------------------------------------
 
 
@@ -201,6 +256,32 @@ def test_cluster_usage_errors(library, tmp_path, args, message):
     assert result.output.strip() == f"Error: {message}"
 
 
+def test_the_driver_ships_only_what_it_can_read_and_makes_the_error_rows(tmp_path):
+    """--ship-audio: a file the driver cannot read is an error row with the
+    reason, made on the driver; nothing is shipped for it (it used to ship
+    b"", which the node reported as an empty file)."""
+    from types import SimpleNamespace
+
+    from tagger.cluster import _tasks
+    from tagger.pipeline import ScanOptions
+
+    ok = tmp_path / "a.flac"
+    make_audio(ok, 1.0, "tone")
+    folder = tmp_path / "b.flac"
+    folder.mkdir()
+    gone = tmp_path / "c.flac"
+    ray = SimpleNamespace(put=lambda data: ("ref", data))
+    group = [str(ok), str(folder), str(gone)]
+    tasks, data, failed = _tasks(ray, group, ScanOptions(), ClusterOptions("x:1", ship_audio=True))
+    assert tasks == [(str(ok), None, None)]
+    assert data == [("ref", ok.read_bytes())]
+    assert [(d.path, d.error, d.spec) for d in failed] == [
+        (str(folder), "Is a directory", None), (str(gone), "No such file or directory", None)]
+    # Without --ship-audio the driver reads nothing: the nodes report.
+    tasks, data, failed = _tasks(ray, group, ScanOptions(), ClusterOptions("x:1"))
+    assert [t[:2] for t in tasks] == [(p, p) for p in group] and data == failed == []
+
+
 @pytest.mark.parametrize("path, expected", [
     ("/music/a/b.flac", "/mnt/nas/a/b.flac"),
     ("/music", "/mnt/nas"),
@@ -216,8 +297,29 @@ def test_remote_path(path, expected):
 
 
 def test_cluster_info_names_nodes_and_resources():
-    from tagger.cluster import ClusterInfo
+    from tagger.cluster import ClusterInfo, Node
 
-    assert str(ClusterInfo(2, 2.0, 0.0)) == "2 nodes, 2 CPUs, 0 GPUs"
-    assert str(ClusterInfo(1, 8.0, 1.0)) == "1 node, 8 CPUs, 1 GPU"
-    assert str(ClusterInfo(3, 1.5, 0.0)) == "3 nodes, 1.5 CPUs, 0 GPUs"
+    assert str(ClusterInfo((Node("a", 1.0), Node("b", 1.0)))) == "2 nodes, 2 CPUs, 0 GPUs"
+    assert str(ClusterInfo((Node("a", 8.0, 1.0),))) == "1 node, 8 CPUs, 1 GPU"
+    assert str(ClusterInfo((Node("a", 0.5), Node("b", 1.0), Node("c")))) == (
+        "3 nodes, 1.5 CPUs, 0 GPUs")
+
+
+def test_cluster_info_derives_every_figure_from_the_alive_nodes():
+    """One place holds each node's resources: the totals, the node ids and
+    the GPU actors' places (a node once per whole GPU) follow from it."""
+    from types import SimpleNamespace
+
+    from tagger.cluster import cluster_info
+
+    nodes = [{"NodeID": "a", "Alive": True, "Resources": {"CPU": 8.0, "GPU": 2.0}},
+             {"NodeID": "b", "Alive": True, "Resources": {"CPU": 4.0}},
+             {"NodeID": "c", "Alive": False, "Resources": {"CPU": 16.0, "GPU": 4.0}},
+             {"NodeID": "d", "Alive": True, "Resources": {"CPU": 2.0, "GPU": 1.5}}]
+    info = cluster_info(SimpleNamespace(nodes=lambda: nodes))
+    assert (info.cpus, info.gpus) == (14.0, 3.5)
+    assert info.node_ids == ("a", "b", "d")
+    assert info.gpu_nodes == ("a", "a", "d")
+    assert str(info) == "3 nodes, 14 CPUs, 3.5 GPUs"
+    gpu_less = replace(info, nodes=info.nodes[1:2])
+    assert (gpu_less.gpus, gpu_less.gpu_nodes) == (0, ())

@@ -204,6 +204,45 @@ def test_kills_inside_the_in_place_edit_are_recovered(library, tmp_path):
     check(before.__getitem__)
 
 
+def test_a_plain_scan_after_a_killed_write_reads_the_file_as_it_was(tmp_path):
+    """A write killed half-way through a file's edit; then a dry run (no
+    --write): it first puts the backup back, says so, and scans the
+    original file."""
+    import json
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in ("a.flac", "b.mp3"):
+        make_audio(lib / name, 4.0, "drums", metadata={"genre": "Old"})
+    files = sorted(lib.iterdir())
+    original = {p: p.read_bytes() for p in files}
+    db = tmp_path / "cache.db"
+    first = tagger("scan", lib, "--db", db, "-q", "--report", tmp_path / "first.json")
+    assert first.wait(timeout=300) == 0, first.stderr.read().decode()
+    assert _count(db, "select count(*) from sqlite_master where name like 'write_%'") == 0
+
+    ready = tmp_path / "ready"
+    proc = tagger("scan", lib, "--db", db, "--write", "--overwrite", "--min-confidence", "0",
+                  "-q", break_at=(1, ready))
+    victim = _wait_for(ready, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert victim.read_bytes() != original[victim]  # half-written when killed
+
+    again = tagger("scan", lib, "--db", db, "-q", "--report", tmp_path / "again.json")
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err.decode()
+    assert f"Restored 1 file from backup (a write was interrupted): {victim}" in err.decode()
+    assert {p: p.read_bytes() for p in files} == original
+    assert leftovers(lib) == []
+    before, after = ({r["path"]: r for r in json.loads((tmp_path / name).read_text())}
+                     for name in ("first.json", "again.json"))
+    row = after[str(victim)]
+    assert row["status"] == "ok" and row["from_cache"] and row["current_genres"] == ["Old"]
+    assert row["genres"] == before[str(victim)]["genres"]
+    assert _count(db, "select count(*) from write_journal where backup is not null") == 0
+
+
 def _count(db, sql: str) -> int:
     """A count from the cache database; 0 before the database or table exists
     (a run killed at start-up)."""

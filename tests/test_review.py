@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,85 @@ def test_a_large_page_shows_rows_in_chunks(page):
     assert browser.eval("document.querySelector('.stat[data-stat=\"would write\"]').textContent") == "– would write"
     assert browser.eval("document.querySelectorAll('.stat.link').length") == 3  # files, errors, unsure
     assert browser.eval("document.getElementById('action').hidden") is True
+
+
+def all_in(browser, timeout: float = 120.0) -> None:
+    """Wait until "Show all" has added every row (it adds them over frames)."""
+    deadline = time.monotonic() + timeout
+    while not browser.eval("document.getElementById('more-bar').hidden"):
+        assert time.monotonic() < deadline, "Show all did not finish"
+        time.sleep(0.05)
+
+
+def next_frame(browser, frames: int = 1) -> None:
+    """Wait until the browser has drawn ``frames`` frames."""
+    for _ in range(frames):
+        browser.eval("new Promise(done => requestAnimationFrame(() => setTimeout(done)))")
+
+
+def click_show_all(browser) -> None:
+    """Click "Show all" once the rows near it are drawn: rows coming on screen
+    take their real height, which can move the button after it was found."""
+    browser.eval("document.getElementById('all').scrollIntoView({block: 'center'})")
+    next_frame(browser, 2)
+    browser.click("#all")
+
+
+def large(n: int) -> list[dict]:
+    """``n`` records in folders of 10, their confidence rising with the index."""
+    return [rec(f"/music/A{i // 10:04d}/{i:05d}.mp3", [("rock", 0.5 + i / (2 * n))],
+                action="write", write=["Rock"], reason="top genre", album=f"Album {i // 10}")
+            for i in range(n)]
+
+
+def test_show_all_adds_every_row_and_renders_only_those_on_screen(page):
+    """"Show all" on a large page: every row comes, in order, and the browser
+    lays out and paints only the rows on screen (content-visibility), which
+    is what keeps it quick on 20,000 files."""
+    n = 3 * review.CHUNK_ROWS
+    browser = page(large(n))
+    click_show_all(browser)
+    all_in(browser)
+    assert indexes(browser) == list(range(n))
+    assert browser.eval("document.getElementById('count').textContent") == \
+        f"showing {n:,} of {n:,} matching files ({n:,} in all)"
+    browser.eval("window.scrollTo(0, 0)")  # the click scrolled to the button
+    next_frame(browser, 2)  # one frame finds the rows on screen, the next draws them
+    # A row skipped by the browser's rendering: its cells are "not visible".
+    rendered = browser.eval("Array.from(document.querySelectorAll('#rows tr'))"
+                            ".map(tr => tr.firstChild.checkVisibility({contentVisibilityAuto: true}))")
+    assert rendered[0] is True and rendered[-1] is False
+    assert sum(rendered) < len(rendered) / 10  # about a screenful of the 1,650 rows
+    browser.eval("document.querySelector('#rows tr:last-child').scrollIntoView()")
+    next_frame(browser, 2)
+    assert browser.eval("document.querySelector('#rows tr:last-child').firstChild"
+                        ".checkVisibility({contentVisibilityAuto: true})") is True
+    assert browser.errors == []
+
+
+def test_a_sort_while_show_all_fills_shows_the_new_order_only(page):
+    n = 3 * review.CHUNK_ROWS
+    browser = page(large(n), fragment="#group=0")
+    browser.eval("document.getElementById('all').click(); "
+                 "document.querySelector('th[data-key=confidence]').click(); "
+                 "document.querySelector('th[data-key=confidence]').click()")
+    next_frame(browser, 5)  # frames in which a fill still running would add rows
+    assert indexes(browser) == list(range(n - 1, n - 1 - review.CHUNK_ROWS, -1))
+    click_show_all(browser)
+    all_in(browser)
+    assert indexes(browser) == list(range(n - 1, -1, -1))
+
+
+def test_the_columns_line_up_with_their_headers(page):
+    browser = page(large(30))
+    edges = browser.eval("""(() => {
+        const rows = document.querySelectorAll('#rows tr.file');
+        return [document.querySelector('thead tr'), rows[0], rows[rows.length - 1]].map(tr =>
+            Array.from(tr.children).map(c => { const r = c.getBoundingClientRect();
+                return [Math.round(r.left), Math.round(r.width)]; })); })()""")
+    header, first, last = edges
+    assert len(header) == 6 and header == first == last
+    assert all(width > 40 for _, width in header)
+    left, right = browser.eval("(() => { const r = document.querySelector('#rows tr.group td')"
+                               ".getBoundingClientRect(); return [r.left, r.right]; })()")
+    assert abs(left - header[0][0]) <= 1 and abs(right - sum(header[-1])) <= 1

@@ -43,6 +43,12 @@ def _limits(max_file_bytes: int | None):
     return preexec
 
 
+def without_file_mode_rights() -> None:
+    """A ``preexec_fn`` for any child (``subprocess.run(..., preexec_fn=...)``):
+    file modes apply to it, as to ``run_tagger``'s."""
+    _limits(None)()
+
+
 def run_tagger(*args, max_file_bytes: int | None = None, timeout: float = 600
                ) -> subprocess.CompletedProcess:
     """``python -m tagger ARGS`` in a child that file modes apply to; with
