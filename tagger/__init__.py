@@ -21,7 +21,7 @@ _EXPORTS = {
     "TrackResult": "cache",
     "WritePolicy": "policy", "Decision": "policy", "Plan": "policy", "PlanEntry": "policy",
     "WriteRun": "writer", "Outcome": "writer",
-    "UndoResult": "journal", "UndoFile": "journal",
+    "UndoResult": "undoer", "UndoFile": "undoer",
     "TaggerError": "errors", "DecodeError": "errors", "TagError": "errors",
     "ModelError": "errors", "CacheError": "errors", "DataError": "errors",
     "ClusterError": "errors", "ClusterOptions": "cluster",

@@ -25,7 +25,8 @@ from pathlib import Path
 from .cache import Cache, TrackResult, default_db_path
 from .cluster import ClusterOptions
 from .constants import DEFAULT_MODEL_DIR
-from .journal import Journal, UndoResult, file_state, interrupted
+from .journal import Journal, file_state, interrupted
+from .undoer import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .config import load_config
 from .policy import Plan, WritePolicy
@@ -157,9 +158,9 @@ def write(plan: Plan, *, db: PathLike | None = None, id3v23: bool = False,
 def undo(run_id: int | None = None, *, db: PathLike | None = None,
          on_wait: Callable[[Path], None] | None = None) -> UndoResult:
     """Restore the genres write run ``run_id`` (default: the latest) changed;
-    files changed since are refused, per file (see ``journal.Journal.undo``)."""
+    files changed since are refused, per file (see ``undoer.undo``)."""
     with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
-        return Journal(cache.db).undo(run_id)
+        return undo_run(Journal(cache.db), run_id)
 
 
 def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = None,

@@ -26,11 +26,11 @@ The pipeline's order for each file::
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old
-tags. ``undo`` recovers first, then restores the previous genre fields of a
-run's files exactly as they were stored (``tags.restore_state``; an entry
-without a state, from an older journal, gets its previous genres written
-back), refusing any file changed since tagger wrote it (other software edited
-it, or it was replaced). Times are ISO 8601 in UTC. Paths are stored as
+tags. ``undoer.undo`` recovers first, then restores the previous genre fields
+of a run's files exactly as they were stored (``tags.restore_state``; an
+entry without a state, from an older journal, gets its previous genres
+written back), refusing any file changed since tagger wrote it (other
+software edited it, or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
 ``cache.path_key`` makes them (bytes for a name that is not UTF-8).
 """
 
@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import sqlite_utils
@@ -51,41 +50,6 @@ from .errors import CacheError, TaggerError
 
 RUNS = "write_runs"
 ENTRIES = "write_journal"
-
-# What undo did with each file.
-RESTORED = "restored"  # previous genres written back
-UNCHANGED = "unchanged"  # the file already holds its previous genres
-REFUSED = "refused"  # changed since tagger wrote it, or gone: left alone
-ERROR = "error"  # restoring failed (e.g. the file is now read-only)
-
-
-@dataclass(frozen=True)
-class UndoFile:
-    """The outcome of undoing one file: one of the four outcomes above, and why."""
-
-    path: str
-    outcome: str
-    reason: str = ""
-
-
-@dataclass
-class UndoResult:
-    """What ``undo`` did: the run, and one ``UndoFile`` per file of the run."""
-
-    run_id: int
-    files: list[UndoFile] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """Number of files per outcome, all four outcomes present."""
-        counts = dict.fromkeys((RESTORED, UNCHANGED, REFUSED, ERROR), 0)
-        for f in self.files:
-            counts[f.outcome] += 1
-        return counts
-
-    def problems(self) -> list[UndoFile]:
-        """The files undo could not restore (refused or error)."""
-        return [f for f in self.files if f.outcome in (REFUSED, ERROR)]
-
 
 def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
     """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
@@ -165,7 +129,7 @@ class Journal:
         ``recover`` puts back if the write never reaches ``record_after``.
         Returns the entry id for ``record_after``.
         """
-        self._run(run_id)
+        self.run(run_id)
         if previous_state is None and os.path.isfile(path):
             previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
@@ -216,7 +180,7 @@ class Journal:
 
     def finish_run(self, run_id: int) -> None:
         """Mark a run complete."""
-        self._run(run_id)
+        self.run(run_id)
         self._update(RUNS, run_id, {"finished_at": _now()})
 
     def runs(self) -> list[dict]:
@@ -244,7 +208,7 @@ class Journal:
         """The run's entries in the order recorded; genres decoded to lists
         (``previous_genres`` None when the field was absent), ``previous_state``
         to a dict (None when not recorded)."""
-        self._run(run_id)
+        self.run(run_id)
         with self._sqlite():
             rows = list(self.db[ENTRIES].rows_where(
                 "run_id = ?", [run_id], order_by="id"))
@@ -258,55 +222,20 @@ class Journal:
             row["new_genres"] = json.loads(row["new_genres"])
         return rows
 
-    def undo(self, run_id: int | None = None) -> UndoResult:
-        """Restore the genres a run replaced (the latest run when ``run_id`` is None).
+    def record_undo(self, entry_id: int, outcome: str, reason: str) -> None:
+        """What undo did with an entry's file (undo.py's outcomes); its backup is gone."""
+        self._update(ENTRIES, entry_id, {"undo_outcome": outcome, "undo_reason": reason,
+                                         "backup": None})
 
-        First ``recover``s any interrupted edit. Per file: written and
-        unchanged since -> previous genre fields put back exactly as stored
-        (fields tagger added removed again, an ID3 tag or chunk tagger created
-        removed whole); changed since (size, mtime or fingerprint differ) or
-        gone -> refused; recorded but never confirmed written (tagger was
-        killed) -> restored only if the file holds the new genres, "unchanged"
-        if it still holds the previous ones, else refused. One file's failure
-        never stops the others. The cache learns each restored file's new
-        identity, so the next scan does not decode it again. The run is marked
-        undone once every file is restored (or unchanged); until then, undoing
-        it again retries only the files refused or failed (e.g. a read-only
-        file made writable since). Raises TaggerError when there is no such
-        run, or it was undone already.
-        """
-        if run_id is None:
-            run_id = self.latest_run()
-            if run_id is None:
-                raise TaggerError("no write run to undo")
-        run = self._run(run_id)
-        self.recover()
-        files = [(first, last) for first, last in _by_path(self.entries(run_id))
-                 if last["undo_outcome"] not in (RESTORED, UNCHANGED)]
-        if run["undone_at"] and not files:
-            raise TaggerError(f"write run {run_id} was already undone "
-                              f"at {run['undone_at']}")
-        id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
-        result = UndoResult(run_id)
-        for first, last in files:
-            outcome = self._undo_file(first, last, id3v23)
-            result.files.append(outcome)
-            self._update(ENTRIES, last["id"], {
-                "undo_outcome": outcome.outcome, "undo_reason": outcome.reason,
-                "backup": None})
-            if outcome.outcome in (RESTORED, UNCHANGED):
-                self._update_cache(outcome.path)
-        if not result.problems():
-            self._update(RUNS, run_id, {"undone_at": _now()})
-        return result
+    def record_backup(self, entry_id: int, backup: str | os.PathLike) -> None:
+        """The backup an undo made of an entry's file before rewriting it:
+        ``recover`` puts it back if the undo is killed mid-edit."""
+        self._update(ENTRIES, entry_id, {"backup": path_key(backup)})
 
-    def _undo_file(self, first: dict, last: dict, id3v23: bool) -> UndoFile:
-        def record_backup(backup):
-            self._update(ENTRIES, last["id"], {"backup": path_key(backup)})
+    def finish_undo(self, run_id: int) -> None:
+        self._update(RUNS, run_id, {"undone_at": _now()})
 
-        return _undo_file(first, last, id3v23, record_backup)
-
-    def _update_cache(self, path: str) -> None:
+    def update_cache(self, path: str) -> None:
         """Tell the cache the file's identity after undo rewrote its tags."""
         try:
             size, mtime_ns, fp = file_state(path)
@@ -315,6 +244,14 @@ class Journal:
             return  # the next scan looks at it again
         with self._sqlite():
             update_identity(self.db, path, size, mtime_ns, fp, current)
+
+    def run(self, run_id: int) -> dict:
+        """The row of write run ``run_id``; TaggerError when there is none."""
+        with self._sqlite():
+            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
+        if not rows:
+            raise TaggerError(f"no write run {run_id}")
+        return rows[0]
 
     # --- the SQLite boundary ---
 
@@ -343,73 +280,6 @@ class Journal:
         if self.db.conn.in_transaction:
             raise CacheError("write journal: a transaction is open, so the "
                              "record would not be committed before the write", self.path)
-
-    def _run(self, run_id: int) -> dict:
-        with self._sqlite():
-            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
-        if not rows:
-            raise TaggerError(f"no write run {run_id}")
-        return rows[0]
-
-
-def undo(db: sqlite_utils.Database, run_id: int | None = None) -> UndoResult:
-    """``Journal(db).undo(run_id)``."""
-    return Journal(db).undo(run_id)
-
-
-def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
-    """(first, last) entry per path, in first-recorded order.
-
-    A file written twice in one run goes back to its genres before the first
-    write, provided it is still as the last write left it.
-    """
-    firsts: dict[str, dict] = {}
-    lasts: dict[str, dict] = {}
-    for entry in entries:
-        firsts.setdefault(entry["path"], entry)
-        lasts[entry["path"]] = entry
-    return [(firsts[p], lasts[p]) for p in firsts]
-
-
-def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
-    path = last["path"]
-    previous = first["previous_genres"] or []
-    state = first.get("previous_state")
-    try:
-        if not os.path.isfile(path):
-            return UndoFile(path, REFUSED, "file no longer exists")
-        if last["written_at"] is not None:
-            changed = _changed_since(path, last)
-            if changed:
-                return UndoFile(path, REFUSED,
-                                f"changed since tagger wrote it ({changed})")
-        else:
-            # Killed between record_before and record_after: look at the file.
-            current = tags.read_genres(path)
-            if (tags.read_state(path) == state) if state else current == previous:
-                return UndoFile(path, UNCHANGED,
-                                "the write never happened; genres are as before")
-            if current != last["new_genres"]:
-                return UndoFile(path, REFUSED, "write not confirmed and genres "
-                                "are neither the previous nor tagger's")
-        if state is not None:
-            tags.restore_state(path, state, on_backup=on_backup)
-        else:  # a journal from before states were recorded
-            tags.write_genres(path, previous, id3v23=id3v23, on_backup=on_backup)
-    except (TaggerError, OSError) as e:
-        return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
-    return UndoFile(path, RESTORED, "")
-
-
-def _changed_since(path: str, entry: dict) -> str:
-    """What differs from the recorded state, e.g. "size, mtime differ"; "" if nothing."""
-    size, mtime_ns, fingerprint = file_state(path)
-    differ = [name for name, now, then in (
-        ("size", size, entry["size"]), ("mtime", mtime_ns, entry["mtime_ns"]),
-        ("content", fingerprint, entry["fingerprint"])) if now != then]
-    if not differ:
-        return ""
-    return ", ".join(differ) + (" differ" if len(differ) > 1 else " differs")
 
 
 def _db_path(db: sqlite_utils.Database) -> str | None:

@@ -87,6 +87,21 @@ def test_import_tagger_loads_no_tensorflow_and_exports_the_api():
             "WriteRun", "UndoResult", "TaggerError"} <= set(tagger.__all__)
 
 
+def test_no_module_of_the_package_hides_a_public_name():
+    """A submodule named like an API function replaces it on the package once
+    imported (tagger.write was shadowed by write.py, tagger.undo by undo.py)."""
+    import importlib
+    import pkgutil
+    import types
+
+    for module in pkgutil.iter_modules(tagger.__path__):
+        assert module.name not in tagger.__all__, f"tagger/{module.name}.py shadows tagger.{module.name}"
+        if module.name not in ("cluster", "__main__"):  # the ray extra; the CLI
+            importlib.import_module(f"tagger.{module.name}")
+    for name in tagger.__all__:
+        assert not isinstance(getattr(tagger, name), types.ModuleType), name
+
+
 def test_the_cache_is_locked_while_a_scan_is_iterated(music, tmp_path):
     db = tmp_path / "c.db"
 

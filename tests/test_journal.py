@@ -18,8 +18,8 @@ from tagger import tagcommit, tags
 from tagger.cache import Cache
 from tagger.cli import app
 from tagger.errors import CacheError, TagError, TaggerError
-from tagger.journal import (ERROR, REFUSED, RESTORED, UNCHANGED, Journal,
-                            UndoFile, file_state, undo)
+from tagger.journal import Journal, file_state
+from tagger.undoer import ERROR, REFUSED, RESTORED, UNCHANGED, UndoFile, undo
 from unprivileged import run_tagger
 
 
@@ -128,7 +128,7 @@ def test_undo_restores_every_format_without_touching_audio(journal, library,
     write(journal, run, bare, ["Hip-Hop", "Jazz"])
     journal.finish_run(run)
 
-    result = journal.undo()
+    result = undo(journal)
 
     assert result.run_id == run
     assert result.files == [UndoFile(str(tagged), RESTORED),
@@ -146,12 +146,12 @@ def test_undo_restores_every_format_without_touching_audio(journal, library,
 def test_undoing_twice_is_an_error(journal, library, tmp_path):
     run = journal.start_run({})
     write(journal, run, library.copy("mp3", tmp_path), ["Jazz"])
-    journal.undo(run)
+    undo(journal, run)
     with pytest.raises(TaggerError) as e:
-        journal.undo(run)
+        undo(journal, run)
     assert str(e.value).startswith(f"write run {run} was already undone at ")
     with pytest.raises(TaggerError):
-        journal.undo()  # the latest run is that one
+        undo(journal)  # the latest run is that one
 
 
 def test_undoing_again_retries_only_the_files_that_failed(journal, library, tmp_path, monkeypatch):
@@ -167,22 +167,22 @@ def test_undoing_again_retries_only_the_files_that_failed(journal, library, tmp_
         return real(path, *a, **k)
 
     monkeypatch.setattr(tags, "restore_state", failing)
-    first = journal.undo(run)
+    first = undo(journal, run)
     assert [f.outcome for f in first.files] == [RESTORED, ERROR]
     monkeypatch.setattr(tags, "restore_state", real)
-    again = journal.undo(run)
+    again = undo(journal, run)
     assert again.files == [UndoFile(str(bad), RESTORED)]
     assert tags.read_genres(good) == tags.read_genres(bad) == []
     with pytest.raises(TaggerError):
-        journal.undo(run)  # nothing left to retry
+        undo(journal, run)  # nothing left to retry
 
 
 def test_nothing_to_undo(journal):
     with pytest.raises(TaggerError) as e:
-        journal.undo()
+        undo(journal)
     assert str(e.value) == "no write run to undo"
     with pytest.raises(TaggerError) as e:
-        journal.undo(3)
+        undo(journal, 3)
     assert str(e.value) == "no write run 3"
 
 
@@ -195,7 +195,7 @@ def test_file_changed_since_is_refused_and_the_batch_goes_on(journal, library,
     write(journal, run, kept, ["Jazz"])
     tags.write_genres(edited, ["Metal"])  # the user's own tagger, later
 
-    result = journal.undo(run)
+    result = undo(journal, run)
 
     [refused] = result.problems()
     assert refused.path == str(edited)
@@ -217,7 +217,7 @@ def test_read_only_file_is_an_error_and_the_batch_goes_on(journal, library,
     write(journal, run, other, ["Jazz"])
     locked.chmod(0o444)  # changes ctime only: size, mtime, content as written
 
-    result = journal.undo(run)
+    result = undo(journal, run)
 
     assert result.files == [UndoFile(str(locked), ERROR, "file is read-only"),
                             UndoFile(str(other), RESTORED)]
@@ -230,7 +230,7 @@ def test_missing_file_is_refused(journal, library, tmp_path):
     run = journal.start_run({})
     write(journal, run, path, ["Jazz"])
     path.unlink()
-    assert journal.undo(run).files == [
+    assert undo(journal, run).files == [
         UndoFile(str(path), REFUSED, "file no longer exists")]
 
 
@@ -246,7 +246,7 @@ def test_killed_mid_write_entries(journal, library, tmp_path):
     journal.record_before(run, other_edit, ["Rock"], ["Jazz"])
     tags.write_genres(other_edit, ["Blues"])
 
-    result = journal.undo(run)
+    result = undo(journal, run)
 
     assert [(f.path, f.outcome) for f in result.files] == [
         (str(never_written), UNCHANGED), (str(written), RESTORED),
@@ -262,7 +262,7 @@ def test_file_written_twice_in_a_run_goes_back_to_the_first_state(journal, libra
     run = journal.start_run({})
     write(journal, run, path, ["Jazz"])
     write(journal, run, path, ["Jazz", "Blues"])
-    assert journal.undo(run).counts()[RESTORED] == 1
+    assert undo(journal, run).counts()[RESTORED] == 1
     assert tags.read_genres(path) == ["Rock"]
 
 
@@ -272,7 +272,7 @@ def test_write_and_undo_keep_the_files_id3_version(journal, library, tmp_path):
     run = journal.start_run({"id3v23": True})
     write(journal, run, path, ["Jazz", "Blues"], id3v23=True)
     assert mutagen.File(path).tags.version[:2] == (2, 4)
-    journal.undo(run)
+    undo(journal, run)
     assert mutagen.File(path).tags.version[:2] == (2, 4)
     assert tags.read_genres(path) == ["Rock"]
 
@@ -292,7 +292,7 @@ def test_a_journal_without_states_still_undoes(db, library, tmp_path):
     tags.write_genres(path, ["Jazz"])
     journal.record_after(1, *file_state(path))
     assert journal.entries(1)[0]["previous_state"] is None
-    assert journal.undo(1).files == [UndoFile(str(path), RESTORED)]
+    assert undo(journal, 1).files == [UndoFile(str(path), RESTORED)]
     assert tags.read_genres(path) == ["Rock"]
 
 
@@ -302,7 +302,7 @@ def test_undo_function_takes_the_database(db, library, tmp_path):
     run = journal.start_run({})
     write(journal, run, path, ["Jazz"])
     journal.finish_run(run)
-    assert undo(db).files == [UndoFile(str(path), RESTORED)]
+    assert undo(Journal(db)).files == [UndoFile(str(path), RESTORED)]
     assert tags.read_genres(path) == ["Rock"]
 
 
@@ -340,7 +340,7 @@ def test_recover_puts_a_killed_edits_backup_back_into_the_same_file(journal, lib
     assert not backup.exists()
     assert [e["backup"] for e in journal.entries(run)] == [None]
     assert journal.recover() == []
-    assert journal.undo(run).files == [UndoFile(
+    assert undo(journal, run).files == [UndoFile(
         str(path), UNCHANGED, "the write never happened; genres are as before")]
 
 
@@ -361,7 +361,7 @@ def test_undo_recovers_first(journal, library, tmp_path):
     write(journal, run, written, ["Jazz"])
     killed_mid_edit(journal, run, broken, ["Jazz"])
 
-    result = journal.undo(run)
+    result = undo(journal, run)
 
     assert [(f.path, f.outcome) for f in result.files] == [
         (str(written), RESTORED), (str(broken), UNCHANGED)]
@@ -385,7 +385,7 @@ def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
     write(journal, run, path, ["Jazz"])
     cache.update_identity(str(path), *file_state(path), ["Jazz"])
 
-    journal.undo(run)
+    undo(journal, run)
 
     st = path.stat()
     assert cache.known("m") == {str(path): (st.st_size, st.st_mtime_ns),
@@ -402,13 +402,13 @@ def test_a_run_with_refused_files_stays_undoable(journal, library, tmp_path):
     as_written, st = edited.read_bytes(), edited.stat()
     tags.write_genres(edited, ["Metal"])  # another program
 
-    first = journal.undo(run)
+    first = undo(journal, run)
     assert [f.outcome for f in first.files] == [REFUSED, RESTORED]
     assert journal.runs()[0]["undone_at"] is None
 
     edited.write_bytes(as_written)  # the user puts tagger's write back
     os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns))
-    again = journal.undo(run)
+    again = undo(journal, run)
     assert again.files == [UndoFile(str(edited), RESTORED)]
     assert tags.read_genres(edited) == tags.read_genres(kept) == ["Rock"]
     assert journal.runs()[0]["undone_at"] is not None
@@ -421,7 +421,7 @@ def test_a_name_that_is_not_utf8_is_journaled_and_undone(journal, library, tmp_p
     run = journal.start_run({})
     write(journal, run, odd, ["Jazz"])
     assert [e["path"] for e in journal.entries(run)] == [str(odd)]
-    assert journal.undo(run).files == [UndoFile(str(odd), RESTORED)]
+    assert undo(journal, run).files == [UndoFile(str(odd), RESTORED)]
     assert tags.read_genres(odd) == ["Rock"]
 
 
@@ -445,7 +445,7 @@ def test_write_changes_only_genres_and_undo_restores_every_tag(journal, tmp_path
     assert audio_of(path) == audio if name.split("-")[0] not in STUB_FORMATS \
         else path.read_bytes().startswith(audio[:4096])
 
-    assert journal.undo(run).files == [UndoFile(str(path), RESTORED)]
+    assert undo(journal, run).files == [UndoFile(str(path), RESTORED)]
 
     assert dump(path) == before
     assert audio_of(path) == audio
