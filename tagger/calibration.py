@@ -9,6 +9,7 @@ import numpy as np
 
 from .dataset import Dataset
 from .evaluate import CURVE
+from .model import STEADY_DB
 
 REFERENCE_DIMS = 64  # principal axes of the training tracks' embeddings
 FAR_QUANTILE = 0.975  # held-out music farther than this share of CV tracks is unsure
@@ -44,7 +45,7 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray) -> dict:
     distance beyond which a track is unlike the training music (the
     FAR_QUANTILE of held-out tracks' distances), and the lowest confidence
     (CURVE) at which the CV writes of every source are right at least
-    WRITE_PRECISION of the time."""
+    WRITE_PRECISION of the time; and the steadiness limit, STEADY_DB."""
     known = ~np.isnan(distance)  # cnn / crnn have no distance
     max_distance = float(np.quantile(distance[known], FAR_QUANTILE)) if known.any() else None
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == data.y
@@ -61,4 +62,5 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray) -> dict:
             chosen = float(t)
             break
     return {"min_confidence": chosen,
-            "max_distance": None if max_distance is None else round(max_distance, 4)}
+            "max_distance": None if max_distance is None else round(max_distance, 4),
+            "min_variation": STEADY_DB}

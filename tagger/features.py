@@ -28,6 +28,10 @@ class FrontEnd:
         return self.chunk_frames * self.hop_length / self.sample_rate
 
     @property
+    def frames_per_second(self) -> float:
+        return self.sample_rate / self.hop_length
+
+    @property
     def chunk_samples(self) -> int:
         """Samples whose STFT frames fill exactly one chunk."""
         return (self.chunk_frames - 1) * self.hop_length

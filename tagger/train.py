@@ -31,7 +31,7 @@ from .errors import DataError, ModelError
 from .features import MUSICNN_FRONTEND, Chunked, FrontEnd
 from .framewise import functions, pool_chunks
 from .head import HEAD_C, fit_head, head_probs
-from .model import aggregate
+from .model import STEADY_DB, aggregate
 from .modelstore import save
 from .scratch import fit_scratch, predict_scratch
 from .tfruntime import import_tensorflow
@@ -160,27 +160,33 @@ def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepare
 class CrossValidated:
     """Per-track results of K-fold CV, each from the fold that held the
     track out: probabilities (n, n_labels), distance to the nearest training
-    track of that fold (musicnn; NaN otherwise) and whether it is silent."""
+    track of that fold (musicnn; NaN otherwise), whether it is silent and
+    how much its loudness varies (model.band_variation, dB)."""
 
     probs: np.ndarray
     distance: np.ndarray
     silent: np.ndarray
     folds: int
+    variation: np.ndarray | None = None
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
         from .model import Trust
 
-        rule = Trust(trust["min_confidence"], trust.get("max_distance"))
-        return np.array([rule.unsure(c, None if np.isnan(d) else d, s)
-                         for c, d, s in zip(self.probs.max(axis=1), self.distance, self.silent)])
+        rule = Trust(trust["min_confidence"], trust.get("max_distance"),
+                     min_variation=trust.get("min_variation"))
+        variation = (self.variation if self.variation is not None
+                     else np.full(len(self.probs), np.inf))
+        return np.array([rule.unsure(c, None if np.isnan(d) else d, s, v)
+                         for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
+                                               self.silent, variation)])
 
 
 def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = print
                    ) -> CrossValidated:
     """K-fold CV by artist where the folders name them, by track otherwise
     (dataset.folds)."""
-    from .model import SILENT_LOGMEL
+    from .model import SILENT_LOGMEL, band_variation
 
     data, chunks, emb = prep.data, prep.chunks, prep.emb
     fe = frontend_for(settings.arch)
@@ -206,7 +212,8 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
                 ((data.labels.index(g), c) for g, c in
                  aggregate(p, data.labels, settings.aggregation).genres))]
     silent = np.array([float(np.max(c.spec, initial=0.0)) < SILENT_LOGMEL for c in chunks])
-    return CrossValidated(probs, distance, silent, k)
+    variation = np.array([band_variation(c.spec, fe.frames_per_second) for c in chunks])
+    return CrossValidated(probs, distance, silent, k, variation)
 
 
 CALIBRATION_FOLDS = 4  # musicnn's "unsure" is calibrated by this CV when train runs none
@@ -232,7 +239,7 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
         head = fit_head(prep.emb, data.y, n, settings.head_c, settings.seed, data.sources)
         ref = fit_reference(prep.emb)
         network = musicnn_network(head, n, ref)
-        trust = {"min_confidence": 0.0, "max_distance": None}
+        trust = {"min_confidence": 0.0, "max_distance": None, "min_variation": STEADY_DB}
         if cv is not None:
             trust = calibrate(data, cv.probs, cv.distance)
         trust.update({"dims": int(ref["points"].shape[1]), "points": int(ref["points"].shape[0]),

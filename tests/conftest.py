@@ -54,8 +54,9 @@ def db(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trusting_model(tmp_path_factory) -> Path:
     """The shipped model with its "unsure" rule switched off (no confidence
-    floor, no distance limit; silence is still unsure). The shipped model
-    rightly calls generated tones, noise and drum hits unsure and never
+    floor, no distance limit, no steadiness limit; silence is still unsure).
+    The shipped model rightly calls generated tones, noise and drum hits
+    (a steady loop) unsure and never
     writes them; the tests of writing, undo and recovery need files that get
     a genre, so they scan with this copy. The network and head are the
     shipped ones."""
@@ -68,6 +69,7 @@ def trusting_model(tmp_path_factory) -> Path:
         if f.is_file():
             shutil.copy(f, folder / f.name)
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    meta["unsure"] = {**meta["unsure"], "min_confidence": 0.0, "max_distance": None}
+    meta["unsure"] = {**meta["unsure"], "min_confidence": 0.0, "max_distance": None,
+                      "min_variation": None}
     (folder / "metadata.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return folder

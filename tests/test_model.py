@@ -194,6 +194,25 @@ def non_music(kind: str, sr: int, tmp_path: Path) -> np.ndarray:
         f = np.fft.rfftfreq(n, 1 / sr)
         pink = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) / np.sqrt(np.maximum(f, 1)), n)
         return 0.5 * pink / np.abs(pink).max()
+    if kind.endswith("brown noise") or kind == "room tone":
+        # -40, -14 and -1 dB peak (brown noise got electronic at 0.96); room
+        # tone: faint brown noise and hiss (got classical at 0.84).
+        level = {"quiet brown noise": 0.01, "brown noise": 0.2, "loud brown noise": 0.9,
+                 "hum over brown noise": 0.2, "room tone": 0.02}[kind]
+        f = np.fft.rfftfreq(n, 1 / sr)
+        brown = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) / np.maximum(f, 1), n)
+        brown = level * brown / np.abs(brown).max()
+        if kind == "room tone":
+            return brown + 0.003 * rng.standard_normal(n)
+        if kind == "hum over brown noise":  # got electronic at 0.83
+            return brown + 0.1 / 1.8 * sum(a * np.sin(2 * np.pi * 60 * (k + 1) * t)
+                                           for k, a in enumerate((1.0, 0.5, 0.3)))
+        return brown
+    if kind.endswith("Hz hum"):  # mains hum: five harmonics over a faint hiss
+        f0 = int(kind.split()[0])
+        hum = sum(a * np.sin(2 * np.pi * f0 * (k + 1) * t + k)
+                  for k, a in enumerate((1.0, 0.5, 0.3, 0.2, 0.1)))
+        return 0.05 * hum / np.abs(hum).max() + 0.002 * rng.standard_normal(n)
     if kind == "tone":
         return signal(30.0, "tone", sample_rate=sr)[:, 0]
     if kind == "sine":
@@ -203,13 +222,34 @@ def non_music(kind: str, sr: int, tmp_path: Path) -> np.ndarray:
     raise ValueError(kind)
 
 
-@pytest.mark.parametrize("kind", ["speech", "white noise", "pink noise", "tone", "sine", "silence"])
+@pytest.mark.parametrize("kind", ["speech", "white noise", "pink noise", "quiet brown noise",
+                                  "brown noise", "loud brown noise", "50 Hz hum", "60 Hz hum",
+                                  "hum over brown noise", "room tone", "tone", "sine", "silence"])
 def test_non_music_is_unsure(model, kind, tmp_path):
     y = non_music(kind, model.frontend.sample_rate, tmp_path).astype(np.float32)
     track = chunked(log_mel(y, model.frontend), model.frontend)
     (pred,) = model.predict_tracks([track])
-    assert pred.unsure, (kind, pred.genres[:2], pred.distance)
+    assert pred.unsure, (kind, pred.genres[:2], pred.distance, pred.variation)
     assert pred.genres[0][1] == pytest.approx(max(pred.distribution.values()), abs=1e-6)
+
+
+def test_band_variation_tells_steady_noise_from_music_at_any_level(model, tmp_path):
+    """Brown noise varies by a fraction of a dB, also 40 dB quieter; real
+    music (the musicnn reference clip) by several dB, also 40 dB quieter."""
+    from tagger.model import STEADY_DB, band_variation
+
+    fps = model.frontend.frames_per_second
+    limit = STEADY_DB
+    noise = non_music("loud brown noise", model.frontend.sample_rate, tmp_path)
+    steady = [band_variation(log_mel((g * noise).astype(np.float32), model.frontend), fps)
+              for g in (1.0, 0.01)]
+    assert max(steady) < limit / 2
+    music = np.concatenate(list(np.load(Path(__file__).parent / "data" / "musicnn_reference.npz")
+                                ["logmel"]))
+    power = np.power(10.0, music.astype(np.float64)) - 1  # back to 10000 x mel power
+    quiet = np.log10(power * 1e-4 + 1)  # the same music 40 dB quieter
+    assert min(band_variation(m, fps) for m in (music, quiet)) > 2 * limit
+    assert band_variation(music[:120], fps) == float("inf")  # under 3 s: too short to tell
 
 
 def test_the_golden_clip_and_a_batch_of_tracks_keep_their_verdicts(model):
@@ -242,6 +282,7 @@ def test_trust_distance_is_the_distance_to_the_nearest_training_track():
                                                  np.asarray(out["reference"]))
     q = chunks.mean(axis=0) @ P + off
     assert got == pytest.approx(np.sqrt(((R - q) ** 2).sum(axis=1)).min(), rel=1e-4)
-    rule = Trust(0.6, got * 1.01)
+    rule = Trust(0.6, got * 1.01, min_variation=1.0)
     assert not rule.unsure(0.7, got) and rule.unsure(0.59, got) and rule.unsure(0.9, got * 1.02)
     assert rule.unsure(0.99, got, silent=True)
+    assert rule.unsure(0.99, got, variation=0.9) and not rule.unsure(0.99, got, variation=1.1)

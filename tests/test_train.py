@@ -10,7 +10,7 @@ from tagger.cli import app
 from tagger.dataset import folds, load_folder
 from tagger.errors import DataError, ModelError
 from tagger.evaluate import expected_calibration_error, scores
-from tagger.model import GenreModel
+from tagger.model import STEADY_DB, GenreModel
 
 runner = CliRunner()
 
@@ -61,6 +61,7 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
     if arch == "musicnn":  # the "unsure" rule, calibrated by the CV
         assert meta["unsure"]["min_confidence"] == meta["scores"]["min_confidence"]
         assert meta["unsure"]["points"] == 8 and meta["unsure"]["max_distance"] > 0
+        assert meta["unsure"]["min_variation"] == STEADY_DB
     else:  # no embedding, no distance: the threshold alone
         assert meta["scores"]["cv"]["unsure_rule"]["max_distance"] is None  # was NaN
     model = GenreModel(out, device="cpu")
@@ -76,6 +77,17 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if arch == "musicnn":  # the pretrained backbone separates these at once
         assert got["accuracy"] == 1.0
+
+
+def test_cv_unsure_counts_a_steady_track_as_the_scan_does():
+    from tagger.train import CrossValidated
+
+    probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4]])
+    cv = CrossValidated(probs, np.full(3, np.nan), np.zeros(3, bool), 2,
+                        variation=np.array([0.5, 3.0, 3.0]))
+    rule = {"min_confidence": 0.7, "max_distance": None, "min_variation": STEADY_DB}
+    assert cv.unsure(rule).tolist() == [True, False, True]
+    assert cv.unsure({**rule, "min_variation": None}).tolist() == [False, False, True]
 
 
 def test_cv_scores_held_out_tracks_at_the_scan_precision(labelled, tmp_path):
