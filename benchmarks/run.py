@@ -491,6 +491,11 @@ def start(args: argparse.Namespace, name: str = "") -> tuple[Path, Path, object]
     work = (args.results or HERE / "results" / (name + stamp + ("-quick" if args.quick else "")))
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    # Every process started from here runs in the results folder: from the
+    # repository's root, the decode workers of an exported commit imported
+    # the checkout's tagger/ (the current directory is on their sys.path),
+    # and an old commit's workers then failed every file.
+    os.chdir(work)
     return corpus_dir, work, lock
 
 
