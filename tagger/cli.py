@@ -333,22 +333,13 @@ def train(
         if cv:
             result = cross_validate(prep, settings, cv, say)
             trust = calibrate(prep.data, result.probs, result.distance)
-            scores = {"cv": _cv_scores(prep.data, result, trust, seed)}
+            scores = {"cv": result.scores(prep.data, trust, seed)}
             _print_scores(scores["cv"], trust["min_confidence"])
         meta = fit(prep, out, settings, say, scores, result)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
                f"{', '.join(meta['labels'])})")
-
-
-def _cv_scores(data, result, trust: dict, seed: int) -> dict:
-    """Scores of CV predictions, per source, with the writes of ``trust``."""
-    from .evaluate import source_scores
-
-    return {"folds": result.folds, "seed": seed, "by": data.split_by(),
-            "unsure_rule": {k: trust[k] for k in ("min_confidence", "max_distance")},
-            **source_scores(data, result.probs, result.unsure(trust))}
 
 
 def _print_scores(result: dict, min_confidence: Optional[float] = None) -> None:
@@ -423,7 +414,7 @@ def evaluate(
             result = {"cv": cv, "seed": seed, "arch": arch,
                       "epochs": epochs if arch != "musicnn" else None,
                       "precision": prep.precision,
-                      **_cv_scores(prep.data, found, trust, seed)}
+                      **found.scores(prep.data, trust, seed)}
         else:
             meta = read_metadata(model or DEFAULT_MODEL_DIR)
             data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,

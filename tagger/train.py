@@ -181,6 +181,16 @@ class CrossValidated:
                          for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
                                                self.silent, variation)])
 
+    def scores(self, data: Dataset, trust: dict, seed: int) -> dict:
+        """The CV's scores per source and overall (evaluate.source_scores),
+        with the writes ``trust`` (calibrate) makes, and the rule itself."""
+        from .evaluate import source_scores
+
+        rule = {k: trust[k] for k in ("min_confidence", "max_distance", "min_variation")
+                if k in trust}
+        return {"folds": self.folds, "seed": seed, "by": data.split_by(), "unsure_rule": rule,
+                **source_scores(data, self.probs, self.unsure(trust))}
+
 
 def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = print
                    ) -> CrossValidated:
