@@ -317,9 +317,8 @@ def train(
     """
     from .dataset import load_folders
     from .extras import require_train
-    from .calibration import calibrate
     from .modelstore import check_out
-    from .train import Settings, cross_validate, prepare, train as fit
+    from .train import Settings, prepare, run_cv, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -328,14 +327,12 @@ def train(
         check_out(out)  # before hours of training, not after
         data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
-        prep = prepare(data, settings, say)
-        scores, result = None, None
         if cv:
-            result = cross_validate(prep, settings, cv, say)
-            trust = calibrate(prep.data, result.probs, result.distance)
-            scores = {"cv": result.scores(prep.data, trust, seed)}
-            _print_scores(scores["cv"], trust["min_confidence"])
-        meta = fit(prep, out, settings, say, scores, result)
+            run = run_cv(data, settings, cv, say)
+            _print_scores(run.scores, run.trust["min_confidence"])
+            meta = fit(run.prep, out, settings, say, {"cv": run.scores}, run.cv)
+        else:
+            meta = fit(prepare(data, settings, say), out, settings, say)
     except TaggerError as e:
         _fail(str(e))
     typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, labels: "
@@ -401,20 +398,16 @@ def evaluate(
                       *(["matplotlib"] if confusion else []))
         data = load_folders(data_dirs)
         if cv:
-            from .calibration import calibrate
-            from .train import Settings, cross_validate, prepare
+            from .train import Settings, run_cv
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
                                 precision=precision)
-            prep = prepare(data, settings, say)
-            found = cross_validate(prep, settings, cv, say)
-            trust = calibrate(prep.data, found.probs, found.distance)
-            threshold = trust["min_confidence"]
+            run = run_cv(data, settings, cv, say)
+            threshold = run.trust["min_confidence"]
             result = {"cv": cv, "seed": seed, "arch": arch,
                       "epochs": epochs if arch != "musicnn" else None,
-                      "precision": prep.precision,
-                      **found.scores(prep.data, trust, seed)}
+                      "precision": run.prep.precision, **run.scores}
         else:
             meta = read_metadata(model or DEFAULT_MODEL_DIR)
             data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,

@@ -226,6 +226,27 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
     return CrossValidated(probs, distance, silent, k, variation)
 
 
+@dataclass
+class CVRun:
+    """A cross-validation as ``tagger train --cv`` and ``tagger evaluate --cv``
+    run it: the decoded data, the held-out predictions, the "unsure" rule
+    calibrated on them, and their scores."""
+
+    prep: Prepared
+    cv: CrossValidated
+    trust: dict
+    scores: dict
+
+
+def run_cv(data: Dataset, settings: Settings, k: int, say: Progress = print) -> CVRun:
+    """Decode once, K-fold cross-validate, calibrate the unsure rule on the
+    CV's predictions and score them (per source, with the default writes)."""
+    prep = prepare(data, settings, say)
+    cv = cross_validate(prep, settings, k, say)
+    trust = calibrate(prep.data, cv.probs, cv.distance)
+    return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
+
+
 CALIBRATION_FOLDS = 4  # musicnn's "unsure" is calibrated by this CV when train runs none
 
 
