@@ -33,9 +33,6 @@ LIBRARY = {f"{i:02d} {kind}.{ext}": (8.0, kind, codec)
                [("drums", "flac", None), ("tone", "mp3", None), ("noise", "ogg", None),
                 ("drums", "m4a", "aac"), ("tone", "wav", None), ("drums", "opus", None)] * 2)}
 
-pytestmark = pytest.mark.ray
-
-
 @pytest.fixture(scope="module")
 def cluster():
     reason = raycluster.unavailable()
@@ -86,6 +83,7 @@ def _assert_same(local: dict, remote: dict) -> None:
             assert abs(g["confidence"] - here[g["genre"]]) <= 0.01, (path, g)
 
 
+@pytest.mark.ray  # a real two-node cluster
 def test_a_scan_on_the_cluster_gives_the_local_results(cluster, library, local_results, tmp_path):
     report = tmp_path / "ray.json"
     proc = run(cluster, tagger(cluster, "scan", str(library), "--db", str(tmp_path / "c.db"),
@@ -109,6 +107,7 @@ def _scan_until_first_result(cluster, args: list[str]) -> subprocess.Popen:
     pytest.fail(f"the scan ended before its first result: {proc.wait()}")
 
 
+@pytest.mark.ray  # a real two-node cluster
 def test_the_scan_completes_when_a_worker_node_dies(cluster, library, local_results, tmp_path):
     report, db = tmp_path / "ray.json", tmp_path / "c.db"
     proc = _scan_until_first_result(cluster, ["scan", str(library), "--db", str(db), "--ray",
@@ -124,6 +123,7 @@ def test_the_scan_completes_when_a_worker_node_dies(cluster, library, local_resu
     assert not set(victims) & set(cluster.pids())
 
 
+@pytest.mark.ray  # a real two-node cluster
 def test_a_killed_driver_resumes_without_analysing_twice(cluster, library, local_results,
                                                           tmp_path):
     db = tmp_path / "c.db"
@@ -141,6 +141,7 @@ def test_a_killed_driver_resumes_without_analysing_twice(cluster, library, local
     assert f"{len(LIBRARY) - cached} analysed, {cached} from cache" in again.stdout
 
 
+@pytest.mark.ray  # a real two-node cluster
 def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
     """The nodes read the mapped path; with --ship-audio they read nothing
     from disk: the same mapping to a folder that does not exist still works."""
@@ -192,6 +193,7 @@ app(args=sys.argv[4:], prog_name="tagger")
 """
 
 
+@pytest.mark.ray  # a real two-node cluster
 def test_ship_audio_reports_a_file_the_driver_cannot_read_with_its_reason(
         cluster, library, local_results, tmp_path):
     from unprivileged import without_file_mode_rights
