@@ -39,6 +39,11 @@ class Prediction:
 # dither at -80 dBFS reaches 0.002, a 440 Hz sine at -60 dBFS 0.77.
 SILENT_LOGMEL = 0.05
 
+
+def is_silent(spec: np.ndarray) -> bool:
+    """Whether a track's log-mel never exceeds SILENT_LOGMEL."""
+    return float(np.max(spec, initial=0.0)) < SILENT_LOGMEL
+
 # Steady sound (noise, a hum) keeps its loudness in every band; music does
 # not. band_variation compares the loudness of blocks this long ...
 STEADY_BLOCK_SECONDS = 1.0
@@ -206,7 +211,7 @@ class GenreModel:
             pred = aggregate(part["genres"], self.labels, self.aggregation)
             if "projection" in part:
                 pred.distance = self.trust.distance(part["projection"], part["reference"])
-            silent = float(np.max(t.spec, initial=0.0)) < SILENT_LOGMEL
+            silent = is_silent(t.spec)
             if self.trust.min_variation is not None:
                 pred.variation = band_variation(t.spec, self.frontend.frames_per_second)
             pred.unsure = self.trust.unsure(pred.genres[0][1], pred.distance, silent,

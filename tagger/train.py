@@ -167,19 +167,16 @@ class CrossValidated:
     distance: np.ndarray
     silent: np.ndarray
     folds: int
-    variation: np.ndarray | None = None
+    variation: np.ndarray
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
         from .model import Trust
 
-        rule = Trust(trust["min_confidence"], trust.get("max_distance"),
-                     min_variation=trust.get("min_variation"))
-        variation = (self.variation if self.variation is not None
-                     else np.full(len(self.probs), np.inf))
+        rule = Trust.from_meta({"unsure": trust})
         return np.array([rule.unsure(c, None if np.isnan(d) else d, s, v)
                          for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
-                                               self.silent, variation)])
+                                               self.silent, self.variation)])
 
     def scores(self, data: Dataset, trust: dict, seed: int) -> dict:
         """The CV's scores per source and overall (evaluate.source_scores),
@@ -196,7 +193,7 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
                    ) -> CrossValidated:
     """K-fold CV by artist where the folders name them, by track otherwise
     (dataset.folds)."""
-    from .model import SILENT_LOGMEL, band_variation
+    from .model import band_variation, is_silent
 
     data, chunks, emb = prep.data, prep.chunks, prep.emb
     fe = frontend_for(settings.arch)
@@ -221,7 +218,7 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
             probs[i] = [c for _, c in sorted(
                 ((data.labels.index(g), c) for g, c in
                  aggregate(p, data.labels, settings.aggregation).genres))]
-    silent = np.array([float(np.max(c.spec, initial=0.0)) < SILENT_LOGMEL for c in chunks])
+    silent = np.array([is_silent(c.spec) for c in chunks])
     variation = np.array([band_variation(c.spec, fe.frames_per_second) for c in chunks])
     return CrossValidated(probs, distance, silent, k, variation)
 
