@@ -15,15 +15,16 @@ causes are included, also those a browser defers to that frame), and of
 records: the page's cost depends on how many there are, not on what the model
 said.
 
-``--against REV`` also renders the page with ``tagger/review.py`` as of git
-revision REV and measures both pages in the same run, alternating, then
-prints each figure's ratio (REV / this checkout).
+``--against REV`` also renders the page with tagger as of git revision REV
+(exported.py: the commit's tagger/ in a folder of its own, rendered in a
+child process running that code) and measures both pages in the same run,
+alternating, then prints each figure's ratio (REV / this checkout).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import json
 import random
 import statistics
 import subprocess
@@ -35,7 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import exported  # noqa: E402
 from browser import Chromium, find_chromium  # noqa: E402
 from tagger.review import render  # noqa: E402
 
@@ -86,16 +89,36 @@ FIGURES = ("first rows", "load event", "sort click", "sort again", "filter typed
            "all rows in")
 
 
-def review_at(rev: str):
-    """``tagger/review.py`` as of git revision ``rev``, imported as a module."""
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:tagger/review.py"],
-                            check=True, capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp(prefix="review-at-")) / "review_at_rev.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("review_at_rev", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Run by render_at's child: the page of the records on stdin, its render time on stderr.
+RENDER_CHILD = """import json, sys, time
+from tagger.review import render
+records = json.load(sys.stdin)
+started = time.perf_counter()
+html = render(records)
+sys.stderr.write(str(time.perf_counter() - started))
+sys.stdout.write(html)
+"""
+
+
+def timed(records: list[dict]) -> tuple[str, float]:
+    """This checkout's page of ``records`` and Python's render time (s)."""
+    started = time.perf_counter()
+    html = render(records)
+    return html, time.perf_counter() - started
+
+
+def render_at(rev: str, folder: Path):
+    """Like ``timed``, with tagger as of git revision ``rev`` (exported into
+    ``folder``), in a child process running that code."""
+    exported.export(rev, folder)
+    env = exported.environment(folder)
+
+    def run(records: list[dict]) -> tuple[str, float]:
+        proc = subprocess.run([sys.executable, "-c", RENDER_CHILD], input=json.dumps(records),
+                              env=env, cwd=folder, capture_output=True, text=True, check=True)
+        return proc.stdout, float(proc.stderr.strip().splitlines()[-1])
+
+    return run
 
 
 def measure(page, path: Path, figures: dict) -> tuple[int, int]:
@@ -130,16 +153,14 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="also measure the page of this git revision")
     args = parser.parse_args()
     recs = records(args.files)
-    renders = {"this": render}
-    if args.against:
-        renders[args.against] = review_at(args.against).render
-    results = {name: {k: [] for k in FIGURES} for name in renders}
     with tempfile.TemporaryDirectory() as tmp, Chromium(find_chromium()) as page:
+        renders = {"this": timed}
+        if args.against:
+            renders[args.against] = render_at(args.against, Path(tmp) / "against")
+        results = {name: {k: [] for k in FIGURES} for name in renders}
         paths = {}
         for name, fn in renders.items():
-            started = time.perf_counter()
-            html = fn(recs)
-            python_s = time.perf_counter() - started
+            html, python_s = fn(recs)
             paths[name] = Path(tmp) / f"review-{len(paths)}.html"
             paths[name].write_text(html, encoding="utf-8")
             print(f"{name}: {args.files} records: page {len(html.encode()) / 1e6:.1f} MB, "
