@@ -32,11 +32,13 @@ SKIPPED = "skipped"  # the file's genres changed since the plan, and the policy 
 @dataclass(frozen=True)
 class Outcome:
     """What a write run did with one file: WRITTEN, SKIPPED or ERROR, and why
-    (for WRITTEN, the genres written joined by "; ")."""
+    (for WRITTEN, the genres written joined by "; "); ``genres``: those
+    written (WRITTEN)."""
 
     path: str
     action: str
     reason: str = ""
+    genres: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,7 +91,8 @@ def apply(plan: Plan, cache: Cache, *, id3v23: bool = False,
             else:
                 outcome = _write_one(journal, cache, run.id, entry, plan, id3v23)
                 if outcome.action == WRITTEN:
-                    _remember(done, entry.result.path, outcome)
+                    st = os.stat(entry.result.path)
+                    done[(st.st_dev, st.st_ino)] = (entry.result.path, list(outcome.genres))
             run.outcomes.append(outcome)
             if on_file:
                 on_file(outcome)
@@ -129,7 +132,8 @@ def _write_one(journal: Journal, cache: Cache, run_id: int, entry: PlanEntry, pl
         cache.update_identity(path, size, mtime_ns, fp, decision.genres_to_write)
     except TaggerError as e:
         return Outcome(path, ERROR, e.reason)
-    return Outcome(path, WRITTEN, "; ".join(decision.genres_to_write))
+    return Outcome(path, WRITTEN, "; ".join(decision.genres_to_write),
+                   tuple(decision.genres_to_write))
 
 
 def _written_as(done: dict, path: str) -> tuple[str, list[str]] | None:
@@ -141,15 +145,11 @@ def _written_as(done: dict, path: str) -> tuple[str, list[str]] | None:
     return done.get((st.st_dev, st.st_ino))
 
 
-def _remember(done: dict, path: str, outcome: Outcome) -> None:
-    st = os.stat(path)
-    done[(st.st_dev, st.st_ino)] = (path, outcome.reason.split("; "))
-
-
 def _same_file(path: str, decision: Decision, first: str, genres: list[str]) -> Outcome:
     """The outcome for a second name of a file this run wrote (a symlink or a hard link)."""
     if decision.genres_to_write == genres:
-        return Outcome(path, WRITTEN, f"{'; '.join(genres)} (the same file as {first})")
+        return Outcome(path, WRITTEN, f"{'; '.join(genres)} (the same file as {first})",
+                       tuple(genres))
     return Outcome(path, ERROR, f"the same file as {first}, which was given "
                    f"{'; '.join(genres)}; not written again")
 

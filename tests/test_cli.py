@@ -259,6 +259,24 @@ def test_a_symlink_a_hard_link_and_their_target_are_one_file_written_once(music,
     assert "0 analysed, 5 from cache" in run("scan", music / "Jazz", "--db", db, "-q").output
 
 
+def test_a_hard_link_is_one_file_also_when_a_genre_name_holds_a_semicolon(music, db, tmp_path):
+    """The second name of a file was compared with the first name's genres
+    split back out of "; "-joined text: a display name holding "; " made it
+    an error ("the same file as ..., which was given ...")."""
+    from tagger.policy import DEFAULT_DISPLAY_NAMES
+
+    config = tmp_path / "config.toml"
+    config.write_text("[display_names]\n" + "".join(
+        f'{label} = "{name}; Various"\n' for label, name in DEFAULT_DISPLAY_NAMES.items()))
+    target = music / "Jazz" / "noise track.mp3"
+    os.link(target, music / "Jazz" / "b hard link.mp3")
+    result = run("scan", music / "Jazz", "--db", db, "--write", "--min-confidence", "0",
+                 "--config", config, "-q")
+    assert result.exit_code == 0, result.output
+    assert "Write run 1: 4 files written, 0 failed." in result.output
+    assert tags.read_genres(target)[0].endswith("; Various")
+
+
 def test_a_read_only_file_is_not_journaled(music, db):
     locked = music / "Jazz" / "noise track.mp3"
     locked.chmod(0o444)
