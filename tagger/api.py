@@ -21,18 +21,20 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import Cache, TrackResult, default_db_path
-from .cluster import ClusterOptions
-from .constants import DEFAULT_MODEL_DIR
+from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .journal import Journal, file_state, interrupted
 from .undoer import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .config import load_config
 from .policy import Plan, WritePolicy
 from .policy import plan as _plan
-from .workers import DEFAULT_TIMEOUT
 from .writer import Outcome, WriteRun, apply
+
+if TYPE_CHECKING:
+    from .cluster import ClusterOptions
 
 PathLike = str | os.PathLike
 
@@ -51,10 +53,10 @@ class ScanRun(Iterator[TrackResult]):
                  on_found: Callable[[int], None] | None,
                  on_wait: Callable[[Path], None] | None):
         self.db = Path(db) if db is not None else default_db_path()
-        self._args = (list(paths), options, on_found, on_wait)
         self._scan: Scan | None = None
         self.restored: list[str] = []
-        self._results = self._run()
+        # A generator: nothing runs, and the cache is not locked, before the first next().
+        self._results = self._run(list(paths), options, on_found, on_wait)
 
     @property
     def stats(self) -> ScanStats:
@@ -78,9 +80,10 @@ class ScanRun(Iterator[TrackResult]):
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _run(self) -> Iterator[TrackResult]:
-        paths, options, on_found, on_wait = self._args
-        with _opened(self.db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+    def _run(self, paths: list[PathLike], options: ScanOptions,
+             on_found: Callable[[int], None] | None,
+             on_wait: Callable[[Path], None] | None) -> Iterator[TrackResult]:
+        with _locked(self.db, on_wait) as cache:
             # A file a killed write left half-written is whole again before
             # the scan reads it.
             self.restored = Journal(cache.db).recover() if interrupted(cache.db) else []
@@ -151,7 +154,7 @@ def write(plan: Plan, *, db: PathLike | None = None, id3v23: bool = False,
     as it is). ``id3v23`` writes ID3v2.3 tags instead of v2.4. ``on_file`` is
     called with each file's ``Outcome``.
     """
-    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+    with _locked(db, on_wait) as cache:
         return apply(plan, cache, id3v23=id3v23, on_file=on_file)
 
 
@@ -159,7 +162,7 @@ def undo(run_id: int | None = None, *, db: PathLike | None = None,
          on_wait: Callable[[Path], None] | None = None) -> UndoResult:
     """Restore the genres write run ``run_id`` (default: the latest) changed;
     files changed since are refused, per file (see ``undoer.undo``)."""
-    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+    with _locked(db, on_wait) as cache:
         return undo_run(Journal(cache.db), run_id)
 
 
@@ -172,7 +175,7 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
     the next scan takes its result from the cache instead of analysing it
     again. A file the cache does not hold, or that cannot be read now, is
     left alone (the next scan looks at it)."""
-    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+    with _locked(db, on_wait) as cache:
         for path, genres in files.items():
             path = os.path.abspath(os.fspath(path))
             try:
@@ -208,3 +211,10 @@ def _opened(db: PathLike | None):
         yield cache
     finally:
         cache.close()
+
+
+@contextlib.contextmanager
+def _locked(db: PathLike | None, on_wait: Callable[[Path], None] | None):
+    """The cache, under its run lock (``on_wait(db)`` while another run holds it)."""
+    with _opened(db) as cache, cache.lock(on_wait and (lambda: on_wait(cache.path))):
+        yield cache
