@@ -330,7 +330,7 @@ def train(
         if cv:
             run = run_cv(data, settings, cv, say)
             _print_scores(run.scores, run.trust["min_confidence"])
-            meta = fit(run.prep, out, settings, say, {"cv": run.scores}, run.cv)
+            meta = fit(run.prep, out, settings, say, run)
         else:
             meta = fit(prepare(data, settings, say), out, settings, say)
     except TaggerError as e:

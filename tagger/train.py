@@ -248,36 +248,37 @@ CALIBRATION_FOLDS = 4  # musicnn's "unsure" is calibrated by this CV when train 
 
 
 def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progress = print,
-          scores: dict | None = None, cv: CrossValidated | None = None) -> dict:
+          run: CVRun | None = None) -> dict:
     """Fit on every track and save the model folder ``out``. The "unsure"
-    rule (model.Trust) is calibrated on ``cv`` (a musicnn model runs a
-    CALIBRATION_FOLDS-fold CV for it when none is given: the embeddings are
-    there, it takes seconds)."""
+    rule (model.Trust) and the scores are ``run``'s (run_cv on ``prep``); a
+    musicnn model without one runs a CALIBRATION_FOLDS-fold CV for the rule
+    (the embeddings are there, it takes seconds)."""
     data, chunks = prep.data, prep.chunks
     fe = frontend_for(settings.arch)
     n = len(data.labels)
     say(f"training {settings.arch} on {len(data.y)} tracks, {sum(map(len, chunks))} chunks")
-    scores = dict(scores or {})
+    scores = {} if run is None else {"cv": run.scores}
+    cv, calibrated = (None, None) if run is None else (run.cv, run.trust)
+    if settings.arch == "musicnn" and cv is None:
+        k = min(CALIBRATION_FOLDS, max_folds(data))
+        if k >= 2:
+            cv = cross_validate(prep, settings, k, lambda m: None)
+            calibrated = calibrate(data, cv.probs, cv.distance)
     trust = None
     if settings.arch == "musicnn":
-        if cv is None:
-            k = min(CALIBRATION_FOLDS, max_folds(data))
-            if k >= 2:
-                cv = cross_validate(prep, settings, k, lambda m: None)
         head = fit_head(prep.emb, data.y, n, settings.head_c, settings.seed, data.sources)
         ref = fit_reference(prep.emb)
         network = musicnn_network(head, n, ref)
-        trust = {"min_confidence": 0.0, "max_distance": None, "min_variation": STEADY_DB}
-        if cv is not None:
-            trust = calibrate(data, cv.probs, cv.distance)
+        trust = dict(calibrated or {"min_confidence": 0.0, "max_distance": None,
+                                    "min_variation": STEADY_DB})
         trust.update({"dims": int(ref["points"].shape[1]), "points": int(ref["points"].shape[0]),
                       "calibrated_by": None if cv is None else f"{cv.folds}-fold CV"})
         scores["min_confidence"] = trust["min_confidence"]
     else:
         network = fit_scratch(settings.arch, [c.take() for c in chunks], data.y, n, fe,
                               settings, say)
-        if cv is not None:
-            scores["min_confidence"] = calibrate(data, cv.probs, cv.distance)["min_confidence"]
+        if calibrated is not None:
+            scores["min_confidence"] = calibrated["min_confidence"]
     meta = {
         "name": Path(out).name,
         "arch": settings.arch,
