@@ -21,6 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
+from . import rawtags
 from .errors import DecodeError
 
 FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
@@ -28,7 +29,6 @@ FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
 # What libsndfile reads, by the content _sniff finds; the rest goes to ffmpeg.
 SNDFILE_CONTENT = frozenset({"wav", "aiff", "flac", "ogg-vorbis", "ogg-flac", "mpeg"})
 SNIFF_BYTES = 64  # bytes read after any ID3v2 tag: enough for every magic below
-ID3_HEADER_BYTES = 10  # an ID3v2 tag's header, and its footer when flag 0x10 says so
 # What ffmpeg writes to its stdout: mono float32 samples, little-endian.
 PCM_SAMPLE = np.dtype("<f4")
 
@@ -111,12 +111,8 @@ def _sniff(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-            while head[:3] == b"ID3" and len(head) >= ID3_HEADER_BYTES:  # WMP writes several
-                # The tag's size after its header: 4 bytes of 7 bits ("syncsafe").
-                size = ID3_HEADER_BYTES + sum((b & 0x7F) << (7 * (3 - i))
-                                              for i, b in enumerate(head[6:ID3_HEADER_BYTES]))
-                footer = ID3_HEADER_BYTES if head[5] & 0x10 else 0
-                f.seek(f.tell() - len(head) + size + footer)
+            while head[:3] == b"ID3" and len(head) >= rawtags.HEADER_SIZE:  # WMP writes several
+                f.seek(f.tell() - len(head) + rawtags.tag_size(head))
                 head = f.read(SNIFF_BYTES)
     except OSError as e:
         raise DecodeError(e.strerror or str(e), path) from e

@@ -148,3 +148,23 @@ def test_header_length_is_declared_only_by_counts_not_estimates(tmp_path):
 ])
 def test_truncation(decoded, declared, reason):
     assert truncation(decoded, declared) == reason
+
+
+def _id3v2(major: int, body: bytes, footer: bool = False) -> bytes:
+    """An ID3v2 tag: header (flag 0x10: a footer follows), ``body``, footer."""
+    size = bytes((len(body) >> (7 * i)) & 0x7F for i in (3, 2, 1, 0))  # syncsafe
+    flags = 0x10 if footer else 0
+    return (b"ID3" + bytes([major, 0, flags]) + size + body
+            + (b"3DI" + bytes([major, 0, flags]) + size if footer else b""))
+
+
+def test_the_content_is_sniffed_past_every_id3v2_tag_in_front(tmp_path):
+    """Windows Media Player writes several ID3v2 tags before the audio; a
+    v2.4 tag may end in a 10-byte footer."""
+    from tagger.decode import _sniff
+
+    flac = make_audio(tmp_path / "a.flac", 2.0).read_bytes()
+    tagged = tmp_path / "tagged.mp3"
+    tagged.write_bytes(_id3v2(4, b"\0" * 300, footer=True) + _id3v2(3, b"\0" * 50) + flac)
+    assert _sniff(str(tagged)) == "flac"
+    assert abs(len(load_audio(tagged, SR)) / SR - 2.0) < 0.1
