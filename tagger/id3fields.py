@@ -17,7 +17,7 @@ from . import rawape, rawinfo, rawtags
 from .tagfields import Family, GenreField, b64, open_audio, unb64
 
 # ID3v2.3 has one string per text frame: multiple genres are joined with this.
-ID3V23_SEPARATOR = "/"
+ID3V23_SEPARATOR = rawtags.V23_SEPARATOR
 
 # The 192 ID3v1 (with Winamp's extension) genre names, indexed by number.
 ID3V1_GENRES = TCON.GENRES
