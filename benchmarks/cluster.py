@@ -33,7 +33,7 @@ sys.path[:0] = [str(HERE), str(REPO / "tests"), str(REPO)]
 import build_corpus as corpus_mod  # noqa: E402
 import raycluster  # noqa: E402
 from measure import run_measured  # noqa: E402
-from run import SUMMARY, TIME, agreement, top_genres  # noqa: E402
+from run import _summary, agreement, top_genres  # noqa: E402
 
 COMMITS = 2000  # results stored for the commit-rate figure
 
@@ -45,14 +45,10 @@ def children_cpu() -> float:
 
 
 def scan(cmd: list[str], env: dict | None = None) -> dict:
+    """run.py's figures of one timed command, and the CPU seconds it used."""
     cpu = children_cpu()
-    m = run_measured(cmd, env=env)
-    res = {"seconds": m.seconds, "cpu": children_cpu() - cpu, "peak_rss": m.peak_rss,
-           "returncode": m.returncode, "stdout": m.stdout[-3000:], "stderr": m.stderr[-3000:]}
-    if s := SUMMARY.search(m.stdout):
-        res.update(zip(("found", "analysed", "cached", "failed"), map(int, s.groups())))
-    if t := TIME.search(m.stdout):
-        res["own_seconds"] = float(t.group(1))
+    res = _summary(run_measured(cmd, env=env))
+    res["cpu"] = children_cpu() - cpu
     return res
 
 
