@@ -66,10 +66,6 @@ class ID3Tag:
     frames: tuple[bytes, ...]
     rest: bytes = b""
 
-    @property
-    def header_size(self) -> int:
-        return 6 if self.major == 2 else HEADER_SIZE
-
     def is_genre(self, frame: bytes) -> bool:
         return frame[:len(_GENRE_ID[self.major])] == _GENRE_ID[self.major]
 

@@ -157,7 +157,7 @@ def make_backup(target: Path, name: str | os.PathLike) -> Path:
     return backup
 
 
-def _writable_stat(target: Path, path: str | os.PathLike) -> os.stat_result:
+def _writable_stat(target: Path, path: str | os.PathLike) -> None:
     """Stat the file, refusing one we must not edit.
 
     Root passes ``os.access`` whatever the mode, hence the permission-bit
@@ -175,7 +175,6 @@ def _writable_stat(target: Path, path: str | os.PathLike) -> os.stat_result:
         raise TagError("file is read-only", path)
     if not os.access(target.parent, os.W_OK | os.X_OK) or not folder.st_mode & 0o222:
         raise TagError("folder is read-only (the backup copy goes beside the file)", path)
-    return st
 
 
 def _roll_back(backup: Path, target: Path, name, error: BaseException) -> None:
