@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from .cache import Cache, TrackResult, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .journal import Journal, file_state, interrupted
+from .library import is_under
 from .undoer import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
 from .config import load_config
@@ -200,8 +201,7 @@ def cached(paths: Iterable[PathLike] | None = None, *,
     if paths is None:
         return results
     prefixes = [os.path.abspath(os.fspath(p)) for p in paths]
-    return [r for r in results if any(
-        r.path == p or r.path.startswith(p.rstrip(os.sep) + os.sep) for p in prefixes)]
+    return [r for r in results if any(is_under(r.path, p) for p in prefixes)]
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .errors import ClusterError
 from .features import FrontEnd
+from .library import is_under
 from .analysis import Decoded
 from .clusternode import Classifier, decode_group
 
@@ -118,7 +119,7 @@ def remote_path(path: str, path_map: Iterable[tuple[str, str]]) -> str:
     best = None
     for local, remote in path_map:
         local = local.rstrip(os.sep) or os.sep
-        if path == local or path.startswith(local.rstrip(os.sep) + os.sep):
+        if is_under(path, local):
             if best is None or len(local) > len(best[0]):
                 best = (local, remote)
     if best is None:

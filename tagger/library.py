@@ -25,6 +25,12 @@ def is_audio(name: str) -> bool:
     return os.path.splitext(name)[1][1:].lower() in AUDIO_EXTENSIONS
 
 
+def is_under(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or inside it (whole path components:
+    "/music/a b" is not under "/music/a")."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def walk(roots: Iterable[str | os.PathLike], follow_symlinks: bool = False,
          on_error=None) -> Iterator[Track]:
     """Yield the audio files under each root (a folder or a single file).

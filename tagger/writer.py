@@ -23,6 +23,7 @@ from . import tagcommit, tags
 from .cache import Cache
 from .errors import TaggerError
 from .journal import Journal, file_state
+from .library import is_under
 from .policy import ERROR, WRITE, Decision, Plan, PlanEntry, decide
 
 WRITTEN = "written"
@@ -168,6 +169,6 @@ def _top_folders(folders) -> list[str]:
     out: list[str] = []
     # Sorted by components, a folder's sub-folders come right after it.
     for folder in sorted({f for f in folders if f}, key=lambda f: f.split(os.sep)):
-        if not out or not folder.startswith(out[-1].rstrip(os.sep) + os.sep):
+        if not out or not is_under(folder, out[-1]):
             out.append(folder)
     return out

@@ -63,3 +63,11 @@ def test_broken_symlink_and_missing_root_are_reported_not_raised(music, tmp_path
     assert len(found) == 6
     assert (str(music / "broken.mp3"), "broken symbolic link") in errors
     assert (str(tmp_path / "missing"), "No such file or directory") in errors
+
+
+def test_is_under_counts_whole_path_components():
+    from tagger.library import is_under
+
+    assert is_under("/music/a/b.flac", "/music/a") and is_under("/music/a", "/music/a")
+    assert is_under("/music/a/b.flac", "/music/a/") and is_under("/x.flac", "/")
+    assert not is_under("/music/a b/c.flac", "/music/a") and not is_under("/music", "/music/a")
