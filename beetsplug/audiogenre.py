@@ -34,7 +34,7 @@ from beets.library import Item, Library
 from beets.plugins import BeetsPlugin
 
 import tagger
-from tagger.policy import WRITE
+from tagger.writing.policy import WRITE
 
 
 class AudioGenrePlugin(BeetsPlugin):

@@ -22,7 +22,7 @@ import time
 def one(batch: int, chunks: int, jit: bool) -> dict:
     import numpy as np
 
-    from tagger.model import GenreModel
+    from tagger.model.inference import GenreModel
 
     model = GenreModel(device="cpu")
     tf, fe = model._tf, model.frontend

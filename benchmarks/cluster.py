@@ -54,7 +54,7 @@ def scan(cmd: list[str], env: dict | None = None) -> dict:
 
 def commit_rate(n: int = COMMITS) -> float:
     """Results per second stored in a fresh cache file, one commit each."""
-    from tagger.cache import Cache, TrackResult
+    from tagger.store.cache import Cache, TrackResult
 
     labels = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop",
               "reggae", "rock", "electronic"]

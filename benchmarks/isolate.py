@@ -7,7 +7,7 @@ Why: ``pip install -e`` with setuptools installs an import finder for the
 package-dir mapping (tagger -> /repo/tagger, tagger.models -> /repo/models).
 PYTHONPATH puts the exported ``tagger`` first, but the finder still answers
 for every ``tagger.X`` the export lacks: an old commit's ``import
-tagger.device`` quietly got the installed checkout's device.py, and a
+tagger.model.device`` quietly got the installed checkout's device.py, and a
 ``try: ... except ImportError`` fallback never ran. Here those finders are
 dropped, and ``tagger.models`` maps to the tree's own ``models/`` as the
 install maps it. Standard library only: this runs at every interpreter start.

@@ -137,11 +137,9 @@ def default_frontend() -> dict:
     """The front-end parameters (metadata.json's "frontend") of the shipped model."""
     from tagger.constants import DEFAULT_MODEL_DIR
 
-    try:
-        from tagger.modelcard import read_metadata
-    except ImportError:  # a commit from before model.py was split
-        from tagger.model import read_metadata
-    return read_metadata(DEFAULT_MODEL_DIR)["frontend"]
+    from oldnames import module
+
+    return module("tagger.model.card").read_metadata(DEFAULT_MODEL_DIR)["frontend"]
 
 
 _FE = None
@@ -153,7 +151,9 @@ def _warm(fe_dict: dict, barrier) -> None:
     global _FE
     import numpy as np
 
-    from tagger.features import FrontEnd, log_mel
+    from oldnames import module
+
+    FrontEnd, log_mel = (getattr(module("tagger.audio.features"), n) for n in ("FrontEnd", "log_mel"))
 
     _FE = FrontEnd.from_dict(fe_dict)
     # One BLAS thread per process, as tagger's decode workers run: on 2
@@ -169,9 +169,11 @@ def _warm(fe_dict: dict, barrier) -> None:
 
 def _decode_one(path: str):
     """(path, seconds of audio, log-mel frames, error or None)."""
-    from tagger.decode import load_audio
+    from oldnames import module
     from tagger.errors import TaggerError
-    from tagger.features import log_mel
+
+    load_audio = module("tagger.audio.decode").load_audio
+    log_mel = module("tagger.audio.features").log_mel
 
     try:
         y = load_audio(path, _FE.sample_rate)

@@ -1,5 +1,5 @@
 """Cost of musicnn's frame-wise network: the whole front-end, the
-live-filter network (tagger.network.musicnn_frames) and the same in
+live-filter network (tagger.model.network.musicnn_frames) and the same in
 bfloat16 (what `tagger scan --precision auto` runs on a CPU with native
 bfloat16), on the CPU.
 
@@ -25,9 +25,9 @@ from pathlib import Path
 def frames_input(n: int):
     import numpy as np
 
-    from tagger.decode import load_audio
-    from tagger.features import log_mel
-    from tagger.train import frontend_for
+    from tagger.audio.decode import load_audio
+    from tagger.audio.features import log_mel
+    from tagger.training.train import frontend_for
 
     fe = frontend_for("musicnn")
     root = Path(os.environ.get("TAGGER_GTZAN", "../shared/data/gtzan-dev"))
@@ -43,7 +43,7 @@ def frames_input(n: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    from tagger.framewise import CONTEXT, FRAMES_PER_CALL
+    from tagger.model.framewise import CONTEXT, FRAMES_PER_CALL
 
     parser.add_argument("--frames", type=int, default=FRAMES_PER_CALL + 2 * CONTEXT,
                         help="frames per call (62.5 per second)")
@@ -54,13 +54,13 @@ def main() -> None:
     import numpy as np
 
     from tagger.constants import MUSICNN_WEIGHTS
-    from tagger.device import native_bfloat16
-    from tagger.tfruntime import import_tensorflow
+    from tagger.model.device import native_bfloat16
+    from tagger.model.tfruntime import import_tensorflow
 
     tf = import_tensorflow()
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    from tagger.network import musicnn_backbone, musicnn_framewise
+    from tagger.model.network import musicnn_backbone, musicnn_framewise
 
     backbone = musicnn_backbone(96, None)
     backbone.load_weights(MUSICNN_WEIGHTS)

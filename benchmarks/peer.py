@@ -38,15 +38,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from tagger.decode import load_audio
+    from oldnames import module
     from tagger.errors import TaggerError
-    from tagger.features import chunks, log_mel
     from tagger.library import walk
-    from tagger.model import GenreModel, aggregate
-    try:
-        from tagger.tfruntime import quiet_native_stderr
-    except ImportError:  # --rev of a commit before model.py was split
-        from tagger.model import quiet_native_stderr
+
+    load_audio = module("tagger.audio.decode").load_audio
+    chunks, log_mel = (getattr(module("tagger.audio.features"), n) for n in ("chunks", "log_mel"))
+    GenreModel, aggregate = (getattr(module("tagger.model.inference"), n)
+                             for n in ("GenreModel", "aggregate"))
+    quiet_native_stderr = module("tagger.model.tfruntime").quiet_native_stderr
 
     model = GenreModel(args.model, device="cpu")
     fe = model.frontend

@@ -4,7 +4,7 @@
 
 Builds report records shaped like a real scan's (10 genres each, folders of
 12 tracks with album tags, 3 % errors, 10 % unsure, a plan per file), renders
-the page with ``tagger.review.render`` and opens it from disk in Chromium
+the page with ``tagger.report.review.render`` and opens it from disk in Chromium
 (tests/browser.py). Prints, per repeat: the page's size, Python's render time,
 the time from navigation start to the table's first rows (the page's
 ``tagger-review-rendered`` performance mark) and to the load event, and the
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import exported  # noqa: E402
 from browser import Chromium, find_chromium  # noqa: E402
-from tagger.review import render  # noqa: E402
+from tagger.report.review import render  # noqa: E402
 
 GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
 TRACKS_PER_ALBUM = 12
@@ -91,7 +91,10 @@ FIGURES = ("first rows", "load event", "sort click", "sort again", "filter typed
 
 # Run by render_at's child: the page of the records on stdin, its render time on stderr.
 RENDER_CHILD = """import json, sys, time
-from tagger.review import render
+try:
+    from tagger.report.review import render
+except ImportError:  # a commit from before the package moved into subpackages
+    from tagger.review import render
 records = json.load(sys.stdin)
 started = time.perf_counter()
 html = render(records)

@@ -5,8 +5,8 @@
 In one run, on the same files and cores, for each set of files (the
 full-length tracks of the corpus, then the gtzan-dev clips read in place):
 
-1. the decode + log-mel ceiling: tagger.decode.load_audio at the model's
-   sample rate + tagger.features.log_mel in a pool of --jobs warmed processes;
+1. the decode + log-mel ceiling: tagger.audio.decode.load_audio at the model's
+   sample rate + tagger.audio.features.log_mel in a pool of --jobs warmed processes;
 2. a cold ``tagger scan`` (fresh --db, start-up included);
 3. a warm re-scan of the unchanged files (same --db);
 4. a cold ``tagger scan --fast`` (fresh --db);
@@ -102,10 +102,9 @@ def _version(module: str) -> str:
 def header(out: Printer, jobs: int, corpus_dir: Path, quick: bool, rev: str | None) -> dict:
     import soundfile
 
-    try:
-        from tagger.device import native_bfloat16
-    except ImportError:  # --rev of a commit before model.py was split
-        from tagger.model import native_bfloat16
+    from oldnames import module
+
+    native_bfloat16 = module("tagger.model.device").native_bfloat16
 
     ffmpeg = corpus_mod.ffmpeg_exe()
     ffmpeg_version = subprocess.run([ffmpeg, "-version"], capture_output=True,
@@ -182,7 +181,9 @@ def gtzan_clips(gtzan: Path, per_genre: int) -> list[str]:
 
 
 def audio_seconds(paths: list[str]) -> float:
-    from tagger.decode import audio_duration
+    from oldnames import module
+
+    audio_duration = module("tagger.audio.decode").audio_duration
 
     return sum(audio_duration(p) or 0.0 for p in paths)
 

@@ -6,7 +6,7 @@ Without --wheel the wheel is fetched with `pip download --no-deps
 musicnn==0.1.0` (PyPI only). The TF1 checkpoint inside is read with
 TensorFlow's checkpoint reader on the file prefix `MSD_musicnn/` (the bundled
 `checkpoint` file points at the author's disk, so the directory form fails)
-and every variable is copied by name into `tagger.network.musicnn_backbone`.
+and every variable is copied by name into `tagger.model.network.musicnn_backbone`.
 Writes models/musicnn/msd_musicnn.weights.h5. Licence: models/musicnn/LICENSE.
 """
 
@@ -44,7 +44,7 @@ def read_checkpoint(wheel: Path, directory: Path) -> dict[str, np.ndarray]:
 
 
 def convert(variables: dict[str, np.ndarray]):
-    from tagger.network import musicnn_backbone
+    from tagger.model.network import musicnn_backbone
 
     model = musicnn_backbone()
     used = set()

@@ -18,13 +18,14 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "scan": "api", "plan": "api", "write": "api", "undo": "api", "history": "api",
     "cached": "api", "retagged": "api", "write_policy": "api", "ScanRun": "api",
-    "TrackResult": "cache",
-    "WritePolicy": "policy", "Decision": "policy", "Plan": "policy", "PlanEntry": "policy",
-    "WriteRun": "writer", "Outcome": "writer",
-    "UndoResult": "undoer", "UndoFile": "undoer",
+    "TrackResult": "store.cache",
+    "WritePolicy": "writing.policy", "Decision": "writing.policy", "Plan": "writing.policy",
+    "PlanEntry": "writing.policy",
+    "WriteRun": "writing.writer", "Outcome": "writing.writer",
+    "UndoResult": "writing.undo", "UndoFile": "writing.undo",
     "TaggerError": "errors", "DecodeError": "errors", "TagError": "errors",
     "ModelError": "errors", "CacheError": "errors", "DataError": "errors",
-    "ClusterError": "errors", "ClusterOptions": "cluster",
+    "ClusterError": "errors", "ClusterOptions": "cluster.driver",
 }
 __all__ = sorted(_EXPORTS)
 

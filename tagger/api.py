@@ -23,19 +23,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import Cache, TrackResult, default_db_path
+from .store.cache import Cache, TrackResult, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
-from .journal import Journal, file_state, interrupted
+from .store.journal import Journal, file_state, interrupted
 from .library import is_under
-from .undoer import UndoResult, undo as undo_run
+from .writing.undo import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
-from .config import load_config
-from .policy import Plan, WritePolicy
-from .policy import plan as _plan
-from .writer import Outcome, WriteRun, apply
+from .writing.config import load_config
+from .writing.policy import Plan, WritePolicy
+from .writing.policy import plan as _plan
+from .writing.writer import Outcome, WriteRun, apply
 
 if TYPE_CHECKING:
-    from .cluster import ClusterOptions
+    from .cluster.driver import ClusterOptions
 
 PathLike = str | os.PathLike
 
@@ -124,7 +124,7 @@ def write_policy(config: PathLike | None = None, *, model: PathLike | None = Non
     non-None ``overrides`` (WritePolicy fields) winning. Without a
     ``min_confidence`` in either, the model card's calibrated threshold
     (``scores.min_confidence`` of the model's metadata), if it has one."""
-    from .modelcard import read_metadata
+    from .model.card import read_metadata
 
     values = load_config(config)
     if overrides.get("min_confidence") is None and "min_confidence" not in values:

@@ -36,7 +36,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _check_network_options(device: str, precision: str) -> None:
-    from .device import DEVICES, PRECISIONS
+    from .model.device import DEVICES, PRECISIONS
 
     for option, value, allowed in (("--device", device, DEVICES),
                                    ("--precision", precision, PRECISIONS)):
@@ -119,7 +119,7 @@ def scan(
     Example: tagger scan ~/Music --report proposals.csv
     """
     from . import api
-    from .report import FORMATS, records
+    from .report.render import FORMATS, records
 
     _check_network_options(device, precision)
     if merge and overwrite:
@@ -153,7 +153,7 @@ def scan(
 
 
 def _cluster_options(address: Optional[str], path_map: Optional[List[str]], ship_audio: bool):
-    from .cluster import ClusterOptions, parse_path_map
+    from .cluster.driver import ClusterOptions, parse_path_map
 
     if address is None:
         if path_map or ship_audio:
@@ -196,7 +196,7 @@ def _plain_line(done: int, total: int, result) -> None:
 def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) -> None:
     from rich.console import Console
 
-    from .report import summary_lines, table, write_report
+    from .report.render import summary_lines, table, write_report
 
     console = Console(soft_wrap=False)
     if not quiet and records:
@@ -230,7 +230,7 @@ def report_cmd(
     from rich.console import Console
 
     from . import api
-    from .report import record, summary_lines, table, write_report
+    from .report.render import record, summary_lines, table, write_report
 
     try:
         records = [record(r) for r in api.cached(paths or None, db=db)]
@@ -315,10 +315,10 @@ def train(
 
     Example: tagger train ../shared/data/gtzan-dev ../shared/data/emotify-dev --out models/mine --cv 4
     """
-    from .dataset import load_folders
+    from .training.dataset import load_folders
     from .extras import require_train
-    from .modelstore import check_out
-    from .train import Settings, prepare, run_cv, train as fit
+    from .training.modelstore import check_out
+    from .training.train import Settings, prepare, run_cv, train as fit
 
     settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -342,7 +342,7 @@ def train(
 def _print_scores(result: dict, min_confidence: Optional[float] = None) -> None:
     from rich.console import Console
 
-    from .scorecard import confusion_table, scores_table, writes_table
+    from .training.scorecard import confusion_table, scores_table, writes_table
 
     console = Console()
     console.print(scores_table(result))
@@ -383,13 +383,13 @@ def evaluate(
     import json
 
     from .constants import DEFAULT_MODEL_DIR
-    from .dataset import load_folders
-    from .evaluate import source_scores
+    from .training.dataset import load_folders
+    from .training.evaluate import source_scores
     from .pipeline import model_probs
-    from .scorecard import confusion_png
+    from .training.scorecard import confusion_png
     from .extras import require_train
-    from .device import precision_on
-    from .modelcard import read_metadata
+    from .model.device import precision_on
+    from .model.card import read_metadata
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -398,7 +398,7 @@ def evaluate(
                       *(["matplotlib"] if confusion else []))
         data = load_folders(data_dirs)
         if cv:
-            from .train import Settings, run_cv
+            from .training.train import Settings, run_cv
 
             arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,

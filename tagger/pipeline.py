@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
-from .cache import Cache, TrackResult, fingerprint
+from .store.cache import Cache, TrackResult, fingerprint
 from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .errors import TaggerError
-from .features import Chunked, FrontEnd, chunked
+from .audio.features import Chunked, FrontEnd, chunked
 from .library import Track, walk
-from .modelcard import model_id, read_metadata
-from .analysis import Decoded
-from .workers import DecodePool
+from .model.card import model_id, read_metadata
+from .audio.analysis import Decoded
+from .audio.workers import DecodePool
 
 if TYPE_CHECKING:
-    from .cluster import ClusterOptions
-    from .dataset import Dataset
+    from .cluster.driver import ClusterOptions
+    from .training.dataset import Dataset
 
 FAST_WINDOWS = 6  # windows --fast decodes per track (4 agreed with the full scan on 85 % of 40 real tracks)
 
@@ -117,7 +117,7 @@ class Scan:
     def _analyse(self, todo: dict[str, tuple[Track, str | None]]) -> Iterator[TrackResult]:
         opts = self.options
         if opts.cluster is not None:
-            from .cluster import classify as on_cluster
+            from .cluster.driver import classify as on_cluster
 
             def info(cluster) -> None:
                 self.stats.cluster = str(cluster)
@@ -215,8 +215,8 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     model loads while the workers decode the first tracks."""
     import threading
 
-    from .model import GenreModel
-    from .tfruntime import import_tensorflow
+    from .model.inference import GenreModel
+    from .model.tfruntime import import_tensorflow
 
     if model is None:
         # TensorFlow's import (seconds) runs while the pool starts.
@@ -251,7 +251,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     """Per-track probabilities of a saved model over a labelled dataset,
     in the model's label order, and its "unsure" verdicts; tracks that fail
     to decode are left out."""
-    from .dataset import Dataset
+    from .training.dataset import Dataset
 
     meta = read_metadata(model_dir)
     missing = sorted(set(data.labels) - set(meta["labels"]))

@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-from tagger import analysis
+from tagger.audio import analysis
 
 
 def analyse(path, fe, fast=None):

@@ -1,4 +1,4 @@
-"""tagger.analysis: one file -> its log-mel, duration and tags, or the reason
+"""tagger.audio.analysis: one file -> its log-mel, duration and tags, or the reason
 it cannot be analysed (truncated, too short, undecodable)."""
 
 import re
@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 
 from audiofiles import ffmpeg_exe, make_audio, signal
-from tagger.analysis import analyse
-from tagger.features import MUSICNN_FRONTEND as FE
+from tagger.audio.analysis import analyse
+from tagger.audio.features import MUSICNN_FRONTEND as FE
 
 
 def test_fast_decodes_only_the_windows(tmp_path):
@@ -85,9 +85,9 @@ def test_a_vbr_mp3_without_a_xing_header_is_not_called_truncated(tmp_path):
 @pytest.mark.parametrize("name", ["long.flac", "long.opus"])
 def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monkeypatch, name):
     from audiofiles import make_audio
-    from tagger import analysis, decode
-    from tagger.decode import load_audio
-    from tagger.features import log_mel
+    from tagger.audio import analysis, decode
+    from tagger.audio.decode import load_audio
+    from tagger.audio.features import log_mel
 
     path = str(make_audio(tmp_path / name, 20.0, "drums"))
     whole = log_mel(load_audio(path, FE.sample_rate), FE)

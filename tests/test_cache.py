@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tagger.cache import Cache, TrackResult, fingerprint
+from tagger.store.cache import Cache, TrackResult, fingerprint
 from tagger.cli import app
 from unprivileged import run_tagger
 from tagger.errors import CacheError
@@ -124,7 +124,7 @@ def test_a_cache_corrupt_past_its_first_page_fails_as_a_cache_error_when_read(db
 
 
 def test_a_cache_locked_by_another_program_is_a_cache_error(db, monkeypatch):
-    from tagger import cache as C
+    from tagger.store import cache as C
 
     monkeypatch.setattr(C, "BUSY_TIMEOUT", 100)  # ms, not 30 s
     cache = Cache(db)

@@ -1,13 +1,13 @@
-"""tagger.calibration: the default write threshold and the distance limit
+"""tagger.training.calibration: the default write threshold and the distance limit
 from cross-validated predictions."""
 
 import numpy as np
 
 
 def test_calibrate_picks_the_lowest_threshold_right_often_enough_on_every_source():
-    from tagger.dataset import Dataset
-    from tagger.calibration import calibrate
-    from tagger.model import STEADY_DB
+    from tagger.training.dataset import Dataset
+    from tagger.training.calibration import calibrate
+    from tagger.model.inference import STEADY_DB
 
     # Source "a": always right. Source "b": right above 0.7, wrong below.
     conf = np.array([0.95, 0.9, 0.8, 0.6, 0.5] * 2 + [0.9, 0.85, 0.8, 0.75, 0.72, 0.65, 0.55, 0.4])

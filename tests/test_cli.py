@@ -133,7 +133,7 @@ def test_dry_run_says_what_write_would_do_and_writes_nothing(music, db, tmp_path
     records = json.loads(out.read_text())
     assert {r["action"] for r in records} == {"write"}
     # The dry run names the tag text the write would put in, not the label.
-    from tagger.policy import DEFAULT_DISPLAY_NAMES
+    from tagger.writing.policy import DEFAULT_DISPLAY_NAMES
 
     for r in records:
         assert r["write_genres"] == [DEFAULT_DISPLAY_NAMES[r["genres"][0]["genre"]]]
@@ -263,7 +263,7 @@ def test_a_hard_link_is_one_file_also_when_a_genre_name_holds_a_semicolon(music,
     """The second name of a file was compared with the first name's genres
     split back out of "; "-joined text: a display name holding "; " made it
     an error ("the same file as ..., which was given ...")."""
-    from tagger.policy import DEFAULT_DISPLAY_NAMES
+    from tagger.writing.policy import DEFAULT_DISPLAY_NAMES
 
     config = tmp_path / "config.toml"
     config.write_text("[display_names]\n" + "".join(

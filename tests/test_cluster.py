@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 import raycluster
 from audiofiles import make_audio
 from tagger.cli import app
-from tagger.cluster import ClusterOptions
+from tagger.cluster.driver import ClusterOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SCAN_TIMEOUT = 600  # s for one scan on the cluster
@@ -175,11 +175,11 @@ def test_path_map_and_ship_audio(cluster, library, local_results, tmp_path):
 # unprivileged.py), so the mode applies.
 CHANGING_DRIVER = """
 import os, sys
-import tagger.cluster
+import tagger.cluster.driver
 from tagger.cli import app
 
 gone, folder, locked = sys.argv[1:4]
-real = tagger.cluster.classify
+real = tagger.cluster.driver.classify
 
 def classify(*args, **kwargs):
     os.remove(gone)
@@ -188,7 +188,7 @@ def classify(*args, **kwargs):
     os.chmod(locked, 0)
     return real(*args, **kwargs)
 
-tagger.cluster.classify = classify
+tagger.cluster.driver.classify = classify
 app(args=sys.argv[4:], prog_name="tagger")
 """
 
@@ -264,7 +264,7 @@ def test_the_driver_ships_only_what_it_can_read_and_makes_the_error_rows(tmp_pat
     b"", which the node reported as an empty file)."""
     from types import SimpleNamespace
 
-    from tagger.cluster import _tasks
+    from tagger.cluster.driver import _tasks
     from tagger.pipeline import ScanOptions
 
     ok = tmp_path / "a.flac"
@@ -292,14 +292,14 @@ def test_the_driver_ships_only_what_it_can_read_and_makes_the_error_rows(tmp_pat
     ("/other/c.mp3", "/other/c.mp3"),
 ])
 def test_remote_path(path, expected):
-    from tagger.cluster import remote_path
+    from tagger.cluster.driver import remote_path
 
     mapping = (("/music", "/mnt/nas"), ("/music/classical", "/srv/classical"))
     assert remote_path(path, mapping) == expected
 
 
 def test_cluster_info_names_nodes_and_resources():
-    from tagger.cluster import ClusterInfo, Node
+    from tagger.cluster.driver import ClusterInfo, Node
 
     assert str(ClusterInfo((Node("a", 1.0), Node("b", 1.0)))) == "2 nodes, 2 CPUs, 0 GPUs"
     assert str(ClusterInfo((Node("a", 8.0, 1.0),))) == "1 node, 8 CPUs, 1 GPU"
@@ -312,7 +312,7 @@ def test_cluster_info_derives_every_figure_from_the_alive_nodes():
     the GPU actors' places (a node once per whole GPU) follow from it."""
     from types import SimpleNamespace
 
-    from tagger.cluster import cluster_info
+    from tagger.cluster.driver import cluster_info
 
     nodes = [{"NodeID": "a", "Alive": True, "Resources": {"CPU": 8.0, "GPU": 2.0}},
              {"NodeID": "b", "Alive": True, "Resources": {"CPU": 4.0}},

@@ -1,12 +1,12 @@
-"""tagger.config: the TOML config file, read and checked."""
+"""tagger.writing.config: the TOML config file, read and checked."""
 
 from __future__ import annotations
 
 import pytest
 
-from tagger.config import default_config_path, load_config
+from tagger.writing.config import default_config_path, load_config
 from tagger.errors import TaggerError
-from tagger.policy import WritePolicy
+from tagger.writing.policy import WritePolicy
 
 
 def write_config(folder, text):

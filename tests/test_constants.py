@@ -27,7 +27,7 @@ def test_scratch_chunks():
 def test_shipped_model_front_end_matches():
     import json
 
-    from tagger.features import FrontEnd
+    from tagger.audio.features import FrontEnd
 
     meta = json.loads((c.DEFAULT_MODEL_DIR / "metadata.json").read_text())
     fe = FrontEnd.from_dict(meta["frontend"])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiofiles import make_audio
-from tagger.dataset import folds, load_folder, load_folders, max_folds
+from tagger.training.dataset import folds, load_folder, load_folders, max_folds
 from tagger.errors import DataError
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from audiofiles import ffmpeg_exe, make_audio, signal
-from tagger.decode import audio_duration, header_length, load_audio, stream_audio, truncation
+from tagger.audio.decode import audio_duration, header_length, load_audio, stream_audio, truncation
 from tagger.errors import DecodeError
 
 SR = 16_000
@@ -161,7 +161,7 @@ def _id3v2(major: int, body: bytes, footer: bool = False) -> bytes:
 def test_the_content_is_sniffed_past_every_id3v2_tag_in_front(tmp_path):
     """Windows Media Player writes several ID3v2 tags before the audio; a
     v2.4 tag may end in a 10-byte footer."""
-    from tagger.decode import _sniff
+    from tagger.audio.decode import _sniff
 
     flac = make_audio(tmp_path / "a.flac", 2.0).read_bytes()
     tagged = tmp_path / "tagged.mp3"

@@ -1,6 +1,6 @@
 import pytest
 
-from tagger.device import native_bfloat16, resolve_precision
+from tagger.model.device import native_bfloat16, resolve_precision
 from tagger.errors import ModelError
 
 

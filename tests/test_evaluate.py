@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from tagger.dataset import Dataset
+from tagger.training.dataset import Dataset
 from tagger.errors import TaggerError
-from tagger.evaluate import CURVE, expected_calibration_error, scores, source_scores, writes
-from tagger.scorecard import confusion_png, confusion_table, scores_table, writes_table
+from tagger.training.evaluate import CURVE, expected_calibration_error, scores, source_scores, writes
+from tagger.training.scorecard import confusion_png, confusion_table, scores_table, writes_table
 
 LABELS = ["blues", "jazz", "rock"]
 # Five tracks: three right (0, 1, 2), two wrong (truth 0 -> rock, truth 2 -> jazz).

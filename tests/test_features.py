@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from audiofiles import make_audio
-from tagger.decode import load_audio
-from tagger.features import (MUSICNN_FRONTEND as FE, chunk_starts, chunks, fast_windows,
+from tagger.audio.decode import load_audio
+from tagger.audio.features import (MUSICNN_FRONTEND as FE, chunk_starts, chunks, fast_windows,
                              log_mel, streamed_log_mel)
 
 SR = FE.sample_rate  # Hz

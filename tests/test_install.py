@@ -21,7 +21,7 @@ import pytest
 
 from audiofiles import make_audio
 from tagger.constants import DEFAULT_MODEL_DIR, MUSICNN_WEIGHTS
-from tagger.modelcard import model_id
+from tagger.model.card import model_id
 
 pytestmark = pytest.mark.install
 
@@ -86,7 +86,7 @@ def test_the_wheel_holds_the_models_and_their_licences(installed):
 def test_the_installed_package_runs_from_site_packages_with_the_same_model_id(installed):
     """The installed model hashes as the repository's, so users' caches stay valid."""
     _, bin_dir, elsewhere = installed
-    code = ("import json, tagger, tagger.constants as c, tagger.modelcard as m; "
+    code = ("import json, tagger, tagger.constants as c, tagger.model.card as m; "
             "print(json.dumps([tagger.__file__, str(c.DEFAULT_MODEL_DIR), "
             "m.model_id(c.DEFAULT_MODEL_DIR), c.MUSICNN_WEIGHTS.is_file()]))")
     package, model_dir, installed_id, weights = json.loads(

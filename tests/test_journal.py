@@ -1,4 +1,4 @@
-"""tagger.journal: the undo journal, on real files and a real SQLite file."""
+"""tagger.store.journal: the undo journal, on real files and a real SQLite file."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
 from tagcorpus import CORPUS, build, dump, without_genres
-from tagger import tagcommit, tags
-from tagger.cache import Cache
+from tagger.tags import inplace as tagcommit
+from tagger import tags
+from tagger.store.cache import Cache
 from tagger.cli import app
 from tagger.errors import CacheError, TagError, TaggerError
-from tagger.journal import Journal, file_state
-from tagger.undoer import ERROR, REFUSED, RESTORED, UNCHANGED, UndoFile, undo
+from tagger.store.journal import Journal, file_state
+from tagger.writing.undo import ERROR, REFUSED, RESTORED, UNCHANGED, UndoFile, undo
 from unprivileged import run_tagger
 
 
@@ -370,7 +371,7 @@ def test_undo_recovers_first(journal, library, tmp_path):
 
 
 def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
-    from tagger.cache import Cache, TrackResult, fingerprint
+    from tagger.store.cache import Cache, TrackResult, fingerprint
 
     cache = Cache(tmp_path / "cache.db")
     journal = Journal(cache.db)
@@ -491,7 +492,7 @@ def test_a_journal_corrupt_past_the_first_page_gives_the_caches_error(tmp_path, 
 
 
 def test_a_cache_another_program_is_writing_gives_the_caches_error(tmp_path, monkeypatch):
-    from tagger import cache as cache_module
+    from tagger.store import cache as cache_module
 
     monkeypatch.setattr(cache_module, "BUSY_TIMEOUT", 100)  # ms, not 30 s
     db = tmp_path / "tagger.db"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from audiofiles import decode, leftovers, make_audio
 from tagger import tags
-from tagger.cache import Cache
-from tagger.journal import Journal
+from tagger.store.cache import Cache
+from tagger.store.journal import Journal
 
 KILLABLE = Path(__file__).with_name("killable.py")
 
@@ -271,7 +271,7 @@ def _journaled(db) -> set[str]:
 def test_a_second_run_on_the_same_cache_waits_its_turn(library, tmp_path):
     import threading
 
-    from tagger.cache import Cache
+    from tagger.store.cache import Cache
 
     db = tmp_path / "cache.db"
     cache = Cache(db)

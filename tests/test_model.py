@@ -8,9 +8,9 @@ import pytest
 from audiofiles import signal
 from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
-from tagger.features import chunked, log_mel
-from tagger.model import GenreModel, aggregate
-from tagger.modelcard import read_metadata
+from tagger.audio.features import chunked, log_mel
+from tagger.model.inference import GenreModel, aggregate
+from tagger.model.card import read_metadata
 
 GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
 
@@ -87,7 +87,7 @@ def test_framewise_musicnn_equals_chunkwise_on_a_single_chunk(model):
 
 
 def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monkeypatch):
-    from tagger import framewise
+    from tagger.model import framewise
 
     x = np.random.default_rng(2).uniform(0, 3, (3000, 96)).astype(np.float32)
     track = chunked(x, model.frontend)
@@ -104,7 +104,7 @@ def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monke
 
 
 def test_pool_chunks_computes_every_frame_of_a_track_once(model, monkeypatch):
-    from tagger import framewise
+    from tagger.model import framewise
 
     x = np.random.default_rng(3).uniform(0, 3, (3000, 96)).astype(np.float32)
     track = chunked(x, model.frontend)
@@ -179,7 +179,7 @@ def non_music(kind: str, sr: int, tmp_path: Path) -> np.ndarray:
     """20 to 30 s of something that is not music, at the model's rate."""
     import subprocess
 
-    from tagger.decode import load_audio
+    from tagger.audio.decode import load_audio
 
     rng = np.random.default_rng(7)
     n = 30 * sr
@@ -236,7 +236,7 @@ def test_non_music_is_unsure(model, kind, tmp_path):
 def test_band_variation_tells_steady_noise_from_music_at_any_level(model, tmp_path):
     """Brown noise varies by a fraction of a dB, also 40 dB quieter; real
     music (the musicnn reference clip) by several dB, also 40 dB quieter."""
-    from tagger.model import STEADY_DB, band_variation
+    from tagger.model.inference import STEADY_DB, band_variation
 
     fps = model.frontend.frames_per_second
     limit = STEADY_DB
@@ -267,8 +267,8 @@ def test_the_golden_clip_and_a_batch_of_tracks_keep_their_verdicts(model):
 def test_trust_distance_is_the_distance_to_the_nearest_training_track():
     """The head's projection / reference outputs, averaged over a track's
     chunks, give the exact distance of its mean to the nearest point."""
-    from tagger.model import Trust
-    from tagger.network import genre_head
+    from tagger.model.inference import Trust
+    from tagger.model.network import genre_head
 
     rng = np.random.default_rng(0)
     dims, points, size = 4, 6, 12

@@ -5,7 +5,7 @@ import pytest
 
 from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
-from tagger.modelcard import model_id, read_metadata
+from tagger.model.card import model_id, read_metadata
 
 
 def test_model_id_follows_the_files(tmp_path):

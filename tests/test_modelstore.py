@@ -1,4 +1,4 @@
-"""tagger.modelstore: a model folder is written whole or not at all, and a
+"""tagger.training.modelstore: a model folder is written whole or not at all, and a
 folder of the user's is never overwritten or emptied."""
 
 import json
@@ -9,7 +9,7 @@ from snapshots import folder_bytes
 
 
 def _tiny_network(seed: int):
-    from tagger.tfruntime import import_tensorflow
+    from tagger.model.tfruntime import import_tensorflow
 
     tf = import_tensorflow()
     tf.keras.utils.set_random_seed(seed)
@@ -18,7 +18,7 @@ def _tiny_network(seed: int):
 
 
 def test_save_writes_a_new_or_empty_folder_and_replaces_a_model(tmp_path):
-    from tagger.modelstore import save
+    from tagger.training.modelstore import save
 
     out = tmp_path / "models" / "mine"
     save(_tiny_network(0), {"labels": ["a"], "run": 1}, out)
@@ -37,7 +37,7 @@ def test_save_writes_a_new_or_empty_folder_and_replaces_a_model(tmp_path):
 
 
 def test_a_failed_replace_leaves_the_old_model_whole(tmp_path, monkeypatch):
-    from tagger import modelstore as T
+    from tagger.training import modelstore as T
     from tagger.errors import ModelError
 
     out = tmp_path / "mine"

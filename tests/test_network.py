@@ -14,10 +14,10 @@ REFERENCE = Path(__file__).parent / "data" / "musicnn_reference.npz"
 
 @pytest.fixture(scope="module")
 def port():
-    from tagger.tfruntime import import_tensorflow
+    from tagger.model.tfruntime import import_tensorflow
 
     import_tensorflow()
-    from tagger.network import musicnn_backbone
+    from tagger.model.network import musicnn_backbone
 
     model = musicnn_backbone(96, 187)
     model.load_weights(MUSICNN_WEIGHTS)
@@ -44,7 +44,7 @@ def test_reference_is_not_degenerate():
 
 
 def test_the_backbone_takes_any_chunk_length(port):
-    from tagger.network import musicnn_backbone
+    from tagger.model.network import musicnn_backbone
 
     free = musicnn_backbone(96, None)
     free.set_weights(port.get_weights())
@@ -53,14 +53,14 @@ def test_the_backbone_takes_any_chunk_length(port):
 
 
 def _frames_pair(backbone):
-    from tagger.network import musicnn_framewise
+    from tagger.model.network import musicnn_framewise
 
     return musicnn_framewise(backbone, prune=False)[0], musicnn_framewise(backbone)[0]
 
 
 @pytest.fixture(scope="module")
 def free(port):
-    from tagger.network import musicnn_backbone
+    from tagger.model.network import musicnn_backbone
 
     model = musicnn_backbone(96, None)
     model.set_weights(port.get_weights())
@@ -80,7 +80,7 @@ def test_live_filter_network_matches_the_whole_network(free, frames):
 
 
 def test_the_checkpoint_front_end_is_mostly_dead_filters(free):
-    from tagger.network import musicnn_frames
+    from tagger.model.network import musicnn_frames
 
     live = {layer.name: layer.kernel.shape[-1] for layer in musicnn_frames(free).layers
             if layer.name.startswith("live_conv2d") and layer.name != "live_conv2d_5"}
@@ -93,7 +93,7 @@ def test_pruning_is_exact_for_any_pattern_of_dead_filters(free):
     """Random front-end filters, every other one zeroed, random biases (dead
     filters give relu(bias) > 0 or 0 before batch normalisation) and some
     negative batch-norm scales."""
-    from tagger.network import musicnn_backbone
+    from tagger.model.network import musicnn_backbone
 
     rng = np.random.default_rng(1)
     model = musicnn_backbone(96, None)
@@ -114,7 +114,7 @@ def test_pruning_is_exact_for_any_pattern_of_dead_filters(free):
 
 
 def test_bfloat16_live_network_runs_in_bfloat16_within_3_percent(free):
-    from tagger.network import musicnn_frames
+    from tagger.model.network import musicnn_frames
 
     ref = np.load(REFERENCE)["logmel"]
     x = np.concatenate(list(ref) * 4)[None, :700]
@@ -129,7 +129,7 @@ def test_bfloat16_live_network_runs_in_bfloat16_within_3_percent(free):
 
 
 def test_derived_sizes_are_musicnn_s(free):
-    from tagger.network import EMBEDDING_SIZE, FRAME_FEATURES, POOLED_SIZE
+    from tagger.model.network import EMBEDDING_SIZE, FRAME_FEATURES, POOLED_SIZE
 
     assert (FRAME_FEATURES, POOLED_SIZE, EMBEDDING_SIZE) == (753, 1506, 1706)
     assert free.get_layer("midend").output.shape[-1] == FRAME_FEATURES

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from tagger import pipeline
-from tagger.cache import Cache
+from tagger.store.cache import Cache
 from tagger.constants import DEFAULT_MODEL_DIR
-from tagger.features import FrontEnd
-from tagger.modelcard import read_metadata
+from tagger.audio.features import FrontEnd
+from tagger.model.card import read_metadata
 from tagger.pipeline import Scan, ScanOptions
 
 OPTIONS = ScanOptions(jobs=2, device="cpu")
@@ -91,8 +91,8 @@ def test_fast_scan_gives_results_for_every_file(music, db):
 
 
 def test_batches_group_short_tracks_and_pass_failures_alone():
-    from tagger.features import Chunked
-    from tagger.analysis import Decoded
+    from tagger.audio.features import Chunked
+    from tagger.audio.analysis import Decoded
 
     def track(n):
         return Chunked(np.zeros((n + 1, 1)), list(range(n)), 1)
@@ -106,9 +106,9 @@ def test_batches_group_short_tracks_and_pass_failures_alone():
 @pytest.mark.parametrize("fast", [False, True])
 def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monkeypatch, fast):
     from audiofiles import make_audio
-    from tagger.features import chunked
-    from tagger.analysis import analyse
-    from tagger.workers import DecodePool
+    from tagger.audio.features import chunked
+    from tagger.audio.analysis import analyse
+    from tagger.audio.workers import DecodePool
 
     paths = [str(make_audio(tmp_path / f"{n}.flac", s, "drums")) for n, s in (("a", 5.0), ("b", 2.0))]
     (tmp_path / "bad.mp3").write_text("not audio")
@@ -133,8 +133,8 @@ def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monke
     assert [d.path for d, _ in pipeline.decode_chunks(paths, FE, jobs=1)] == paths
 
 def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
-    from tagger.features import chunked
-    from tagger.model import GenreModel
+    from tagger.audio.features import chunked
+    from tagger.model.inference import GenreModel
 
     rng = np.random.default_rng(0)
     tracks = [chunked(rng.uniform(0, 3, (n, FE.n_mels)).astype(np.float32), FE)
@@ -158,7 +158,7 @@ def test_silence_is_unsure_in_the_cache_the_report_and_the_table(tmp_path, db):
     from audiofiles import make_audio
     from rich.console import Console
 
-    from tagger.report import record, table
+    from tagger.report.render import record, table
 
     folder = tmp_path / "quiet"
     folder.mkdir()

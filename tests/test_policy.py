@@ -1,14 +1,14 @@
-"""tagger.policy: what --write would do with each file."""
+"""tagger.writing.policy: what --write would do with each file."""
 
 from __future__ import annotations
 
 import pytest
 
 from audiofiles import AudioLibrary
-from tagger import policy as P
-from tagger.cache import TrackResult
+from tagger.writing import policy as P
+from tagger.store.cache import TrackResult
 from tagger.errors import TagError, TaggerError
-from tagger.policy import Decision, WritePolicy, album_consensus, decide, plan
+from tagger.writing.policy import Decision, WritePolicy, album_consensus, decide, plan
 
 
 def result(path="/music/a.mp3", *predictions, status="ok", error=None, album=None,
@@ -100,7 +100,7 @@ def test_display_names_default_and_unknown_labels():
     assert POLICY.display("synthwave") == "synthwave"
     # Every label of the shipped model has one (electronic: "Electronic").
     from tagger.constants import DEFAULT_MODEL_DIR
-    from tagger.modelcard import read_metadata
+    from tagger.model.card import read_metadata
 
     assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_metadata(DEFAULT_MODEL_DIR)["labels"])
     assert POLICY.display("electronic") == "Electronic"

@@ -1,4 +1,4 @@
-"""tagger.report: the JSON / CSV records built from TrackResult + Decision,
+"""tagger.report.render: the JSON / CSV records built from TrackResult + Decision,
 the table and the summary."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import json
 import pytest
 from rich.console import Console
 
-from tagger.cache import TrackResult
+from tagger.store.cache import TrackResult
 from tagger.errors import TaggerError
-from tagger.policy import Decision, Plan, PlanEntry, WritePolicy
-from tagger.report import record, records, summary_lines, table, write_report
+from tagger.writing.policy import Decision, Plan, PlanEntry, WritePolicy
+from tagger.report.render import record, records, summary_lines, table, write_report
 
 OK = TrackResult("/m/[bold]a.flac", "ok", [("hiphop", 0.912345), ("jazz", 0.087655)],
                  duration=4.004, current_genres=["Soul"], album="Quiet")

@@ -22,10 +22,10 @@ import pytest
 from typer.testing import CliRunner
 
 from browser import Chromium, find_chromium
-from tagger import review
+from tagger.report import review
 from tagger.cli import app
 from tagger.errors import TaggerError
-from tagger.report import write_report
+from tagger.report.render import write_report
 
 SKIP_ENV = "TAGGER_SKIP_BROWSER_TESTS"
 IMG = "<img src=x onerror=alert(1)>.mp3"

@@ -1,4 +1,4 @@
-"""tagger.tagcommit: in-place edits behind a synced backup, on real files (audiofiles.py)."""
+"""tagger.tags.inplace: in-place edits behind a synced backup, on real files (audiofiles.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from mutagen.flac import FLAC
 
 from audiofiles import AudioLibrary, leftovers
-from tagger import tagcommit
+from tagger.tags import inplace as tagcommit
 from tagger.constants import BACKUP_MARKER, TEMP_MARKER
 from tagger.errors import TagError
 

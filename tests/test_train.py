@@ -7,10 +7,10 @@ from typer.testing import CliRunner
 from audiofiles import make_audio
 from snapshots import folder_bytes
 from tagger.cli import app
-from tagger.dataset import folds, load_folder
+from tagger.training.dataset import folds, load_folder
 from tagger.errors import DataError, ModelError
-from tagger.evaluate import expected_calibration_error, scores
-from tagger.model import STEADY_DB, GenreModel
+from tagger.training.evaluate import expected_calibration_error, scores
+from tagger.model.inference import STEADY_DB, GenreModel
 
 runner = CliRunner()
 
@@ -83,7 +83,7 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
 
 
 def test_cv_unsure_counts_a_steady_track_as_the_scan_does():
-    from tagger.train import CrossValidated
+    from tagger.training.train import CrossValidated
 
     probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4]])
     cv = CrossValidated(probs, np.full(3, np.nan), np.zeros(3, bool), 2,
@@ -96,7 +96,7 @@ def test_cv_unsure_counts_a_steady_track_as_the_scan_does():
 def test_cv_scores_held_out_tracks_at_the_scan_precision(labelled, tmp_path):
     """evaluate --cv --precision bfloat16 fits heads on float32 embeddings
     and scores the held-out tracks on bfloat16 ones, as such a scan runs."""
-    from tagger.train import Settings, prepare
+    from tagger.training.train import Settings, prepare
 
     prep = prepare(load_folder(labelled), Settings(jobs=2, precision="bfloat16"), lambda m: None)
     assert prep.precision == "bfloat16"
@@ -186,7 +186,7 @@ def test_train_refuses_a_file_as_out(labelled, tmp_path):
 
 def test_missing_musicnn_weights_are_a_model_error_naming_the_file(tmp_path, monkeypatch):
     """Was a raw h5py FileNotFoundError (an install without models/musicnn)."""
-    from tagger import train
+    from tagger.training import train
 
     missing = tmp_path / "msd_musicnn.weights.h5"
     monkeypatch.setattr(train, "MUSICNN_WEIGHTS", missing)

@@ -1,12 +1,12 @@
-"""tagger.workers: the decode process pool: every file comes back once, a crash
+"""tagger.audio.workers: the decode process pool: every file comes back once, a crash
 or hang costs only its file, the backlog stays bounded."""
 
 import pytest
 
 import fakedecoder
 from audiofiles import make_audio
-from tagger.features import MUSICNN_FRONTEND as FE
-from tagger.workers import DecodePool
+from tagger.audio.features import MUSICNN_FRONTEND as FE
+from tagger.audio.workers import DecodePool
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_the_workers_go_on_while_the_consumer_is_busy(files):
 
 
 def test_the_backlog_is_bounded(files, monkeypatch):
-    from tagger import workers
+    from tagger.audio import workers
 
     monkeypatch.setattr(workers, "BACKLOG_BYTES", 1)  # room for one result only
     files = [f for f in files if "-me" not in f] * 2

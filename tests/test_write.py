@@ -1,4 +1,4 @@
-"""tagger.writer: apply a plan to real files, journalled, one file's failure
+"""tagger.writing.writer: apply a plan to real files, journalled, one file's failure
 never stopping the rest."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from mutagen.id3 import ID3, TCON, TIT2
 
 from audiofiles import decode, make_audio
 from tagger import tags
-from tagger.cache import Cache, TrackResult, fingerprint
-from tagger.journal import Journal
-from tagger.policy import WritePolicy, plan
-from tagger.writer import SKIPPED, WRITTEN, WriteRun, apply
+from tagger.store.cache import Cache, TrackResult, fingerprint
+from tagger.store.journal import Journal
+from tagger.writing.policy import WritePolicy, plan
+from tagger.writing.writer import SKIPPED, WRITTEN, WriteRun, apply
 
 POLICY = WritePolicy(min_confidence=0.5)
 

@@ -1,0 +1,7 @@
+"""Reports of scan results: the terminal table and summary, CSV and JSON
+files (``render``), and the self-contained HTML review page (``review``, with
+its template, style and script as package data).
+
+May import: ``writing.policy`` (what a write would do), ``store.cache``
+(the result types), ``errors``.
+"""

@@ -1,0 +1,296 @@
+"""The undo journal: what every ``--write`` run changed, so it can be reverted.
+
+Two tables in the result cache's SQLite file (this module owns only these):
+
+``write_runs``
+    one row per run: ``id``, ``started_at``, ``finished_at`` (NULL while
+    running or when killed), ``options`` (JSON), ``undone_at``.
+``write_journal``
+    one row per file: the genres before (JSON list, or NULL when the file had
+    no genre field), the file's genre fields exactly as stored
+    (``previous_state``, JSON from ``tags.read_state``; NULL in journals
+    written before it existed), the genres written and the path of the
+    file's backup (``tags.write_genres`` makes it), committed *before* the
+    file is touched; after a successful write the file's size, mtime and
+    fingerprint, and no backup. While an undo rewrites the file, ``backup``
+    holds its backup again.
+
+The pipeline's order for each file::
+
+    journal.recover()  # once per run, before anything else
+    previous = tags.read_genres(path) or None
+    entries = []  # record_before runs once the backup is made, before the edit
+    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
+        journal.record_before(run_id, path, previous, new, backup=backup)))
+    journal.record_after(entries[0], *file_state(path))
+
+``recover`` puts back every backup still recorded: a kill caught that file
+mid-edit, so its backup's bytes go back into it and it is whole with its old
+tags. ``undoer.undo`` recovers first, then restores the previous genre fields
+of a run's files exactly as they were stored (``tags.restore_state``; an
+entry without a state, from an older journal, gets its previous genres
+written back), refusing any file changed since tagger wrote it (other
+software edited it, or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
+``cache.path_key`` makes them (bytes for a name that is not UTF-8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from ..tags import inplace as tagcommit
+from .. import tags
+from .cache import cache_error, fingerprint, path_from_key, path_key, update_identity
+from ..errors import CacheError, TaggerError
+
+RUNS = "write_runs"
+ENTRIES = "write_journal"
+
+def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
+
+    The fingerprint is the cache's (start, middle and end blocks): tag blocks
+    sit at the start or end of a file, so another tagger's edit changes it.
+    """
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
+
+
+def interrupted(db: sqlite_utils.Database) -> bool:
+    """Whether the journal records a backup for ``Journal.recover`` to put
+    back (a kill caught a write or an undo mid-edit). One query, and it
+    creates nothing: a scan asks before it reads any file."""
+    try:
+        return ENTRIES in db.table_names() and db.execute(
+            f"select 1 from {ENTRIES} where backup is not null limit 1").fetchone() is not None
+    except sqlite3.Error as e:
+        raise cache_error(e, _db_path(db)) from e
+
+
+class Journal:
+    """The write journal in a sqlite-utils ``Database`` (the result cache's file).
+
+    Every record is committed when the method returns, so call these outside
+    an open transaction: a record that waits for a later commit would be lost
+    if tagger is killed after writing the file.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.path = _db_path(db)  # what its errors name
+        with self._sqlite():
+            # A record must outlive a power cut that the file edit after it
+            # outlives: every commit on this connection is synced from now on
+            # (the cache's WAL default, NORMAL, may lose the last commits).
+            db.execute("PRAGMA synchronous = FULL")
+            db[RUNS].create({
+                "id": int, "started_at": str, "finished_at": str,
+                "options": str, "undone_at": str,
+            }, pk="id", not_null=["started_at", "options"], if_not_exists=True)
+            db[ENTRIES].create({
+                "id": int, "run_id": int, "path": str,
+                "previous_genres": str, "new_genres": str, "recorded_at": str,
+                "written_at": str, "size": int, "mtime_ns": int,
+                "fingerprint": str, "undo_outcome": str, "undo_reason": str,
+                "previous_state": str, "backup": str,
+            }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
+                not_null=["run_id", "path", "new_genres", "recorded_at"],
+                if_not_exists=True)
+            for column in ("previous_state", "backup"):  # an older journal
+                if column not in db[ENTRIES].columns_dict:
+                    db[ENTRIES].add_column(column, str)
+            db[ENTRIES].create_index(["run_id"], if_not_exists=True)
+
+    def start_run(self, options: dict) -> int:
+        """Open a run with the write options (JSON-serialisable); return its id.
+
+        ``options["id3v23"]`` is honoured by ``undo`` when it writes back.
+        """
+        return self._insert(RUNS, {"started_at": _now(),
+                                   "options": json.dumps(options, sort_keys=True)})
+
+    def record_before(self, run_id: int, path: str | os.PathLike,
+                      previous_genres: list[str] | None,
+                      new_genres: list[str],
+                      previous_state: dict | None = None,
+                      backup: str | os.PathLike | None = None) -> int:
+        """Record an intended write, committed before the file is touched.
+
+        ``previous_genres`` is None when the file had no genre field.
+        ``previous_state`` is the file's ``tags.read_state``; when not given
+        it is read here (TagError if the file exists but cannot be read; a
+        missing file records none). ``backup`` is the file's backup
+        (``tags.write_genres`` passes it to its ``on_backup``), which
+        ``recover`` puts back if the write never reaches ``record_after``.
+        Returns the entry id for ``record_after``.
+        """
+        self.run(run_id)
+        if previous_state is None and os.path.isfile(path):
+            previous_state = tags.read_state(path)
+        return self._insert(ENTRIES, {
+            "run_id": run_id, "path": path_key(path),
+            "previous_genres": None if previous_genres is None
+            else json.dumps(list(previous_genres)),
+            "new_genres": json.dumps(list(new_genres)),
+            "previous_state": None if previous_state is None
+            else json.dumps(previous_state, sort_keys=True),
+            "recorded_at": _now(),
+            "backup": None if backup is None else path_key(backup),
+        })
+
+    def record_after(self, entry_id: int, size: int, mtime_ns: int,
+                     fingerprint: str) -> None:
+        """Record the file's state once the write succeeded (see ``file_state``);
+        its backup is gone."""
+        self._update(ENTRIES, entry_id, {
+            "written_at": _now(), "size": size, "mtime_ns": mtime_ns,
+            "fingerprint": fingerprint, "backup": None})
+
+    def recover(self) -> list[str]:
+        """Put back the backup of every file a kill caught mid-edit (a write or
+        an undo); return those files.
+
+        A recorded backup that still exists means the edit may not have
+        finished: its bytes go back into the file (same inode), which is then
+        whole with its tags from before that edit. A recorded backup that is
+        gone was removed after the edit was on disk. Either way the entry then
+        holds no backup. Raises TaggerError naming the file and its backup
+        when one cannot be put back; it stays recorded for the next try.
+        """
+        with self._sqlite():
+            rows = list(self.db[ENTRIES].rows_where("backup is not null", order_by="id"))
+        restored = []
+        for row in rows:
+            path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
+            if os.path.lexists(backup):
+                try:
+                    tagcommit.restore_backup(backup, os.path.realpath(path))
+                except OSError as e:
+                    raise TaggerError(
+                        f"a write was interrupted and its backup {backup} could not "
+                        f"be put back: {e.strerror or e}; fix that and run again", path) from e
+                restored.append(path)
+            self._update(ENTRIES, row["id"], {"backup": None})
+        return restored
+
+    def finish_run(self, run_id: int) -> None:
+        """Mark a run complete."""
+        self.run(run_id)
+        self._update(RUNS, run_id, {"finished_at": _now()})
+
+    def runs(self) -> list[dict]:
+        """All runs, oldest first: id, started_at, finished_at, options (a dict),
+        files_written (files with a completed write), files_recorded, undone_at."""
+        sql = f"""
+            select r.id, r.started_at, r.finished_at, r.options, r.undone_at,
+                   count(e.written_at) as files_written,
+                   count(e.id) as files_recorded
+            from {RUNS} r left join {ENTRIES} e on e.run_id = r.id
+            group by r.id order by r.id"""
+        with self._sqlite():
+            rows = list(self.db.query(sql))
+        for row in rows:
+            row["options"] = json.loads(row["options"])
+        return rows
+
+    def latest_run(self) -> int | None:
+        """The id of the most recent run, undone or not; None when there is none."""
+        with self._sqlite():
+            row = next(self.db.query(f"select max(id) as id from {RUNS}"))
+        return row["id"]
+
+    def entries(self, run_id: int) -> list[dict]:
+        """The run's entries in the order recorded; genres decoded to lists
+        (``previous_genres`` None when the field was absent), ``previous_state``
+        to a dict (None when not recorded)."""
+        self.run(run_id)
+        with self._sqlite():
+            rows = list(self.db[ENTRIES].rows_where(
+                "run_id = ?", [run_id], order_by="id"))
+        for row in rows:
+            row["path"] = path_from_key(row["path"])
+            if row["backup"] is not None:
+                row["backup"] = path_from_key(row["backup"])
+            for key in ("previous_genres", "previous_state"):
+                if row[key] is not None:
+                    row[key] = json.loads(row[key])
+            row["new_genres"] = json.loads(row["new_genres"])
+        return rows
+
+    def record_undo(self, entry_id: int, outcome: str, reason: str) -> None:
+        """What undo did with an entry's file (undo.py's outcomes); its backup is gone."""
+        self._update(ENTRIES, entry_id, {"undo_outcome": outcome, "undo_reason": reason,
+                                         "backup": None})
+
+    def record_backup(self, entry_id: int, backup: str | os.PathLike) -> None:
+        """The backup an undo made of an entry's file before rewriting it:
+        ``recover`` puts it back if the undo is killed mid-edit."""
+        self._update(ENTRIES, entry_id, {"backup": path_key(backup)})
+
+    def finish_undo(self, run_id: int) -> None:
+        self._update(RUNS, run_id, {"undone_at": _now()})
+
+    def update_cache(self, path: str) -> None:
+        """Tell the cache the file's identity after undo rewrote its tags."""
+        try:
+            size, mtime_ns, fp = file_state(path)
+            current = tags.read_genres(path)
+        except (OSError, TaggerError):
+            return  # the next scan looks at it again
+        with self._sqlite():
+            update_identity(self.db, path, size, mtime_ns, fp, current)
+
+    def run(self, run_id: int) -> dict:
+        """The row of write run ``run_id``; TaggerError when there is none."""
+        with self._sqlite():
+            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
+        if not rows:
+            raise TaggerError(f"no write run {run_id}")
+        return rows[0]
+
+    # --- the SQLite boundary ---
+
+    @contextlib.contextmanager
+    def _sqlite(self):
+        """SQLite's errors as the cache's CacheError: the same one line, naming
+        the file and what to do (corrupt, locked, read-only, full)."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise cache_error(e, self.path) from e
+
+    def _insert(self, table: str, row: dict) -> int:
+        with self._sqlite():
+            self._no_open_transaction()
+            with self.db.atomic():
+                return self.db[table].insert(row).last_pk
+
+    def _update(self, table: str, pk: int, updates: dict) -> None:
+        with self._sqlite():
+            self._no_open_transaction()
+            with self.db.atomic():
+                self.db[table].update(pk, updates)
+
+    def _no_open_transaction(self) -> None:
+        if self.db.conn.in_transaction:
+            raise CacheError("write journal: a transaction is open, so the "
+                             "record would not be committed before the write", self.path)
+
+
+def _db_path(db: sqlite_utils.Database) -> str | None:
+    try:
+        row = db.execute("pragma database_list").fetchone()
+    except sqlite3.Error:
+        return None
+    return (row[2] or None) if row else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+

@@ -1,0 +1,215 @@
+"""Edit a file in place, kill-safe: a synced backup beside it, journaled first.
+
+``commit`` runs a tag edit on the file itself (same inode, links, owner,
+mode, xattrs) after copying it to a hidden backup that the caller records in
+its journal; ``restore_backup`` puts such a backup back (a failed edit, or
+the journal's recovery after a kill); ``remove_stale_temps`` clears what
+killed writes left that nothing needs. Nothing here knows a tag format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import filecmp
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import mutagen
+
+from ..constants import BACKUP_MARKER, TEMP_MARKER
+from ..errors import TagError
+
+_COPY_BLOCK = 1024 * 1024  # bytes per read when copying a file
+_NAME_BYTES = 100  # at most this much of the file's name in a backup's name
+
+
+def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
+           check: Callable[[Path], object] | None = None,
+           on_backup: Callable[[Path], None] | None = None) -> None:
+    """Apply ``edit`` (a genre edit of the file at the path it is given) in place.
+
+    The file keeps its identity: the same inode, so hard links stay one file
+    with the new tags, and its owner, mode, extended attributes and ACLs stay
+    as they were. How a kill at any moment still leaves a whole file:
+
+    0. a file that is not a writable regular file in a writable folder is
+       refused, and so is one ``check(file)`` raises a TagError for (the
+       caller's test that the edit can read it), before anything is copied;
+    1. the file is copied to a hidden backup beside it (copied under a
+       TEMP_MARKER name, synced, then renamed to a BACKUP_MARKER name);
+    2. ``on_backup(backup)`` is called: the caller commits the backup's path
+       to its journal (an exception there removes the backup and is re-raised,
+       the file untouched);
+    3. ``edit`` changes the file itself (mutagen edits in place), which is
+       then synced;
+    4. the backup is removed.
+
+    After a kill between 2 and 4, ``restore_backup`` copies the backup's bytes
+    back into the file (the journal's recovery does this). A failed edit is
+    rolled back from the backup at once. A symlink is followed. Raises
+    TagError naming ``path``; the file is then as it was.
+    """
+    target = Path(os.path.realpath(path))
+    _writable_stat(target, path)
+    if check is not None:
+        check(target)
+    backup = make_backup(target, path)
+    try:
+        if on_backup is not None:
+            on_backup(backup)
+    except BaseException:
+        backup.unlink(missing_ok=True)
+        raise
+    try:
+        edit(target)
+        _fsync_file(target)
+    except (OSError, mutagen.MutagenError, ValueError) as e:
+        _roll_back(backup, target, path, e)
+        raise TagError(f"could not write genres: {e}", path) from e
+    except BaseException as e:  # e.g. KeyboardInterrupt mid-edit
+        _roll_back(backup, target, path, e)
+        raise
+    # The edit is on disk; a backup that cannot be removed is only clutter
+    # (``remove_stale_temps`` keeps it, since it differs from the file).
+    with contextlib.suppress(OSError):
+        backup.unlink()
+
+
+def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Put a write's backup back: its bytes into ``target`` in place (same
+    inode, links and attributes), its modification time too; then remove it.
+
+    When ``target`` no longer exists, the backup is renamed to it instead, so
+    the whole old file is never lost. Raises OSError.
+    """
+    backup, target = Path(backup), Path(target)
+    if not target.exists():
+        os.rename(backup, target)
+        _fsync_dir(target.parent)
+        return
+    st = backup.stat()
+    with open(backup, "rb") as src, open(target, "r+b") as dst:
+        shutil.copyfileobj(src, dst, _COPY_BLOCK)
+        dst.truncate()
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    backup.unlink()
+
+
+def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
+    """Delete what killed writes left under ``root`` that nothing needs; return it.
+
+    Only hidden files are touched: every TEMP_MARKER file (a temp or a backup
+    being copied), and a BACKUP_MARKER backup whose bytes equal its file's
+    (the edit never started). Any other backup is kept for the journal's
+    recovery (``Journal.recover``), which must run first. Run it when no other
+    tagger process is writing in that folder. A file that cannot be removed
+    is skipped.
+    """
+    removed = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if not name.startswith("."):
+                continue
+            stale = Path(folder) / name
+            if TEMP_MARKER in name or (BACKUP_MARKER in name and _same_as_original(stale)):
+                try:
+                    stale.unlink()
+                except OSError:
+                    continue
+                removed.append(stale)
+    return sorted(removed)
+
+
+def make_backup(target: Path, name: str | os.PathLike) -> Path:
+    """A synced copy of ``target`` beside it, under a BACKUP_MARKER name.
+
+    It is copied under a TEMP_MARKER name first, so that a half-made backup
+    is never taken for a whole one. Its times are the original's. Raises
+    TagError naming ``name``.
+    """
+    stem = target.name
+    while len(os.fsencode(stem)) > _NAME_BYTES:
+        stem = stem[:-1]
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}{TEMP_MARKER}", dir=target.parent)
+    except OSError as e:
+        raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(target, "rb") as src:
+            shutil.copyfileobj(src, dst, _COPY_BLOCK)
+            dst.flush()
+            os.fsync(dst.fileno())
+        st = target.stat()
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        backup = tmp.with_name(tmp.name.replace(TEMP_MARKER, BACKUP_MARKER, 1))
+        os.rename(tmp, backup)
+        _fsync_dir(target.parent)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    return backup
+
+
+def _writable_stat(target: Path, path: str | os.PathLike) -> None:
+    """Stat the file, refusing one we must not edit.
+
+    Root passes ``os.access`` whatever the mode, hence the permission-bit
+    tests too: a file or folder nobody may write is read-only for tagger, as
+    root too. The folder matters because the backup is made there.
+    """
+    try:
+        st = target.stat()
+        folder = target.parent.stat()
+    except OSError as e:
+        raise TagError(f"cannot stat file: {e.strerror}", path) from e
+    if not stat.S_ISREG(st.st_mode):
+        raise TagError("not a regular file", path)
+    if not os.access(target, os.W_OK) or not st.st_mode & 0o222:
+        raise TagError("file is read-only", path)
+    if not os.access(target.parent, os.W_OK | os.X_OK) or not folder.st_mode & 0o222:
+        raise TagError("folder is read-only (the backup copy goes beside the file)", path)
+
+
+def _roll_back(backup: Path, target: Path, name, error: BaseException) -> None:
+    """After a failed edit: the backup's bytes back into the file."""
+    try:
+        restore_backup(backup, target)
+    except OSError as e:
+        raise TagError(f"could not write genres: {error}; and putting the original "
+                       f"back failed ({e.strerror or e}): it is kept in {backup}, "
+                       "which tagger's next write or undo run puts back", name) from e
+
+
+def _same_as_original(backup: Path) -> bool:
+    """Whether a backup's bytes equal the file it was made of (if it is there)."""
+    original = backup.with_name(backup.name[1:].split(BACKUP_MARKER, 1)[0])
+    try:
+        return filecmp.cmp(original, backup, shallow=False)
+    except OSError:
+        return False
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a new or renamed name durable. Not possible on Windows, where it is skipped."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
