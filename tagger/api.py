@@ -33,6 +33,11 @@ from .writing.config import load_config
 from .writing.policy import Plan, WritePolicy
 from .writing.policy import plan as _plan
 from .writing.writer import Outcome, WriteRun, apply
+from .writing.choices import (WRITES, Choice, Decisions, Verdict, per_file, plan_choices,
+                              read_file, as_seen)
+from .writing.policy import ERROR, UNSUPPORTED
+from .store.decisions import DecisionStore
+from .reviewing.albums import Album, albums  # noqa: F401 (the API)
 
 if TYPE_CHECKING:
     from .cluster.driver import ClusterOptions
@@ -202,6 +207,67 @@ def cached(paths: Iterable[PathLike] | None = None, *,
         return results
     prefixes = [os.path.abspath(os.fspath(p)) for p in paths]
     return [r for r in results if any(is_under(r.path, p) for p in prefixes)]
+
+
+def decided(*, db: PathLike | None = None) -> dict[str, Choice]:
+    """The decisions earlier reviews kept (``record_decisions``), by path;
+    those a ``tagger undo`` took back are not among them (they are asked again)."""
+    with _opened(db) as cache:
+        stored = DecisionStore(cache.db, cache.path).all()
+        undone = {r["id"] for r in Journal(cache.db).runs() if r["undone_at"]}
+    return {p: Choice(d.verdict, d.genres) for p, d in stored.items() if d.run_id not in undone}
+
+
+def record_decisions(decisions: Decisions, results: Iterable[TrackResult], *,
+                     db: PathLike | None = None) -> None:
+    """Keep a person's decisions on ``results``' files in the cache, to be
+    written by ``write_decided``; skips are not kept (they are asked again)."""
+    choices = per_file(decisions, results)
+    with _opened(db) as cache:
+        DecisionStore(cache.db, cache.path).record(
+            {p: (c.verdict.value, c.genres) for p, c in choices.items()
+             if c.verdict != Verdict.SKIP})
+
+
+def write_decided(policy: WritePolicy, *, db: PathLike | None = None, id3v23: bool = False,
+                  on_file: Callable[[Outcome], None] | None = None,
+                  on_wait: Callable[[Path], None] | None = None) -> WriteRun:
+    """Write every kept decision not written yet, in one write run (``tagger
+    undo`` undoes it), on the genres the cache holds for each file (those the
+    review showed). Written decisions are marked with the run; a file that
+    could not be written loses its decision, so the next review asks again."""
+    with _locked(db, on_wait) as cache:
+        store = DecisionStore(cache.db, cache.path)
+        pending = {p: Choice(d.verdict, d.genres) for p, d in store.all().items()
+                   if d.run_id is None and d.verdict in WRITES}
+        run = apply(plan_choices(cache.results(list(pending)), pending, policy), cache,
+                    id3v23=id3v23, on_file=on_file)
+        if run.id is not None:
+            store.mark_written([o.path for o in run.written], run.id)
+        store.forget(o.path for o in run.failed + run.skipped)
+    return run
+
+
+def apply_decisions(file: PathLike, policy: WritePolicy, *, db: PathLike | None = None,
+                    id3v23: bool = False, on_file: Callable[[Outcome], None] | None = None,
+                    on_wait: Callable[[Path], None] | None = None) -> WriteRun:
+    """Write exactly the decisions of a decisions file (the review page's
+    export, ``choices.read_file``) in one write run. A file is refused when
+    the cache does not hold it, when it changed since it was analysed, or
+    when its genres are no longer those the report showed; those refusals
+    are among the run's outcomes (``failed``, ``skipped``)."""
+    choices, seen = read_file(file)
+    with _locked(db, on_wait) as cache:
+        results = as_seen(cache.results(list(choices)), seen)
+        plan = plan_choices(results, choices, policy)
+        run = apply(plan, cache, id3v23=id3v23, on_file=on_file)
+    known = {r.path for r in results}
+    refused = [Outcome(p, ERROR, "not in the cache; scan it first") for p in choices
+               if p not in known]
+    refused += [Outcome(e.result.path, ERROR, e.decision.reason) for e in plan
+                if e.decision.action in (ERROR, UNSUPPORTED)]
+    run.outcomes[:0] = refused
+    return run
 
 
 @contextlib.contextmanager

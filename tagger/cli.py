@@ -247,6 +247,78 @@ def report_cmd(
 
 
 @app.command()
+def review(
+    paths: List[Path] = typer.Argument(..., exists=True, help="Folders or files to review."),
+    db: Optional[Path] = DbOption,
+    model: Optional[Path] = ModelOption,
+    unsure: bool = typer.Option(False, "--unsure", help="Only albums with a track the model is unsure of."),
+    no_genre: bool = typer.Option(False, "--no-genre", help="Only albums none of whose tracks has a genre."),
+    differs: bool = typer.Option(False, "--differs", help="Only albums whose proposal differs from a track's genre."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes, for files not in the cache."),
+    id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3, not v2.4."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (its display_names name the genres)."),
+):
+    """Decide album by album: apply the proposal (a), pick a candidate (2, 3),
+    enter a genre (e), go track by track (t), reject (r), skip (s) or quit
+    (q). What is decided is written in one run (undo: tagger undo); the next
+    review goes on where this one stopped.
+
+    Example: tagger review ~/Music --unsure
+    """
+    from . import api
+    from .reviewing.terminal import review as ask_albums
+
+    try:
+        policy = api.write_policy(config, model=model)
+        progress = _Progress(False)
+        run = api.scan(paths, db=db, model=model, jobs=jobs, on_found=progress.found,
+                       on_wait=_waiting)
+        results = progress.collect(run)
+        _say_restored(run.restored)
+        standing = api.decided(db=db)
+        todo = [a for a in api.albums(results)
+                if not all(p in standing for p in a.paths)
+                and a.shown(policy, unsure=unsure, without_genre=no_genre, differs=differs)]
+        words = {g for r in results for g in r.current_genres}
+        words |= {policy.display(g) for r in results for g, _ in r.genres}
+        tally = ask_albums(todo, policy, completions=words,
+                           on_decision=lambda d: api.record_decisions([d], results, db=db),
+                           say=typer.echo)
+        left = len(todo) - tally.decided
+        typer.echo(f"{tally.decided} decided, {left} left"
+                   + ("; tagger review goes on where this one stopped." if left else "."))
+        written = api.write_decided(policy, db=db, id3v23=id3v23, on_wait=_waiting)
+        _say_written(written, db)
+    except TaggerError as e:
+        _fail(str(e))
+    raise typer.Exit(1 if written.failed else 0)
+
+
+@app.command("apply")
+def apply_cmd(
+    decisions: Path = typer.Argument(..., exists=True, dir_okay=False, help="A decisions file the review page exported."),
+    db: Optional[Path] = DbOption,
+    model: Optional[Path] = ModelOption,
+    id3v23: bool = typer.Option(False, "--id3v23", help="New ID3 tags are v2.3, not v2.4."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML policy file (its display_names name the genres)."),
+):
+    """Write exactly the decisions exported from the review page, in one
+    run (undo: tagger undo). Files changed since the report are refused.
+
+    Example: tagger apply ~/Downloads/tagger-decisions.json
+    """
+    from . import api
+
+    try:
+        policy = api.write_policy(config, model=model)
+        written = api.apply_decisions(decisions, policy, db=db, id3v23=id3v23, on_wait=_waiting)
+    except TaggerError as e:
+        _fail(str(e))
+    _say_written(written, db)
+    raise typer.Exit(1 if written.failed or written.skipped else 0)
+
+
+@app.command()
 def undo(
     run_id: Optional[int] = typer.Argument(None, help="The write run to undo (default: the latest)."),
     db: Optional[Path] = DbOption,

@@ -122,11 +122,14 @@ class Decision:
 @dataclass(frozen=True)
 class PlanEntry:
     """One file of a plan: its result (``current_genres`` as read when
-    planning), the decision, and the album consensus labels it got, if any."""
+    planning), the decision, and the album consensus labels it got, if any.
+    ``chosen``: a person made the decision (``choices.plan_choices``), so no
+    policy may remake it: the writer skips the file if its genres changed."""
 
     result: TrackResult
     decision: Decision
     album_genres: list[str] | None = None
+    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,32 +198,43 @@ def decide(result: TrackResult, current_genres: list[str] | None, policy: WriteP
     return Decision(WRITE, final, source)
 
 
-def album_consensus(results: Iterable[TrackResult], policy: WritePolicy) -> dict[str, list[str]]:
-    """Album-wide genres: path -> [label] for tracks of albums that agree.
-
-    Tracks group by folder and album tag (tracks without one: by folder
-    alone), so two albums with the same title in different folders stay
-    apart. Only successful results count, and only groups of two or more.
-    The group's genre is the most frequent top genre (ties: the higher mean
-    confidence); it applies to all the group's tracks when its mean confidence
-    over the group (0 for tracks that don't list it) is >= min_confidence.
-    """
+def album_groups(results: Iterable[TrackResult]) -> dict[tuple[str, str | None], list[TrackResult]]:
+    """The albums of ``results``: (folder, album tag or None) -> its successful
+    tracks, in order. Tracks group by folder and album tag (tracks without one:
+    by folder alone), so two albums with the same title in different folders
+    stay apart; a group may hold a single track."""
     groups: dict[tuple[str, str | None], list[TrackResult]] = defaultdict(list)
     for r in results:
         if r.status == "ok" and r.genres:
             groups[(os.path.dirname(os.fspath(r.path)), r.album or None)].append(r)
+    return dict(groups)
 
+
+def album_ranking(tracks: list[TrackResult]) -> list[tuple[str, float]]:
+    """An album's candidate labels, best first, each with its mean confidence
+    over the tracks (0 for tracks that don't list it): ranked by how many
+    tracks have it as their top genre, then by that mean."""
+    tops = Counter(_ranked(t.genres)[0][0] for t in tracks)
+    labels = dict.fromkeys(g for t in tracks for g, _ in _ranked(t.genres))
+    means = {label: sum(_confidence(t.genres, label) for t in tracks) / len(tracks)
+             for label in labels}
+    return sorted(means.items(), key=lambda lm: (tops[lm[0]], lm[1]), reverse=True)
+
+
+def album_consensus(results: Iterable[TrackResult], policy: WritePolicy) -> dict[str, list[str]]:
+    """Album-wide genres: path -> [label] for tracks of albums that agree.
+
+    Tracks group as ``album_groups`` makes them; only groups of two or more
+    count. The group's genre is the first of ``album_ranking`` (the most
+    frequent top genre; ties: the higher mean confidence); it applies to all
+    the group's tracks when that mean confidence is >= min_confidence.
+    """
     consensus: dict[str, list[str]] = {}
-    for tracks in groups.values():
+    for tracks in album_groups(results).values():
         if len(tracks) < 2:
             continue
-        tops = Counter(_ranked(t.genres)[0][0] for t in tracks)
-
-        def mean(label: str) -> float:
-            return sum(_confidence(t.genres, label) for t in tracks) / len(tracks)
-
-        winner = max(tops, key=lambda label: (tops[label], mean(label)))
-        if mean(winner) >= policy.min_confidence:
+        winner, mean = album_ranking(tracks)[0]
+        if mean >= policy.min_confidence:
             for t in tracks:
                 consensus[t.path] = [winner]
     return consensus

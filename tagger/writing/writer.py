@@ -25,7 +25,7 @@ from ..store.cache import Cache
 from ..errors import TaggerError
 from ..store.journal import Journal, file_state
 from ..library import is_under
-from .policy import ERROR, WRITE, Decision, Plan, PlanEntry, decide
+from .policy import ERROR, KEEP, WRITE, Decision, Plan, PlanEntry, decide
 
 WRITTEN = "written"
 SKIPPED = "skipped"  # the file's genres changed since the plan, and the policy now says no
@@ -158,9 +158,12 @@ def _same_file(path: str, decision: Decision, first: str, genres: list[str]) -> 
 
 def _still(entry: PlanEntry, current: list[str], plan: Plan) -> Decision:
     """The entry's decision, or a new one when the file's genres are no longer
-    those the plan decided on."""
+    those the plan decided on (a person's decision is not remade: "keep")."""
     if current == entry.result.current_genres:
         return entry.decision
+    if entry.chosen:  # a person decided on the genres it had then
+        seen = "; ".join(entry.result.current_genres) or "none"
+        return Decision(KEEP, [], f"decided when it had {seen}; review it again")
     result = dataclasses.replace(entry.result, current_genres=list(current))
     return decide(result, current, plan.policy, album_genres=entry.album_genres)
 
