@@ -9,6 +9,7 @@ Usage::
         page.eval("document.title")      # a JSON-able value back
         page.click("th[data-key=confidence]")   # a real mouse click at the element
         page.type("#filter", "rock")     # focus + text input, as a user types
+        page.download_to(tmp_path)       # downloads (a[download] clicks) land there
         page.screenshot(tmp_path / "page.png")
         page.errors, page.dialogs        # uncaught exceptions, alert()/confirm() calls
 
@@ -134,9 +135,16 @@ class Chromium:
         self._call("Input.insertText", {"text": text})
 
     def choose(self, selector: str, value: str) -> None:
-        """Pick ``value`` in a <select>, firing its change event as a user's choice does."""
+        """Pick ``value`` in a <select>, firing its change event (which bubbles)
+        as a user's choice does."""
         self.eval(f"""(() => {{ const s = document.querySelector({json.dumps(selector)});
-            s.value = {json.dumps(value)}; s.dispatchEvent(new Event("change")); }})()""")
+            s.value = {json.dumps(value)}; s.dispatchEvent(new Event("change", {{bubbles: true}})); }})()""")
+
+    def download_to(self, folder: str | os.PathLike) -> None:
+        """Save the page's downloads (an ``a[download]`` click) into ``folder``."""
+        self._call("Browser.setDownloadBehavior", {"behavior": "allow",
+                                                   "downloadPath": os.fspath(folder)},
+                   session=False)
 
     def screenshot(self, path: str | os.PathLike) -> Path:
         """A PNG of the visible part of the page."""

@@ -81,9 +81,11 @@ def test_every_record_is_embedded_as_json_and_no_name_can_close_the_script():
 def test_the_page_loads_nothing_from_anywhere():
     html = review.render(RECORDS)
     page = html.replace(re.search(r'type="application/json">(.*?)</script>', html, re.S).group(1), "")
-    for needle in ("http:", "https:", "file://", "src=", "href=", "@import", "url(", "<link", "<img",
+    for needle in ("http:", "https:", "file://", "src=", "href=", "@import", "<link", "<img",
                    "<iframe", "<object", "<embed", "fetch(", "XMLHttpRequest", "import("):
         assert needle not in page.lower(), needle
+    # No CSS url(); the one URL the page makes is a Blob's, for "Export decisions".
+    assert re.findall(r"\w*url\(", page.lower()) == ["createobjecturl(", "revokeobjecturl("]
     assert not re.search(r"""["'(=]\s*//""", page)  # no protocol-relative URL
     # And the page forbids any load that might slip in, whatever it is.
     assert "default-src 'none'" in page
@@ -226,8 +228,8 @@ def test_file_names_that_look_like_html_show_as_text(page):
 
 def test_rows_are_grouped_by_folder_with_the_album_tag(page):
     browser = page()
-    groups = browser.eval("Array.from(document.querySelectorAll('#rows tr.group'))"
-                          ".map(tr => tr.textContent)")
+    groups = browser.eval("Array.from(document.querySelectorAll('#rows tr.group')).map(tr => "
+                          "Array.from(tr.querySelectorAll('.folder, .album')).map(e => e.textContent).join(''))")
     # Folders in the order of their first file ("</script>..." sorts before "<img...").
     assert groups == ["/music/Jazz2 files", "/music/Odd/</script><script>alert(2)<1 file",
                       "/music/Odd1 file", "/music/Rock/Band – Albumalbum: Album3 files"]
@@ -398,8 +400,114 @@ def test_the_columns_line_up_with_their_headers(page):
             Array.from(tr.children).map(c => { const r = c.getBoundingClientRect();
                 return [Math.round(r.left), Math.round(r.width)]; })); })()""")
     header, first, last = edges
-    assert len(header) == 6 and header == first == last
+    assert len(header) == 7 and header == first == last
     assert all(width > 40 for _, width in header)
     left, right = browser.eval("(() => { const r = document.querySelector('#rows tr.group td')"
                                ".getBoundingClientRect(); return [r.left, r.right]; })()")
     assert abs(left - header[0][0]) <= 1 and abs(right - sum(header[-1])) <= 1
+
+
+# -- deciding in the page ----------------------------------------------------
+
+def exported(browser, folder: Path, timeout: float = 60.0) -> dict:
+    """Click "Export decisions" and read the file the browser saves in ``folder``."""
+    browser.download_to(folder)
+    saved = folder / "tagger-decisions.json"
+    browser.click("#export")
+    deadline = time.monotonic() + timeout
+    while not saved.exists():
+        assert time.monotonic() < deadline, "no download"
+        time.sleep(0.05)
+    return json.loads(saved.read_text(encoding="utf-8"))
+
+
+def test_a_track_decision_wins_over_its_album_and_decisions_survive_a_re_sort(page, tmp_path):
+    browser = page()
+    album = 'tr.group[data-folder="/music/Rock/Band – Album"] select.choice'
+    options = browser.eval(f"Array.from(document.querySelectorAll('{album} option')).map(o => o.value)")
+    # The album's candidates as album consensus ranks them: rock tops two tracks of three.
+    assert options == ["", "accept:rock", "pick:metal", "pick:pop", "typed", "reject"]
+    browser.choose(album, "accept:rock")
+    browser.choose('tr.file[data-index="2"] select.choice', "pick:pop")
+    browser.choose('tr.file[data-index="3"] select.choice', "typed")
+    browser.type('tr.file[data-index="3"] input.typed', "Cool Jazz;  Bop ")
+    browser.choose('tr.file[data-index="5"] select.choice', "reject")
+    assert browser.eval("document.getElementById('decided').textContent") == \
+        "5 of 6 files decided (1 rejected)"
+    outcomes = browser.eval("Array.from(document.querySelectorAll('#rows tr.file'))"
+                            ".map(tr => [+tr.dataset.index, tr.className, tr.querySelector('.outcome') "
+                            "&& tr.querySelector('.outcome').textContent])")
+    assert sorted(outcomes) == [
+        [0, "file ok decided", "→ rock (album)"], [1, "file ok decided", "→ rock (album)"],
+        [2, "file unsure decided", "→ pop"], [3, "file ok decided", "→ Cool Jazz; Bop"],
+        [4, "file error", None], [5, "file ok rejected", "left as it is"], [6, "file ok", ""]]
+    browser.click("th[data-key=confidence]")  # the rows are drawn again
+    assert browser.eval("document.querySelector('tr.file[data-index=\"2\"] select.choice').value") == "pick:pop"
+    assert browser.eval("document.querySelector('tr.file[data-index=\"3\"] input.typed').value") == "Cool Jazz; Bop"
+    assert browser.eval(f"document.querySelector('{album}').value") == "accept:rock"
+    saved = exported(browser, tmp_path / "downloads")
+    assert saved["format"] == "tagger-decisions" and saved["version"] == 1
+    assert saved["decisions"] == [
+        {"path": RECORDS[0]["path"], "verdict": "accept", "genres": ["rock"], "current_genres": []},
+        {"path": RECORDS[1]["path"], "verdict": "accept", "genres": ["rock"], "current_genres": ["Rock"]},
+        {"path": RECORDS[2]["path"], "verdict": "pick", "genres": ["pop"], "current_genres": []},
+        {"path": RECORDS[3]["path"], "verdict": "typed", "genres": ["Cool Jazz", "Bop"],
+         "current_genres": []},
+        {"path": RECORDS[5]["path"], "verdict": "reject", "genres": [], "current_genres": []}]
+    browser.choose(album, "")  # the album undecided again: its tracks without their own choice too
+    assert browser.eval("document.getElementById('decided').textContent") == \
+        "3 of 6 files decided (1 rejected)"
+    assert browser.errors == []
+
+
+def test_decisions_made_in_the_page_are_what_tagger_apply_writes(music, db, tmp_path, browser,
+                                                                 trusting_model):
+    """A real scan's page: accept an album, pick another candidate for one
+    track, reject one, type a genre for another, export; then that file changes
+    after the report; tagger apply writes exactly the rest, and undo undoes it."""
+    from tagger import api, tags
+    from tagger.writing.policy import DEFAULT_DISPLAY_NAMES, album_ranking
+
+    out = tmp_path / "review.html"
+    result = CliRunner().invoke(app, ["scan", str(music), "--db", str(db), "--model",
+                                      str(trusting_model), "--report", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    records = embedded(out.read_text(encoding="utf-8"))
+    index = {Path(r["path"]): i for i, r in enumerate(records)}
+    album = music / "Rock" / "Band – Album"
+    noise, drums = music / "Jazz" / "noise track.mp3", music / "Jazz" / "Sub Folder" / "drums.ogg"
+    m4a = music / "Misc" / "aac tone.m4a"
+    files = sorted(index)
+    before = {p: tags.read_genres(p) for p in files}
+    proposal = album_ranking(api.cached([album], db=db))[0][0]  # the page ranks an album's candidates as Python does
+    second = records[index[noise]]["genres"][1]["genre"]
+
+    browser.open(out.as_uri())
+    choice = 'tr.file[data-index="{}"] select.choice'.format
+    browser.choose(f'tr.group[data-folder="{album}"] select.choice', f"accept:{proposal}")
+    browser.choose(choice(index[noise]), f"pick:{second}")
+    browser.choose(choice(index[drums]), "reject")
+    browser.choose(choice(index[m4a]), "typed")
+    browser.type(f'tr.file[data-index="{index[m4a]}"] input.typed', "Dream Pop")
+    assert browser.eval("document.getElementById('decided').textContent") == \
+        "5 of 6 files decided (1 rejected)"
+    assert browser.eval("document.getElementById('decided-meter').value") == 5
+    saved = exported(browser, tmp_path / "downloads")
+    assert browser.errors == []
+    assert sorted(d["path"] for d in saved["decisions"]) == sorted(
+        str(p) for p in [*album.iterdir(), noise, drums, m4a])
+
+    tags.write_genres(m4a, ["Changed after the report"])
+    applied = CliRunner().invoke(app, ["apply", str(tmp_path / "downloads" / "tagger-decisions.json"),
+                                       "--db", str(db)])
+    assert applied.exit_code == 1
+    assert applied.output == (
+        f"{m4a}: not written: changed since it was analysed; scan again\n"
+        f"Write run 1: 3 files written, 1 failed. Undo with: tagger undo 1 --db {db}\n")
+    display = DEFAULT_DISPLAY_NAMES.get
+    assert {p: tags.read_genres(p) for p in files} == {
+        **before, **{p: [display(proposal, proposal)] for p in album.iterdir()},
+        noise: [display(second, second)], m4a: ["Changed after the report"]}
+    undone = CliRunner().invoke(app, ["undo", "--db", str(db)])
+    assert undone.output == "Undo of write run 1: 3 restored\n"
+    assert {p: tags.read_genres(p) for p in files} == {**before, m4a: ["Changed after the report"]}

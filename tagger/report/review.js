@@ -4,7 +4,7 @@ var CHUNK = @CHUNK_ROWS@;
 var FILL_MS = @FILL_MS@;  // ms "Show all" adds rows for before letting the browser draw
 var SEP = @SEP@;  // the separator of the paths, as on the machine that scanned them
 var records = JSON.parse(document.getElementById("records").textContent);
-var KEYS = ["file", "current", "proposed", "confidence", "action", "status"];
+var KEYS = ["file", "current", "proposed", "confidence", "action", "status", "decision"];
 var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
 var state = {sort: "file", dir: "asc", q: "", status: "", action: "", genre: "", group: true};
 var $ = function (id) { return document.getElementById(id); };
@@ -26,7 +26,9 @@ var rows = records.map(function (r, i) {
     r: r, i: i, path: path, folder: folder, name: folder ? path.slice(folder.length + 1) : path,
     top: top ? top.genre : "", conf: top ? top.confidence : -1, state: state,
     action: r.action || "", current: (r.current_genres || []).join("; "),
-    write: (r.write_genres || []).join("; "), album: r.album || ""
+    write: (r.write_genres || []).join("; "), album: r.album || "",
+    // Albums as album consensus groups them: folder and album tag.
+    key: folder + "\u0000" + (r.album || ""), decidable: r.status === "ok" && genres.length > 0
   };
   row.text = [path, row.album, row.current, genres.map(function (g) { return g.genre; }).join(" "),
               row.write, r.error || "", row.action, r.action_reason || "", state].join("\n").toLowerCase();
@@ -49,7 +51,8 @@ var compare = {
   proposed: function (a, b) { return collator.compare(a.top, b.top); },
   confidence: function (a, b) { return a.conf - b.conf; },
   action: function (a, b) { return collator.compare(a.action, b.action); },
-  status: function (a, b) { return collator.compare(a.state, b.state); }
+  status: function (a, b) { return collator.compare(a.state, b.state); },
+  decision: function (a, b) { return collator.compare(decisionText(a), decisionText(b)); }
 };
 
 function fillSelect(select, values) {
@@ -82,12 +85,15 @@ function select() {
   // Folders in the order of their first row under the current sort.
   var groups = new Map();
   chosen.forEach(function (row) {
-    var g = groups.get(row.folder);
-    if (!g) groups.set(row.folder, g = []);
+    var g = groups.get(row.key);
+    if (!g) groups.set(row.key, g = []);
     g.push(row);
   });
   var out = [];
-  groups.forEach(function (members, folder) { out.push({group: folder, members: members}); out.push.apply(out, members); });
+  groups.forEach(function (members, key) {
+    out.push({group: members[0].folder, key: key, members: members});
+    out.push.apply(out, members);
+  });
   return out;
 }
 
@@ -111,16 +117,32 @@ function blankRow(cls, cells) {
   return tr;
 }
 var BLANK_FILE = blankRow("file", KEYS), BLANK_GROUP = blankRow("group", [""]);
-BLANK_FILE.lastChild.appendChild(el("span", "badge"));
+var BLANK_CHOICE = el("select", "choice");
+BLANK_CHOICE.setAttribute("aria-label", "decision");
+var BLANK_TYPED = el("input", "typed");
+BLANK_TYPED.setAttribute("list", "genre-words");
+BLANK_TYPED.setAttribute("placeholder", "genre; genre");
+BLANK_TYPED.setAttribute("aria-label", "genres");
+BLANK_FILE.children[5].appendChild(el("span", "badge"));
 var BLANK_METER = el("span", "meter");
 BLANK_METER.appendChild(el("i"));
 
 function groupRow(item) {
   var tr = BLANK_GROUP.cloneNode(true), td = tr.firstChild;
   td.appendChild(el("span", "folder", shown(item.group) || "(no folder)"));
-  var albums = distinctOf(item.members, "album");
-  if (albums.length) td.appendChild(el("span", "album", "album: " + albums.join(" / ")));
+  var titles = distinctOf(item.members, "album");
+  if (titles.length) td.appendChild(el("span", "album", "album: " + titles.join(" / ")));
   td.appendChild(el("span", "album", item.members.length + (item.members.length === 1 ? " file" : " files")));
+  var album = albums.get(item.key);
+  tr.dataset.folder = item.group;
+  if (album) {
+    tr.dataset.album = item.key;
+    var box = el("span", "decide");
+    var choice = albumChoice.get(item.key);
+    box.appendChild(choiceSelect(album.candidates, choice, "album: "));
+    if (choice && choice.verdict === "typed") box.appendChild(typedInput(choice));
+    td.appendChild(box);
+  }
   return tr;
 }
 function distinctOf(members, key) {
@@ -165,7 +187,176 @@ function fileRow(row) {
   }
   status.firstChild.className = "badge " + row.state;
   status.firstChild.textContent = row.state;
+  if (row.decidable) {
+    cells[6].appendChild(choiceSelect(row.r.genres.map(function (g) { return [g.genre, g.confidence]; }),
+                                      trackChoice.get(row.i), ""));
+    showDecision(tr, row);
+  }
+  rowEls.set(row.i, tr);
   return tr;
+}
+
+// -- decisions ---------------------------------------------------------------
+// A choice is {verdict: accept | pick | typed | reject, genres: [...]}: labels
+// for accept and pick, tag text for typed. A track's own choice wins over its
+// album's; "Export decisions" saves every file's as the JSON tagger apply reads.
+var trackChoice = new Map(), albumChoice = new Map(), rowEls = new Map();
+var TOP_CHOICES = 3;  // candidates offered: the proposal and two more
+var albums = new Map();  // key -> {members, candidates: [[label, mean confidence]]}
+rows.forEach(function (row) {
+  if (!row.decidable) return;
+  var a = albums.get(row.key);
+  if (!a) albums.set(row.key, a = {members: []});
+  a.members.push(row);
+});
+// Ranked as album consensus ranks them: tracks having the label on top, then
+// its mean confidence over the album's tracks.
+albums.forEach(function (a) {
+  var tops = {}, sums = {};
+  a.members.forEach(function (row) {
+    tops[row.top] = (tops[row.top] || 0) + 1;
+    row.r.genres.forEach(function (g) { sums[g.genre] = (sums[g.genre] || 0) + g.confidence; });
+  });
+  a.candidates = Object.keys(sums).map(function (g) { return [g, sums[g] / a.members.length]; })
+    .sort(function (x, y) { return (tops[y[0]] || 0) - (tops[x[0]] || 0) || y[1] - x[1]; });
+});
+
+function choiceSelect(candidates, choice, prefix) {
+  var sel = BLANK_CHOICE.cloneNode(false);
+  var add = function (value, text) { var o = el("option", "", text); o.value = value; sel.appendChild(o); };
+  add("", prefix + "undecided");
+  candidates.slice(0, TOP_CHOICES).forEach(function (c, k) {
+    add(k ? "pick:" + c[0] : "accept:" + c[0], (k ? "pick " : "accept ") + c[0] + " " + pct(c[1]));
+  });
+  add("typed", "type a genre…");
+  add("reject", "reject: leave as it is");
+  sel.value = choiceValue(choice);
+  return sel;
+}
+function choiceValue(choice) {
+  if (!choice) return "";
+  if (choice.verdict === "accept" || choice.verdict === "pick") return choice.verdict + ":" + choice.genres[0];
+  return choice.verdict;
+}
+function effective(row) {
+  return trackChoice.get(row.i) || albumChoice.get(row.key) || null;
+}
+function decisionText(row) {
+  var c = row.decidable ? effective(row) : null;
+  if (!c) return "";
+  return c.verdict === "reject" ? "rejected" : c.genres.join("; ");
+}
+// The row's look and the line under its choice: what will be written, and
+// whether the album's choice or its own decides it.
+function showDecision(tr, row) {
+  var c = effective(row), cell = tr.children[6], note = cell.querySelector(".outcome");
+  var done = counted(c);
+  tr.classList.toggle("decided", done && c.verdict !== "reject");
+  tr.classList.toggle("rejected", done && c.verdict === "reject");
+  if (!note) { note = el("span", "outcome"); cell.appendChild(note); }
+  var own = trackChoice.get(row.i);
+  note.textContent = !done ? "" : (c.verdict === "reject" ? "left as it is" : "→ " + c.genres.join("; ")) +
+    (own ? "" : " (album)");
+  var typed = cell.querySelector("input.typed");
+  if (own && own.verdict === "typed" && !typed) cell.insertBefore(typedInput(own), note);
+  if ((!own || own.verdict !== "typed") && typed) typed.remove();
+}
+function typedInput(choice) {
+  var input = BLANK_TYPED.cloneNode(false);
+  input.value = choice.genres.join("; ");
+  return input;
+}
+function onChoice(event) {
+  var sel = event.target;
+  if (!sel.classList.contains("choice")) return;
+  var tr = sel.closest("tr"), value = sel.value, choice = null;
+  if (value === "reject") choice = {verdict: "reject", genres: []};
+  else if (value === "typed") choice = {verdict: "typed", genres: []};
+  else if (value) choice = {verdict: value.split(":")[0], genres: [value.slice(value.indexOf(":") + 1)]};
+  if (tr.dataset.album !== undefined) setAlbum(tr, tr.dataset.album, choice);
+  else setTrack(tr, rows[+tr.dataset.index], choice);
+  if (value === "typed") {
+    var input = tr.querySelector("input.typed");
+    if (input) input.focus();
+  }
+}
+function onTyped(event) {
+  var input = event.target;
+  if (!input.classList.contains("typed")) return;
+  var genres = input.value.split(";").map(function (g) { return g.trim(); }).filter(Boolean);
+  var tr = input.closest("tr"), choice = {verdict: "typed", genres: genres};
+  if (tr.dataset.album !== undefined) albumChoice.set(tr.dataset.album, choice);
+  else trackChoice.set(+tr.dataset.index, choice);
+  if (tr.dataset.album !== undefined) refreshAlbum(tr.dataset.album);
+  else showDecision(tr, rows[+tr.dataset.index]);
+  countDecided();
+}
+function setTrack(tr, row, choice) {
+  if (choice) trackChoice.set(row.i, choice); else trackChoice.delete(row.i);
+  showDecision(tr, row);
+  countDecided();
+}
+function setAlbum(tr, key, choice) {
+  if (choice) albumChoice.set(key, choice); else albumChoice.delete(key);
+  var box = tr.querySelector(".decide"), typed = box.querySelector("input.typed");
+  if (choice && choice.verdict === "typed" && !typed) box.appendChild(typedInput(choice));
+  if ((!choice || choice.verdict !== "typed") && typed) typed.remove();
+  refreshAlbum(key);
+  countDecided();
+}
+function refreshAlbum(key) {
+  albums.get(key).members.forEach(function (row) {
+    var tr = rowEls.get(row.i);
+    if (tr) showDecision(tr, row);
+  });
+}
+// A typed choice counts once it holds a genre.
+function counted(c) { return c && (c.verdict !== "typed" || c.genres.length > 0); }
+function countDecided() {
+  var decidable = 0, decided = 0, rejected = 0;
+  rows.forEach(function (row) {
+    if (!row.decidable) return;
+    decidable++;
+    var c = effective(row);
+    if (counted(c)) { decided++; if (c.verdict === "reject") rejected++; }
+  });
+  $("decided").textContent = decided.toLocaleString() + " of " + decidable.toLocaleString() +
+    " files decided" + (rejected ? " (" + rejected.toLocaleString() + " rejected)" : "");
+  $("decided-meter").max = decidable || 1;
+  $("decided-meter").value = decided;
+  $("export").disabled = decided === 0;
+}
+function decisionsFile() {
+  var out = [];
+  rows.forEach(function (row) {
+    var c = row.decidable ? effective(row) : null;
+    if (!counted(c)) return;
+    out.push({path: row.path, verdict: c.verdict, genres: c.genres,
+              current_genres: row.r.current_genres || []});
+  });
+  return {format: "tagger-decisions", version: 1, decisions: out};
+}
+// A download from a Blob: no network, no server, and it works from a page on disk.
+function exportDecisions() {
+  var blob = new Blob([JSON.stringify(decisionsFile(), null, 1) + "\n"], {type: "application/json"});
+  var a = el("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = "tagger-decisions.json";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+}
+// Completion for typed genres: the library's own genres and the model's labels.
+function fillWords() {
+  var seen = {}, list = $("genre-words");
+  rows.forEach(function (row) {
+    (row.r.current_genres || []).concat(row.r.write_genres || []).forEach(function (g) { seen[g] = true; });
+    (row.r.genres || []).forEach(function (g) { seen[g.genre] = true; });
+  });
+  Object.keys(seen).sort(collator.compare).forEach(function (g) {
+    var o = el("option"); o.value = g; list.appendChild(o);
+  });
 }
 
 function showMore(n, until) {
@@ -206,6 +397,7 @@ function render() {
   items = select();
   shownRows = 0; shownItems = 0;
   tbody.textContent = "";
+  rowEls.clear();
   showMore(CHUNK);
   document.querySelectorAll("th[data-key]").forEach(function (th) {
     if (th.dataset.key === state.sort) th.setAttribute("aria-sort", state.dir === "desc" ? "descending" : "ascending");
@@ -285,6 +477,11 @@ document.querySelectorAll(".stat").forEach(function (stat) {
     update();
   });
 });
+tbody.addEventListener("change", onChoice);
+tbody.addEventListener("input", onTyped);
+$("export").addEventListener("click", exportDecisions);
+fillWords();
+countDecided();
 $("more").addEventListener("click", function () { showMore(CHUNK); });
 $("all").addEventListener("click", function () { stopFilling(); showAll(); });
 window.addEventListener("hashchange", function () { readHash(); render(); });

@@ -15,7 +15,13 @@ status / action / genre, grouped by folder, and shows ``CHUNK_ROWS`` rows at
 a time ("Show more") so a 20,000-file library opens quickly; "Show all" adds
 the rest in short tasks, and each row is a grid of fixed column shares with
 ``content-visibility: auto``, so the browser lays out and draws only the rows
-on screen. The view is kept
+on screen. The page decides too: a choice per album (its group row: folder and album
+tag, as album consensus groups them) and per track (a track's own choice
+wins): accept the proposal, pick another candidate, type genres (completed
+from the library's genres and the model's labels) or reject; a bar counts
+the decided files, and "Export decisions" saves them as the JSON file
+``tagger apply`` writes (``writing.choices``; a Blob download, no network).
+The view is kept
 in the URL fragment, e.g. ``review.html#sort=confidence&dir=desc&q=rock``
 (keys: sort, dir, q, status, action, genre, group=0), so it can be bookmarked.
 """
