@@ -11,7 +11,10 @@ the time from navigation start to the table's first rows (the page's
 in-page time of a header click (sort), of typing a filter and of "Show all"
 (each until the browser has drawn the next frame: the layout and painting it
 causes are included, also those a browser defers to that frame), and of
-"Show all" until the frame after its last row is in. Synthetic
+"Show all" until the frame after its last row is in; then, on this
+checkout's page with every row in, deciding: an album's choice, a track's,
+a typed genre, accepting every album's proposal one after another, and
+"Export decisions" (each until the next frame). Synthetic
 records: the page's cost depends on how many there are, not on what the model
 said.
 
@@ -88,6 +91,25 @@ SHOW_ALL = """new Promise(done => { const t = performance.now(), times = [];
 FIGURES = ("first rows", "load event", "sort click", "sort again", "filter typed", "show all",
            "all rows in")
 
+# Deciding, on the page with every row in (Show all): each until the next frame
+# is drawn. A choice is a click on a row's decision button, then on an item of
+# the menu it opens; a typed genre an input event.
+CHOOSE = ("{row}.querySelector('button.choose').click(); "
+          "document.querySelector('#menu button[data-value{match}]').click()")
+DECIDE = {
+    "menu opened": "document.querySelectorAll('#rows tr.file')[1].querySelector('button.choose').click()",
+    "album decided": CHOOSE.format(row="document.querySelector('#rows tr.group')", match='^="accept:"'),
+    "track decided": CHOOSE.format(row="document.querySelectorAll('#rows tr.file')[1]",
+                                   match='^="pick:"'),
+    "genre typed": CHOOSE.format(row="document.querySelectorAll('#rows tr.file')[2]", match='="typed"')
+                   + "; const i = document.querySelectorAll('#rows tr.file')[2].querySelector('input.typed'); "
+                   "i.value = 'Dream Pop'; i.dispatchEvent(new Event('input', {bubbles: true}))",
+    # Every album's proposal accepted, one after another (in one task).
+    "every album": "document.querySelectorAll('#rows tr.group').forEach(tr => { "
+                   + CHOOSE.format(row="tr", match='^="accept:"') + "; })",
+    "export": "document.getElementById('export').click()",
+}
+
 
 # Run by render_at's child: the page of the records on stdin, its render time on stderr.
 RENDER_CHILD = """import json, sys, time
@@ -149,6 +171,21 @@ def measure(page, path: Path, figures: dict) -> tuple[int, int]:
     return shown, page.eval("document.querySelectorAll('tr.file').length")
 
 
+def measure_deciding(page, path: Path, figures: dict, downloads: Path) -> str:
+    """One round of the deciding figures (every row shown): each action's time
+    until the next frame, and the CPU time the page's main thread spent on it
+    (which a busy machine stretches less); the decided bar's text."""
+    page.open("about:blank")
+    page.open(path.as_uri())
+    page.download_to(downloads)
+    page.eval(SHOW_ALL)
+    for figure, action in DECIDE.items():
+        before = page.metrics()["ThreadTime"]
+        figures[figure].append(page.eval(TIMED.format(action=action)))
+        figures[f"{figure} cpu"].append((page.metrics()["ThreadTime"] - before) * 1000)
+    return page.eval("document.getElementById('decided').textContent")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20000)
@@ -174,14 +211,20 @@ def main() -> None:
                 if _ == 0:
                     print(f"{name}: filter 'album 1' shows {shown} rows; Show all of every "
                           f"record: {after} rows")
+        deciding = {f"{k}{cpu}": [] for k in DECIDE for cpu in ("", " cpu")}
+        for _ in range(args.repeat):
+            bar = measure_deciding(page, paths["this"], deciding, Path(tmp) / "downloads")
+        print(f"deciding (this): after every album: {bar}; exported "
+              f"{(Path(tmp) / 'downloads' / 'tagger-decisions.json').stat().st_size / 1e6:.1f} MB")
+        results["this"].update(deciding)
     for name, figures in results.items():
         print(f"-- {name}")
         for figure, values in figures.items():
-            print(f"{figure:>13}: median {statistics.median(values):7.0f} ms  "
+            print(f"{figure:>17}: median {statistics.median(values):7.0f} ms  "
                   f"(runs: {', '.join(f'{v:.0f}' for v in values)})")
     if args.against:
         print(f"-- ratio {args.against} / this (median over median)")
-        for figure in FIGURES:
+        for figure in FIGURES:  # the deciding figures: this page only
             ratio = (statistics.median(results[args.against][figure])
                      / statistics.median(results["this"][figure]))
             print(f"{figure:>13}: {ratio:5.2f}x")

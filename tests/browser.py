@@ -77,6 +77,7 @@ class Chromium:
         self.events: list[dict] = []
         self.errors: list[str] = []  # uncaught exceptions in the page
         self.dialogs: list[str] = []  # alert() / confirm() / prompt() messages
+        self._metrics_on = False
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
         self._session = self._call("Target.attachToTarget",
                                    {"targetId": target, "flatten": True})["sessionId"]
@@ -139,6 +140,14 @@ class Chromium:
         as a user's choice does."""
         self.eval(f"""(() => {{ const s = document.querySelector({json.dumps(selector)});
             s.value = {json.dumps(value)}; s.dispatchEvent(new Event("change", {{bubbles: true}})); }})()""")
+
+    def metrics(self) -> dict[str, float]:
+        """The page's performance counters (Performance.getMetrics), e.g.
+        ``ThreadTime``: s of CPU the page's main thread has used."""
+        if not self._metrics_on:
+            self._call("Performance.enable", {"timeDomain": "threadTicks"})
+            self._metrics_on = True
+        return {m["name"]: m["value"] for m in self._call("Performance.getMetrics")["metrics"]}
 
     def download_to(self, folder: str | os.PathLike) -> None:
         """Save the page's downloads (an ``a[download]`` click) into ``folder``."""

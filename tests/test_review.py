@@ -409,6 +409,13 @@ def test_the_columns_line_up_with_their_headers(page):
 
 # -- deciding in the page ----------------------------------------------------
 
+def decide(browser, row: str, value: str) -> None:
+    """Click the decision button of ``row`` (a selector) and then the choice
+    ``value`` in the menu it opens ("accept:rock", "pick:metal", "typed", "reject", "")."""
+    browser.click(f"{row} button.choose")
+    browser.click(f'#menu button[data-value="{value}"]')
+
+
 def exported(browser, folder: Path, timeout: float = 60.0) -> dict:
     """Click "Export decisions" and read the file the browser saves in ``folder``."""
     browser.download_to(folder)
@@ -423,15 +430,20 @@ def exported(browser, folder: Path, timeout: float = 60.0) -> dict:
 
 def test_a_track_decision_wins_over_its_album_and_decisions_survive_a_re_sort(page, tmp_path):
     browser = page()
-    album = 'tr.group[data-folder="/music/Rock/Band – Album"] select.choice'
-    options = browser.eval(f"Array.from(document.querySelectorAll('{album} option')).map(o => o.value)")
+    album = 'tr.group[data-folder="/music/Rock/Band – Album"]'
+    browser.click(f"{album} button.choose")
+    menu = browser.eval("Array.from(document.querySelectorAll('#menu button'))"
+                        ".map(b => [b.dataset.value, b.textContent])")
     # The album's candidates as album consensus ranks them: rock tops two tracks of three.
-    assert options == ["", "accept:rock", "pick:metal", "pick:pop", "typed", "reject"]
-    browser.choose(album, "accept:rock")
-    browser.choose('tr.file[data-index="2"] select.choice', "pick:pop")
-    browser.choose('tr.file[data-index="3"] select.choice', "typed")
+    assert menu == [["accept:rock", "accept rock 56%"], ["pick:metal", "pick metal 15%"],
+                    ["pick:pop", "pick pop 26%"], ["typed", "type a genre…"],
+                    ["reject", "reject: leave as it is"], ["", "undecided (each track its own)"]]
+    browser.click('#menu button[data-value="accept:rock"]')
+    assert browser.eval("document.getElementById('menu').hidden") is True
+    decide(browser, 'tr.file[data-index="2"]', "pick:pop")
+    decide(browser, 'tr.file[data-index="3"]', "typed")
     browser.type('tr.file[data-index="3"] input.typed', "Cool Jazz;  Bop ")
-    browser.choose('tr.file[data-index="5"] select.choice', "reject")
+    decide(browser, 'tr.file[data-index="5"]', "reject")
     assert browser.eval("document.getElementById('decided').textContent") == \
         "5 of 6 files decided (1 rejected)"
     outcomes = browser.eval("Array.from(document.querySelectorAll('#rows tr.file'))"
@@ -440,11 +452,14 @@ def test_a_track_decision_wins_over_its_album_and_decisions_survive_a_re_sort(pa
     assert sorted(outcomes) == [
         [0, "file ok decided", "→ rock (album)"], [1, "file ok decided", "→ rock (album)"],
         [2, "file unsure decided", "→ pop"], [3, "file ok decided", "→ Cool Jazz; Bop"],
-        [4, "file error", None], [5, "file ok rejected", "left as it is"], [6, "file ok", ""]]
+        [4, "file error", ""], [5, "file ok rejected", "left as it is"], [6, "file ok", ""]]
     browser.click("th[data-key=confidence]")  # the rows are drawn again
-    assert browser.eval("document.querySelector('tr.file[data-index=\"2\"] select.choice').value") == "pick:pop"
+    buttons = browser.eval("Array.from(document.querySelectorAll('#rows button.choose'))"
+                           ".map(b => b.textContent)")
+    # Each folder's album (three of one file) and each analysed file: the error has none.
+    assert sorted(buttons) == sorted(["album: accept rock ▾"] + ["album: decide ▾"] * 3 + [
+        "decide ▾", "decide ▾", "pick pop ▾", "typed ▾", "rejected ▾", "decide ▾"])
     assert browser.eval("document.querySelector('tr.file[data-index=\"3\"] input.typed').value") == "Cool Jazz; Bop"
-    assert browser.eval(f"document.querySelector('{album}').value") == "accept:rock"
     saved = exported(browser, tmp_path / "downloads")
     assert saved["format"] == "tagger-decisions" and saved["version"] == 1
     assert saved["decisions"] == [
@@ -454,7 +469,7 @@ def test_a_track_decision_wins_over_its_album_and_decisions_survive_a_re_sort(pa
         {"path": RECORDS[3]["path"], "verdict": "typed", "genres": ["Cool Jazz", "Bop"],
          "current_genres": []},
         {"path": RECORDS[5]["path"], "verdict": "reject", "genres": [], "current_genres": []}]
-    browser.choose(album, "")  # the album undecided again: its tracks without their own choice too
+    decide(browser, album, "")  # the album undecided again: its tracks without their own choice too
     assert browser.eval("document.getElementById('decided').textContent") == \
         "3 of 6 files decided (1 rejected)"
     assert browser.errors == []
@@ -483,11 +498,11 @@ def test_decisions_made_in_the_page_are_what_tagger_apply_writes(music, db, tmp_
     second = records[index[noise]]["genres"][1]["genre"]
 
     browser.open(out.as_uri())
-    choice = 'tr.file[data-index="{}"] select.choice'.format
-    browser.choose(f'tr.group[data-folder="{album}"] select.choice', f"accept:{proposal}")
-    browser.choose(choice(index[noise]), f"pick:{second}")
-    browser.choose(choice(index[drums]), "reject")
-    browser.choose(choice(index[m4a]), "typed")
+    row = 'tr.file[data-index="{}"]'.format
+    decide(browser, f'tr.group[data-folder="{album}"]', f"accept:{proposal}")
+    decide(browser, row(index[noise]), f"pick:{second}")
+    decide(browser, row(index[drums]), "reject")
+    decide(browser, row(index[m4a]), "typed")
     browser.type(f'tr.file[data-index="{index[m4a]}"] input.typed', "Dream Pop")
     assert browser.eval("document.getElementById('decided').textContent") == \
         "5 of 6 files decided (1 rejected)"

@@ -1,4 +1,5 @@
-"""Regenerate tests/data/review-page.png, the README's picture of the review page:
+"""Regenerate tests/data/review-page.png, the README's picture of the review page,
+and tests/data/review-decisions.png, docs/review.md's picture of it with decisions:
 
     python tests/data/make_review_screenshot.py [--db /tmp/x.db]
 
@@ -6,9 +7,12 @@ Generates a small library (tests/audiofiles.py: tones, noise, drum-like
 bursts in several formats, one file already tagged, one broken file), runs
 ``tagger scan Music --report review.html`` on it in a temporary folder (so the
 paths read ``Music/...``) and saves a 1280 x 900 screenshot from headless
-Chromium (tests/browser.py)."""
+Chromium (tests/browser.py); then makes decisions as a person would (accept
+the first album's proposal, pick another candidate for a track of the
+second, type a genre for a single, reject another) and saves a second one."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +26,7 @@ from audiofiles import make_audio  # noqa: E402
 from browser import Chromium, find_chromium  # noqa: E402
 
 OUT = TESTS / "data" / "review-page.png"
+DECIDED = TESTS / "data" / "review-decisions.png"
 LIBRARY = {  # name -> (seconds, kind, metadata)
     "Music/Band – First Album/01 Tone.flac": (6.0, "tone", {"album": "First Album"}),
     "Music/Band – First Album/02 Drums.flac": (6.0, "drums", {"album": "First Album"}),
@@ -52,7 +57,32 @@ def main() -> None:
         with Chromium(find_chromium(), width=1280, height=900) as page:
             page.open((tmp / "review.html").as_uri())
             page.screenshot(OUT)
-    print(f"wrote {OUT} ({OUT.stat().st_size / 1000:.0f} kB)")
+            decide(page, tmp / "Music")
+            page.screenshot(DECIDED)
+    for out in (OUT, DECIDED):
+        print(f"wrote {out} ({out.stat().st_size / 1000:.0f} kB)")
+
+
+def decide(page, music: Path) -> None:
+    """The decisions in the second picture, made through the page's controls."""
+    def mark(selector: str, name: str) -> str:  # the row holding ``selector``, by a name
+        page.eval(f"document.querySelector({json.dumps(selector)}).closest('tr')"
+                  f".setAttribute('data-shot', '{name}')")
+        return f"tr[data-shot={name}] select.choice"
+
+    def option(select: str, n: int) -> str:  # the value of its n-th option
+        return page.eval(f"document.querySelector('{select} option:nth-child({n})').value")
+
+    file = 'td.file[title="{}"]'.format
+    first = mark(f'tr.group[data-folder="{music / "Band – First Album"}"] td', "album")
+    page.choose(first, option(first, 2))  # accept the album's proposal
+    pick = mark(file(music / "Band – Second Album" / "02 Tone.mp3"), "pick")
+    page.choose(pick, option(pick, 3))  # the track's second candidate
+    typed = mark(file(music / "Singles" / "drums.ogg"), "typed")
+    page.choose(typed, "typed")
+    page.type("tr[data-shot=typed] input.typed", "Breakbeat")
+    page.choose(mark(file(music / "Singles" / "noise.m4a"), "reject"), "reject")
+    page.eval("document.activeElement.blur(); window.scrollTo(0, 0)")
 
 
 if __name__ == "__main__":
