@@ -94,19 +94,19 @@ FIGURES = ("first rows", "load event", "sort click", "sort again", "filter typed
 # Deciding, on the page with every row in (Show all): each until the next frame
 # is drawn. A choice is a click on a row's decision button, then on an item of
 # the menu it opens; a typed genre an input event.
-CHOOSE = ("{row}.querySelector('button.choose').click(); "
-          "document.querySelector('#menu button[data-value{match}]').click()")
+CHOOSE = "{button}.click(); document.querySelector('#menu button[data-value{match}]').click()"
+FILE_BUTTON = "document.querySelectorAll('#rows tr.file button.choose')[{}]"
 DECIDE = {
-    "menu opened": "document.querySelectorAll('#rows tr.file')[1].querySelector('button.choose').click()",
-    "album decided": CHOOSE.format(row="document.querySelector('#rows tr.group')", match='^="accept:"'),
-    "track decided": CHOOSE.format(row="document.querySelectorAll('#rows tr.file')[1]",
-                                   match='^="pick:"'),
-    "genre typed": CHOOSE.format(row="document.querySelectorAll('#rows tr.file')[2]", match='="typed"')
-                   + "; const i = document.querySelectorAll('#rows tr.file')[2].querySelector('input.typed'); "
+    "menu opened": FILE_BUTTON.format(1) + ".click()",
+    "album decided": CHOOSE.format(button="document.querySelector('#rows tr.group button.choose')",
+                                   match='^="accept:"'),
+    "track decided": CHOOSE.format(button=FILE_BUTTON.format(1), match='^="pick:"'),
+    "genre typed": CHOOSE.format(button=FILE_BUTTON.format(2), match='="typed"')
+                   + "; const i = " + FILE_BUTTON.format(2) + ".closest('td').querySelector('input.typed'); "
                    "i.value = 'Dream Pop'; i.dispatchEvent(new Event('input', {bubbles: true}))",
     # Every album's proposal accepted, one after another (in one task).
-    "every album": "document.querySelectorAll('#rows tr.group').forEach(tr => { "
-                   + CHOOSE.format(row="tr", match='^="accept:"') + "; })",
+    "every album": "document.querySelectorAll('#rows tr.group button.choose').forEach(b => { "
+                   + CHOOSE.format(button="b", match='^="accept:"') + "; })",
     "export": "document.getElementById('export').click()",
 }
 
@@ -214,8 +214,12 @@ def main() -> None:
         deciding = {f"{k}{cpu}": [] for k in DECIDE for cpu in ("", " cpu")}
         for _ in range(args.repeat):
             bar = measure_deciding(page, paths["this"], deciding, Path(tmp) / "downloads")
-        print(f"deciding (this): after every album: {bar}; exported "
-              f"{(Path(tmp) / 'downloads' / 'tagger-decisions.json').stat().st_size / 1e6:.1f} MB")
+        saved = Path(tmp) / "downloads" / "tagger-decisions.json"
+        for _ in range(600):  # the browser writes the download after the click returns
+            if saved.exists():
+                break
+            time.sleep(0.05)
+        print(f"deciding (this): after every album: {bar}; exported {saved.stat().st_size / 1e6:.1f} MB")
         results["this"].update(deciding)
     for name, figures in results.items():
         print(f"-- {name}")
