@@ -26,7 +26,7 @@ _EXPORTS = {
     "TaggerError": "errors", "DecodeError": "errors", "TagError": "errors",
     "ModelError": "errors", "CacheError": "errors", "DataError": "errors",
     "ClusterError": "errors", "ClusterOptions": "cluster.driver",
-    "decided": "api", "record_decisions": "api", "write_decided": "api", "apply_decisions": "api",
+    "decided": "api", "review_albums": "api", "record_decisions": "api", "write_decided": "api", "apply_decisions": "api",
     "Choice": "writing.choices", "Verdict": "writing.choices",
     "AlbumDecision": "writing.choices", "plan_choices": "writing.choices",
     "Album": "reviewing.albums", "albums": "reviewing.albums",

@@ -37,7 +37,7 @@ from .writing.choices import (WRITES, Choice, Decisions, Verdict, per_file, plan
                               read_file, as_seen)
 from .writing.policy import ERROR, UNSUPPORTED
 from .store.decisions import DecisionStore
-from .reviewing.albums import Album, albums  # noqa: F401 (the API)
+from .reviewing.albums import Album, albums, to_review  # noqa: F401 (albums: the API)
 
 if TYPE_CHECKING:
     from .cluster.driver import ClusterOptions
@@ -216,6 +216,17 @@ def decided(*, db: PathLike | None = None) -> dict[str, Choice]:
         stored = DecisionStore(cache.db, cache.path).all()
         undone = {r["id"] for r in Journal(cache.db).runs() if r["undone_at"]}
     return {p: Choice(d.verdict, d.genres) for p, d in stored.items() if d.run_id not in undone}
+
+
+def review_albums(results: Iterable[TrackResult], policy: WritePolicy, *,
+                  db: PathLike | None = None, unsure: bool = False,
+                  without_genre: bool = False, differs: bool = False) -> list[Album]:
+    """The albums of ``results`` a review asks about, in path order: those
+    with a track not decided yet (``decided``), and, with the filters, only
+    those with an unsure track, without any genre, or whose proposal differs
+    from a track's genres."""
+    return to_review(results, policy, decided(db=db), unsure=unsure,
+                     without_genre=without_genre, differs=differs)
 
 
 def record_decisions(decisions: Decisions, results: Iterable[TrackResult], *,

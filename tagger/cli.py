@@ -266,7 +266,7 @@ def review(
     Example: tagger review ~/Music --unsure
     """
     from . import api
-    from .reviewing.terminal import review as ask_albums
+    from .reviewing.terminal import completion_words, review as ask_albums
 
     try:
         policy = api.write_policy(config, model=model)
@@ -275,13 +275,9 @@ def review(
                        on_wait=_waiting)
         results = progress.collect(run)
         _say_restored(run.restored)
-        standing = api.decided(db=db)
-        todo = [a for a in api.albums(results)
-                if not all(p in standing for p in a.paths)
-                and a.shown(policy, unsure=unsure, without_genre=no_genre, differs=differs)]
-        words = {g for r in results for g in r.current_genres}
-        words |= {policy.display(g) for r in results for g, _ in r.genres}
-        tally = ask_albums(todo, policy, completions=words,
+        todo = api.review_albums(results, policy, db=db, unsure=unsure, without_genre=no_genre,
+                                 differs=differs)
+        tally = ask_albums(todo, policy, completions=completion_words(results, policy),
                            on_decision=lambda d: api.record_decisions([d], results, db=db),
                            say=typer.echo)
         left = len(todo) - tally.decided

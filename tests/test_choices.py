@@ -123,13 +123,17 @@ def test_a_file_whose_genres_changed_since_the_decision_is_not_written(tmp_path,
     assert tags.read_genres(mp3) == ["Polka"]
 
 
-def test_the_decisions_file_round_trips(tmp_path):
-    choices = {A.path: Choice.accept("rock"), B.path: Choice.typed("Doom"), C3.path: Choice.reject()}
+def test_the_decisions_file_reads_into_choices_and_the_genres_the_report_showed(tmp_path):
     path = tmp_path / "decisions.json"
-    path.write_text(json.dumps(C.to_file(choices, [A, B, C3])), encoding="utf-8")
+    path.write_text(json.dumps({"format": "tagger-decisions", "version": 1, "decisions": [
+        {"path": A.path, "verdict": "accept", "genres": ["rock"], "current_genres": []},
+        {"path": B.path, "verdict": "typed", "genres": ["Doom"]},
+        {"path": C3.path, "verdict": "reject", "genres": [], "current_genres": ["Rock"]}]}),
+        encoding="utf-8")
     read, seen = C.read_file(path)
-    assert read == choices
-    assert seen == {A.path: [], B.path: [], C3.path: ["Rock"]}
+    assert read == {A.path: Choice.accept("rock"), B.path: Choice.typed("Doom"),
+                    C3.path: Choice.reject()}
+    assert seen == {A.path: [], C3.path: ["Rock"]}
     assert [r.current_genres for r in C.as_seen([A, res(C3.path)], seen)] == [[], ["Rock"]]
 
 

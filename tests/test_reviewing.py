@@ -18,7 +18,7 @@ from audiofiles import decode
 from tagger import api, tags
 from tagger.cli import app
 from tagger.reviewing import terminal
-from tagger.reviewing.albums import albums
+from tagger.reviewing.albums import albums, to_review
 from tagger.store.cache import TrackResult
 from tagger.writing.choices import AlbumDecision, Choice
 from tagger.writing.policy import DEFAULT_DISPLAY_NAMES, WritePolicy
@@ -116,8 +116,7 @@ def test_review_in_a_terminal_writes_the_answers_goes_on_where_it_stopped_and_un
     assert {p: tags.read_genres(p) for p in files} == before
     assert all(decode(p) == audio[p] for p in files)
     # What an undo took back is asked again.
-    assert [a.folder for a in albums(api.cached([music], db=db))
-            if not all(p in api.decided(db=db) for p in a.paths)] == sorted(
+    assert [a.folder for a in api.review_albums(api.cached([music], db=db), POLICY, db=db)] == sorted(
         str(p) for p in (music / "Extra", music / "Jazz", music / "Jazz" / "Sub Folder",
                          music / "Misc", music / "Rock" / "Band – Album"))
 
@@ -175,6 +174,18 @@ def scripted(answers, album_list=None, completions=()):
     tally = terminal.review(album_list or albums(LIB), POLICY, on_decision=decided.append,
                             completions=completions, ask=ask, say=out.append)
     return decided, "\n".join(out), tally
+
+
+def test_albums_to_review_leave_out_those_decided():
+    decided = {"/m/A/a.mp3", "/m/B/1.flac", "/m/B/2.flac"}
+    assert [(a.folder, a.title) for a in to_review(LIB, POLICY, decided)] == [
+        ("/m/B", None), ("/m/B", "Two")]  # one track of Two is not decided yet
+    assert [(a.folder, a.title) for a in to_review(LIB, POLICY, decided, unsure=True)] == [
+        ("/m/B", "Two")]
+
+
+def test_completion_words_are_the_library_genres_and_the_labels_display_names():
+    assert terminal.completion_words(LIB, POLICY) == {"Rock", "Jazz", "Metal", "Pop"}
 
 
 def test_track_by_track_splits_tracks_off_and_skipped_ones_stay_undecided():

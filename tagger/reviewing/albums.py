@@ -3,12 +3,13 @@
 ``albums(results)`` groups a scan's successful results by folder and album
 tag (``policy.album_groups``; a file alone in its group is an album of one)
 into ``Album``s, in path order, each with its candidates ranked as album
-consensus ranks them. ``Album.shown`` applies a review's filters.
+consensus ranks them. ``Album.shown`` applies a review's filters;
+``to_review`` leaves out the albums already decided too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from ..store.cache import TrackResult
@@ -63,3 +64,13 @@ def albums(results: Iterable[TrackResult]) -> list[Album]:
         tracks = sorted(tracks, key=lambda t: t.path)
         out.append(Album(folder, title, tuple(tracks), tuple(album_ranking(tracks))))
     return sorted(out, key=lambda a: (a.folder, a.title or ""))
+
+
+def to_review(results: Iterable[TrackResult], policy: WritePolicy, decided: Container[str], *,
+              unsure: bool = False, without_genre: bool = False,
+              differs: bool = False) -> list[Album]:
+    """The albums a review asks about: those with a track not in ``decided``
+    (paths) that the filters show (``Album.shown``)."""
+    return [a for a in albums(results)
+            if not all(p in decided for p in a.paths)
+            and a.shown(policy, unsure=unsure, without_genre=without_genre, differs=differs)]

@@ -63,8 +63,9 @@ def review(albums: list[Album], policy: WritePolicy, *,
         say(f"Album {n} of {len(albums)}: {_folder(album, base)}"
             + (f"  (album {album.title!r})" if album.title else "")
             + f"  {len(album.tracks)} track{'s' if len(album.tracks) != 1 else ''}")
+        width = max(len(_name(t)) for t in album.tracks)
         for track in album.tracks:
-            say("  " + track_line(track, policy))
+            say("  " + track_line(track, policy, width))
         try:
             decision = _album_decision(album, policy, asker)
         except _Quit as e:
@@ -81,12 +82,24 @@ def review(albums: list[Album], policy: WritePolicy, *,
     return tally
 
 
-def track_line(track: TrackResult, policy: WritePolicy) -> str:
-    """"01 name.flac   now: Rock   rock 81 % · metal 12 %   unsure"."""
+def completion_words(results: Iterable[TrackResult], policy: WritePolicy) -> set[str]:
+    """What Tab completes a typed genre from: the library's own genres and
+    the model's labels (as the policy names them)."""
+    return ({g for r in results for g in r.current_genres}
+            | {policy.display(g) for r in results for g, _ in r.genres})
+
+
+def track_line(track: TrackResult, policy: WritePolicy, width: int = 0) -> str:
+    """"01 name.flac   now: Rock   Rock 81 % · Metal 12 %   unsure", the name
+    padded to ``width`` characters so an album's lines align."""
     now = "; ".join(track.current_genres) or "–"
     best = " · ".join(f"{policy.display(g)} {_pct(c)}" for g, c in track.genres[:TRACK_GENRES])
-    return (f"{printable(os.path.basename(track.path))}   now: {now}   {best}"
+    return (f"{_name(track).ljust(width)}   now: {now}   {best}"
             + ("   unsure" if track.unsure else ""))
+
+
+def _name(track: TrackResult) -> str:
+    return printable(os.path.basename(track.path))
 
 
 def _album_decision(album: Album, policy: WritePolicy, asker: _Asker) -> AlbumDecision | None:

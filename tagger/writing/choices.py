@@ -193,14 +193,6 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Choice], dict[str, lis
     return choices, seen
 
 
-def to_file(choices: Mapping[str, Choice], results: Iterable[TrackResult]) -> dict:
-    """The JSON-able decisions file for ``choices`` on ``results``."""
-    current = {r.path: list(r.current_genres) for r in results}
-    return {"format": FILE_FORMAT, "version": FILE_VERSION, "decisions": [
-        {"path": p, "verdict": c.verdict.value, "genres": list(c.genres),
-         "current_genres": current.get(p)} for p, c in choices.items()]}
-
-
 def as_seen(results: Iterable[TrackResult], seen: Mapping[str, list[str]]) -> list[TrackResult]:
     """The results with the genres a report showed as their current ones."""
     return [dataclasses.replace(r, current_genres=list(seen[r.path])) if r.path in seen else r
