@@ -35,7 +35,8 @@ GENRE_SEPARATOR = ";"  # between typed genres
 
 @dataclass
 class Tally:
-    """What a review did: albums decided and skipped, and whether it was stopped."""
+    """What a review did: albums decided (every track) and skipped (or some
+    tracks left undecided), and whether it was stopped."""
 
     decided: int = 0
     skipped: int = 0
@@ -72,13 +73,14 @@ def review(albums: list[Album], policy: WritePolicy, *,
             tally.stopped = True
             if e.decision is not None:
                 on_decision(e.decision)
-                tally.decided += 1
             break
-        if decision is None:
+        if decision is not None:
+            on_decision(decision)
+        # An album with a track left undecided is asked again next time.
+        if decision is not None and set(decision.paths) | set(decision.tracks) >= set(album.paths):
+            tally.decided += 1
+        else:
             tally.skipped += 1
-            continue
-        on_decision(decision)
-        tally.decided += 1
     return tally
 
 

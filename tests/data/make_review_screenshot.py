@@ -9,10 +9,10 @@ bursts in several formats, one file already tagged, one broken file), runs
 paths read ``Music/...``) and saves a 1280 x 900 screenshot from headless
 Chromium (tests/browser.py); then makes decisions as a person would (accept
 the first album's proposal, pick another candidate for a track of the
-second, type a genre for a single, reject another) and saves a second one."""
+second, type a genre for a single, reject another, open the menu of one
+more) and saves a second one."""
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -64,25 +64,21 @@ def main() -> None:
 
 
 def decide(page, music: Path) -> None:
-    """The decisions in the second picture, made through the page's controls."""
-    def mark(selector: str, name: str) -> str:  # the row holding ``selector``, by a name
-        page.eval(f"document.querySelector({json.dumps(selector)}).closest('tr')"
-                  f".setAttribute('data-shot', '{name}')")
-        return f"tr[data-shot={name}] select.choice"
+    """The decisions in the second picture, made through the page's menus;
+    the last menu is left open."""
+    def choose(row: str, item: int | None) -> None:  # click the row's button, then a menu item
+        page.click(f"{row} button.choose")
+        if item is not None:
+            page.click(f"#menu button:nth-child({item})")
 
-    def option(select: str, n: int) -> str:  # the value of its n-th option
-        return page.eval(f"document.querySelector('{select} option:nth-child({n})').value")
-
-    file = 'td.file[title="{}"]'.format
-    first = mark(f'tr.group[data-folder="{music / "Band – First Album"}"] td', "album")
-    page.choose(first, option(first, 2))  # accept the album's proposal
-    pick = mark(file(music / "Band – Second Album" / "02 Tone.mp3"), "pick")
-    page.choose(pick, option(pick, 3))  # the track's second candidate
-    typed = mark(file(music / "Singles" / "drums.ogg"), "typed")
-    page.choose(typed, "typed")
-    page.type("tr[data-shot=typed] input.typed", "Breakbeat")
-    page.choose(mark(file(music / "Singles" / "noise.m4a"), "reject"), "reject")
-    page.eval("document.activeElement.blur(); window.scrollTo(0, 0)")
+    file = 'tr.file:has(td.file[title="{}"])'.format
+    choose(f'tr.group[data-folder="{music / "Band – First Album"}"]', 1)  # accept the proposal
+    choose(file(music / "Band – Second Album" / "02 Tone.mp3"), 2)  # the next candidate
+    choose(file(music / "Singles" / "drums.ogg"), 4)  # type a genre
+    page.type(f'{file(music / "Singles" / "drums.ogg")} input.typed', "Breakbeat")
+    choose(file(music / "Singles" / "noise.m4a"), 5)  # reject
+    page.eval("window.scrollTo(0, document.body.scrollHeight)")
+    choose(file(music / "Band – Second Album" / "03 Noise.mp3"), None)
 
 
 if __name__ == "__main__":
