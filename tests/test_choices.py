@@ -137,6 +137,16 @@ def test_the_decisions_file_reads_into_choices_and_the_genres_the_report_showed(
     assert [r.current_genres for r in C.as_seen([A, res(C3.path)], seen)] == [[], ["Rock"]]
 
 
+def test_a_name_that_is_not_utf8_comes_back_from_the_file_as_the_same_path(tmp_path):
+    """The page writes such a name (a lone surrogate in the records) as a
+    \\udcxx escape, as JSON.stringify does; it reads back as os.fsdecode's."""
+    name = os.fsdecode(b"/music/caf\xe9.mp3")
+    path = tmp_path / "d.json"
+    path.write_text('{"format": "tagger-decisions", "version": 1, "decisions": ['
+                    '{"path": "/music/caf\\udce9.mp3", "verdict": "reject"}]}', encoding="utf-8")
+    assert C.read_file(path)[0] == {name: Choice.reject()}
+
+
 @pytest.mark.parametrize("text, message", [
     ("{", "not a decisions file (not JSON: "),
     ('{"decisions": []}', 'not a decisions file (no "format": "tagger-decisions")'),

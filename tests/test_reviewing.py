@@ -162,14 +162,18 @@ def test_the_filters_show_unsure_albums_those_without_a_genre_and_those_that_dif
 # -- the answers, scripted -----------------------------------------------------
 
 def scripted(answers, album_list=None, completions=()):
-    """Run the terminal review on ``answers``; returns (decisions, output, tally)."""
+    """Run the terminal review on ``answers`` (an exception in them is raised
+    when its turn comes); returns (decisions, output, tally)."""
     answers, out, decided = list(answers), [], []
 
     def ask(prompt):
         out.append(prompt)
         if not answers:
             raise EOFError
-        return answers.pop(0)
+        answer = answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
 
     tally = terminal.review(album_list or albums(LIB), POLICY, on_decision=decided.append,
                             completions=completions, ask=ask, say=out.append)
@@ -207,6 +211,10 @@ def test_the_end_of_the_input_stops_the_review_keeping_what_was_decided():
     decided, out, tally = scripted(["a"])
     assert decided == [AlbumDecision(("/m/A/a.mp3",), Choice.accept("pop"))]
     assert (tally.decided, tally.stopped) == (1, True)
+    # Ctrl-C stops too, in a typed genre's line as well.
+    for interrupted in (["a", KeyboardInterrupt()], ["a", "e", KeyboardInterrupt()]):
+        decided, out, tally = scripted(interrupted)
+        assert len(decided) == 1 and (tally.decided, tally.stopped) == (1, True)
     # Quitting halfway through an album's tracks keeps the tracks decided.
     decided, out, tally = scripted(["s", "s", "t", "2", "q"])
     assert decided == [AlbumDecision((), Choice.skip(), {"/m/B/1.flac": Choice.pick("rock")})]

@@ -11,7 +11,8 @@ proposal and its next candidates, then asks::
 genres on the next line (``;`` between them; Tab completes from the
 library's own genres and the model's labels when the input is a terminal),
 ``t`` asks the same of each track, ``r`` leaves the album as it is (and is
-not asked again), ``s`` skips it (asked again next time), ``q`` stops. Each
+not asked again), ``s`` skips it (asked again next time), ``q`` (or Ctrl-D,
+or Ctrl-C) stops. Each
 decision is handed to ``on_decision`` as soon as it is made. ``ask`` and
 ``say`` are ``input`` and ``print`` unless a caller gives others.
 """
@@ -157,8 +158,8 @@ class _Asker:
     def ask(self, prompt: str) -> str:
         try:
             return self._ask(prompt).strip().lower()
-        except EOFError:  # Ctrl-D, or the input ran out: stop, keeping what was decided
-            self.say("")
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C, or the input ran out:
+            self.say("")  # stop, keeping (and writing) what was decided
             raise _Quit from None
 
     def choice(self, answer: str, labels: list[str], policy: WritePolicy) -> Choice | None:
@@ -182,7 +183,8 @@ class _Asker:
         with _completion(self.words):
             try:
                 text = self._ask(f"Genre ({GENRE_SEPARATOR} between genres, Tab completes): ")
-            except EOFError:
+            except (EOFError, KeyboardInterrupt):
+                self.say("")
                 raise _Quit from None
         return [g.strip() for g in text.split(GENRE_SEPARATOR) if g.strip()]
 
