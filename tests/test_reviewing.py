@@ -202,7 +202,7 @@ def test_track_by_track_splits_tracks_off_and_skipped_ones_stay_undecided():
     ]
     assert (tally.decided, tally.skipped, tally.stopped) == (1, 2, False)  # 1.flac is left
     # 1.flac: "3" is no candidate of a track with two; "s" skips it.
-    assert "Answer a, 2, e, t, r, s or q." in out
+    assert "Answer a, 2, e, r, s or q." in out
     assert "1.flac   now: –   Metal 60 % · Rock 30 %   unsure" in out
     assert "Proposal: 1) Rock 50 %, 2) Metal 40 %   (unsure)" in out
 

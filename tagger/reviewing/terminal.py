@@ -107,86 +107,72 @@ def _name(track: TrackResult) -> str:
 
 def _album_decision(album: Album, policy: WritePolicy, asker: _Asker) -> AlbumDecision | None:
     labels = [g for g, _ in album.candidates[:CANDIDATES]]
-    say = asker.say
-    say("Proposal: " + ", ".join(
+    asker.say("Proposal: " + ", ".join(
         f"{k}) {policy.display(g)} {_pct(c)}" for k, (g, c) in enumerate(album.candidates[:CANDIDATES], 1))
         + ("   (unsure)" if album.unsure else ""))
-    while True:
-        answer = asker.ask(_question(labels, policy, "[t]rack by track, [r]eject, [s]kip, [q]uit"))
-        choice = asker.choice(answer, labels, policy)
-        if choice is not None:
-            return AlbumDecision(album.paths, choice)
-        if answer == "t":
-            return _by_track(album, policy, asker)
-        if answer == "s":
-            return None
-        if answer == "q":
-            raise _Quit
+    answer = asker.answer(labels, policy, "t", "")
+    if isinstance(answer, Choice):
+        return AlbumDecision(album.paths, answer)
+    return _by_track(album, policy, asker) if answer == "t" else None
 
 
 def _by_track(album: Album, policy: WritePolicy, asker: _Asker) -> AlbumDecision:
     """Each track asked on its own; a skipped track stays undecided."""
     tracks = {}
+    width = max(len(_name(t)) for t in album.tracks)
     try:
         for track in album.tracks:
-            asker.say("  " + track_line(track, policy))
-            labels = [g for g, _ in track.genres[:CANDIDATES]]
-            while True:
-                answer = asker.ask("  " + _question(labels, policy, "[r]eject, [s]kip, [q]uit"))
-                choice = asker.choice(answer, labels, policy)
-                if choice is not None:
-                    tracks[track.path] = choice
-                    break
-                if answer == "s":
-                    break
-                if answer == "q":
-                    raise _Quit
+            asker.say("  " + track_line(track, policy, width))
+            answer = asker.answer([g for g, _ in track.genres[:CANDIDATES]], policy, "", "  ")
+            if isinstance(answer, Choice):
+                tracks[track.path] = answer
     except _Quit:
         raise _Quit(AlbumDecision((), Choice.skip(), tracks) if tracks else None) from None
     return AlbumDecision((), Choice.skip(), tracks)
-
-
-def _question(labels: list[str], policy: WritePolicy, rest: str) -> str:
-    picks = "".join(f"[{k}] {policy.display(g)}, " for k, g in enumerate(labels[1:], 2))
-    return f"[a]pply {policy.display(labels[0])}, {picks}[e]nter a genre, {rest}? "
 
 
 class _Asker:
     def __init__(self, ask: Callable[[str], str], say: Callable[[str], None], words: list[str]):
         self._ask, self.say, self.words = ask, say, words
 
-    def ask(self, prompt: str) -> str:
-        try:
-            return self._ask(prompt).strip().lower()
-        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C, or the input ran out:
-            self.say("")  # stop, keeping (and writing) what was decided
-            raise _Quit from None
-
-    def choice(self, answer: str, labels: list[str], policy: WritePolicy) -> Choice | None:
-        """The choice an answer makes, None for the other answers (asked
-        again when it is not one of them)."""
-        if answer in ("a", "1"):
-            return Choice.accept(labels[0])
-        if answer.isdigit() and 2 <= int(answer) <= len(labels):
-            return Choice.pick(labels[int(answer) - 1])
-        if answer == "e":
-            genres = self.typed()
-            return Choice.typed(*genres) if genres else None
-        if answer == "r":
-            return Choice.reject()
-        if answer not in ("t", "s", "q"):
-            picks = "".join(f"{k}, " for k in range(2, len(labels) + 1))
-            self.say(f"Answer a, {picks}e, t, r, s or q.")
-        return None
+    def answer(self, labels: list[str], policy: WritePolicy, extra: str,
+               indent: str) -> Choice | str:
+        """Ask until the answer is a choice, "s" or one of the ``extra``
+        letters ("t": track by track); "q" raises _Quit."""
+        letters = ["a", *map(str, range(2, len(labels) + 1)), "e", *extra, "r", "s", "q"]
+        picks = "".join(f"[{k}] {policy.display(g)}, " for k, g in enumerate(labels[1:], 2))
+        prompt = (f"{indent}[a]pply {policy.display(labels[0])}, {picks}[e]nter a genre, "
+                  + ("[t]rack by track, " if "t" in extra else "") + "[r]eject, [s]kip, [q]uit? ")
+        while True:
+            answer = self.line(prompt).strip().lower()
+            if answer in ("a", "1"):
+                return Choice.accept(labels[0])
+            if answer.isdigit() and 2 <= int(answer) <= len(labels):
+                return Choice.pick(labels[int(answer) - 1])
+            if answer == "e":
+                genres = self.typed()
+                if genres:
+                    return Choice.typed(*genres)
+            elif answer == "r":
+                return Choice.reject()
+            elif answer == "q":
+                raise _Quit
+            elif answer == "s" or answer in extra:
+                return answer
+            else:
+                self.say(f"Answer {', '.join(letters[:-1])} or q.")
 
     def typed(self) -> list[str]:
         with _completion(self.words):
-            try:
-                text = self._ask(f"Genre ({GENRE_SEPARATOR} between genres, Tab completes): ")
-            except (EOFError, KeyboardInterrupt):
-                self.say("")
-                raise _Quit from None
+            text = self.line(f"Genre ({GENRE_SEPARATOR} between genres, Tab completes): ")
         return [g.strip() for g in text.split(GENRE_SEPARATOR) if g.strip()]
+
+    def line(self, prompt: str) -> str:
+        try:
+            return self._ask(prompt)
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C, or the input ran out:
+            self.say("")  # stop, keeping (and writing) what was decided
+            raise _Quit from None
 
 
 class _completion:
