@@ -339,12 +339,12 @@ def next_frame(browser, frames: int = 1) -> None:
         browser.eval("new Promise(done => requestAnimationFrame(() => setTimeout(done)))")
 
 
-def click_show_all(browser) -> None:
-    """Click "Show all" once the rows near it are drawn: rows coming on screen
-    take their real height, which can move the button after it was found."""
-    browser.eval("document.getElementById('all').scrollIntoView({block: 'center'})")
+def click_settled(browser, selector: str) -> None:
+    """Click an element once the rows around it are drawn: rows coming on
+    screen take their real height, which can move it after it was found."""
+    browser.eval(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})")
     next_frame(browser, 2)
-    browser.click("#all")
+    browser.click(selector)
 
 
 def large(n: int) -> list[dict]:
@@ -360,7 +360,7 @@ def test_show_all_adds_every_row_and_renders_only_those_on_screen(page):
     is what keeps it quick on 20,000 files."""
     n = 3 * review.CHUNK_ROWS
     browser = page(large(n))
-    click_show_all(browser)
+    click_settled(browser, "#all")
     all_in(browser)
     assert indexes(browser) == list(range(n))
     assert browser.eval("document.getElementById('count').textContent") == \
@@ -387,7 +387,7 @@ def test_a_sort_while_show_all_fills_shows_the_new_order_only(page):
                  "document.querySelector('th[data-key=confidence]').click()")
     next_frame(browser, 5)  # frames in which a fill still running would add rows
     assert indexes(browser) == list(range(n - 1, n - 1 - review.CHUNK_ROWS, -1))
-    click_show_all(browser)
+    click_settled(browser, "#all")
     all_in(browser)
     assert indexes(browser) == list(range(n - 1, -1, -1))
 
@@ -412,7 +412,7 @@ def test_the_columns_line_up_with_their_headers(page):
 def decide(browser, row: str, value: str) -> None:
     """Click the decision button of ``row`` (a selector) and then the choice
     ``value`` in the menu it opens ("accept:rock", "pick:metal", "typed", "reject", "")."""
-    browser.click(f"{row} button.choose")
+    click_settled(browser, f"{row} button.choose")
     browser.click(f'#menu button[data-value="{value}"]')
 
 
@@ -431,7 +431,7 @@ def exported(browser, folder: Path, timeout: float = 60.0) -> dict:
 def test_a_track_decision_wins_over_its_album_and_decisions_survive_a_re_sort(page, tmp_path):
     browser = page()
     album = 'tr.group[data-folder="/music/Rock/Band – Album"]'
-    browser.click(f"{album} button.choose")
+    click_settled(browser, f"{album} button.choose")
     menu = browser.eval("Array.from(document.querySelectorAll('#menu button'))"
                         ".map(b => [b.dataset.value, b.textContent])")
     # The album's candidates as album consensus ranks them: rock tops two tracks of three.

@@ -226,9 +226,10 @@ albums.forEach(function (a) {
 
 function choiceButton(choice, prefix) {
   var b = BLANK_CHOICE.cloneNode(false);
-  b.textContent = prefix + choiceName(choice) + " \u25BE";
+  b.textContent = buttonText(choice, prefix);
   return b;
 }
+function buttonText(choice, prefix) { return prefix + choiceName(choice) + " \u25BE"; }
 function choiceName(choice) {
   if (!choice) return "decide";
   if (choice.verdict === "typed") return "typed";
@@ -310,7 +311,7 @@ function onMenu(event) {
   if (tr.dataset.album !== undefined) setAlbum(tr, tr.dataset.album, choice);
   else setTrack(tr, rows[+tr.dataset.index], choice);
   var button = tr.querySelector("button.choose");
-  button.textContent = (tr.dataset.album !== undefined ? "album: " : "") + choiceName(choice) + " \u25BE";
+  button.textContent = buttonText(choice, tr.dataset.album !== undefined ? "album: " : "");
   var input = tr.querySelector("input.typed");
   (value === "typed" && input ? input : button).focus({preventScroll: true});
 }
