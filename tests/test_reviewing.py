@@ -308,3 +308,23 @@ def test_apply_of_a_file_that_is_not_decisions_is_an_error(tmp_path, db):
     result = runner.invoke(app, ["apply", str(bad), "--db", str(db)])
     assert result.exit_code == 1
     assert result.output == f'Error: {bad}: not a decisions file (no "format": "tagger-decisions")\n'
+
+
+def test_review_filters_albums_on_the_command_line(scanned, db, trusting_model):
+    music = scanned
+    m4a = music / "Misc" / "aac tone.m4a"
+    tags.write_genres(m4a, ["Jazz"])
+    api.retagged({m4a: ["Jazz"]}, db=db)  # as another program would tell the cache
+    args = ["review", str(music), "--db", str(db), "--model", str(trusting_model)]
+    every = runner.invoke(app, args, input="q\n")
+    assert every.exit_code == 0, every.output
+    assert "Album 1 of 5: Music/Extra  1 track" in every.output
+    without = runner.invoke(app, [*args, "--no-genre"], input="s\ns\ns\nq\n")
+    assert [line for line in without.output.splitlines() if line.startswith("Album ")] == [
+        "Album 1 of 4: Music/Extra  1 track", "Album 2 of 4: Music/Jazz  1 track",
+        "Album 3 of 4: Music/Jazz/Sub Folder  2 tracks",
+        "Album 4 of 4: Music/Rock/Band – Album  2 tracks"]
+    assert without.output.endswith("0 decided, 4 left; tagger review goes on where this one "
+                                   "stopped.\nNothing to write.\n")
+    unsure = runner.invoke(app, [*args, "--unsure"], input="")  # the trusting model is sure
+    assert unsure.output == "0 decided, 0 left.\nNothing to write.\n"
