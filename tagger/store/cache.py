@@ -20,13 +20,13 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from ..constants import APP_NAME, FINGERPRINT_BLOCK
 from ..errors import CacheError
+from ..results import TrackResult  # noqa: F401  (also imported from here)
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
@@ -104,26 +104,6 @@ def printable(text: str) -> str:
     """Text safe to encode as UTF-8: undecodable bytes of a file name shown as
     ``\\xff`` escapes (a name that is valid UTF-8 is returned as it is)."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-@dataclass
-class TrackResult:
-    """What a scan knows of one file."""
-
-    path: str
-    status: str  # "ok" or "error"
-    genres: list[tuple[str, float]] = field(default_factory=list)  # best first
-    error: str | None = None
-    duration: float | None = None  # s
-    current_genres: list[str] = field(default_factory=list)  # the file's genre tag
-    from_cache: bool = False
-    distribution: dict[str, float] = field(default_factory=dict)
-    album: str | None = None  # the file's album tag (album consensus groups by it)
-    unsure: bool = False  # the model does not trust its top genre (model.Trust): never written
-
-    @property
-    def top(self) -> tuple[str, float] | None:
-        return self.genres[0] if self.genres else None
 
 
 class Cache:
