@@ -385,7 +385,7 @@ def evaluate(
     from .constants import DEFAULT_MODEL_DIR
     from .training.dataset import load_folders
     from .training.evaluate import source_scores
-    from .pipeline import model_probs
+    from .training.probs import model_probs
     from .training.scorecard import confusion_png
     from .extras import require_train
     from .model.device import precision_on
