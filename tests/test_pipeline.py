@@ -132,3 +132,16 @@ def test_silence_is_unsure_in_the_cache_the_report_and_the_table(tmp_path, db):
     g = result.genres
     assert (f"unsure ({g[0][0]} {g[0][1]:.0%}, {g[1][0]} {g[1][1]:.0%})".replace("%", " %")
             in console.export_text())
+
+
+def test_a_scan_parses_each_analysed_file_once_with_mutagen(music, db, monkeypatch):
+    """Once in its decode worker (header length, genres and album: four
+    parses before), and never in the main process."""
+    from functools import partial
+
+    import parsecount
+
+    monkeypatch.setattr(chunks, "DecodePool", partial(chunks.DecodePool, analyse=parsecount.analyse))
+    (run, _), in_main = parsecount.counting(scan, music, db)
+    assert run.stats.analysed == 6 and in_main == 0
+    assert [r.album for r in run.cache.results()] == ["parses=1"] * 6

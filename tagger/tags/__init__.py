@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+import dataclasses
 from pathlib import Path
 
 import mutagen
@@ -63,9 +64,11 @@ from ..errors import TagError
 from .id3 import ID3V1_GENRES, ID3V23_SEPARATOR
 from .inplace import remove_stale_temps, restore_backup
 from .fields import GenreField, open_audio
+from .length import header_length
 
 __all__ = ["GENRE_FIELDS", "ALBUM_KEYS", "GenreField", "ID3V1_GENRES", "ID3V23_SEPARATOR",
-           "supports", "read_genres", "read_state", "read_album", "write_genres",
+           "supports", "read_genres", "read_state", "read_album", "read_tags", "FileTags",
+           "write_genres",
            "restore_state", "restore_backup", "remove_stale_temps"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
@@ -109,9 +112,13 @@ def read_genres(path: str | os.PathLike) -> list[str]:
     unsupported file.
     """
     field = _field(path)
-    open_audio(path, field)
+    return _genres(open_audio(path, field), path, field)
+
+
+def _genres(audio, path: str | os.PathLike, field: GenreField) -> list[str]:
+    """``read_genres`` of the file ``path``, opened as ``audio``."""
     try:
-        values = field.family.values(path, field)
+        values = field.family.values(audio, path, field)
     except (mutagen.MutagenError, OSError, ValueError) as e:
         raise TagError(f"could not read the genre tag: {e}", path) from e
     genres: list[str] = []
@@ -151,15 +158,56 @@ def read_album(path: str | os.PathLike) -> str | None:
 
     Raises TagError for a missing, unreadable or unsupported file.
     """
+    field = _field(path)
+    return _album(open_audio(path, field), field)
+
+
+def _album(audio, field: GenreField) -> str | None:
     from mutagen.apev2 import TEXT
 
-    field = _field(path)
-    audio = open_audio(path, field)
     value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
     if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
         return None
     values = value.text if hasattr(value, "text") else list(value)
     return next((str(v).strip() for v in values if str(v).strip()), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileTags:
+    """What a scan reads of a file's headers and tags (``read_tags``)."""
+
+    length: float | None = None  # s, from the headers; None when they do not say
+    length_declared: bool = False  # stated by the header, not estimated from size and bitrate
+    genres: list[str] = dataclasses.field(default_factory=list)  # as read_genres gives them
+    album: str | None = None  # as read_album gives it
+
+
+def read_tags(path: str | os.PathLike) -> FileTags:
+    """The file's header length, genres and album, from one mutagen parse.
+
+    The file is parsed as its content says (``mutagen.File``, as the decoder
+    chooses by content), and that object gives the length and, when it is of
+    the class the extension's genre field opens, the genres and album too. A
+    file whose content and name disagree, or that mutagen cannot identify, is
+    opened a second time as its extension says, as ``read_genres`` would.
+    Unreadable headers give no length, unreadable or unsupported tags no
+    genres and no album: no TagError is raised.
+    """
+    try:
+        audio = mutagen.File(os.fspath(path))
+    except Exception:  # noqa: BLE001 - unreadable headers: decode in full instead
+        audio = None
+    length, declared = header_length(audio, path)
+    genre_field = GENRE_FIELDS.get(_extension(path))
+    if genre_field is None:
+        return FileTags(length, declared)
+    try:
+        if not isinstance(audio, genre_field.openers):
+            audio = open_audio(path, genre_field)
+        genres = _genres(audio, path, genre_field)
+    except TagError:
+        return FileTags(length, declared)
+    return FileTags(length, declared, genres, _album(audio, genre_field))
 
 
 def write_genres(path: str | os.PathLike, genres: list[str], *,

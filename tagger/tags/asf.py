@@ -15,8 +15,8 @@ from .fields import Family, GenreField, b64, open_audio, open_tagged, unb64
 _GENRE_KEYS = ("WM/Genre", "WM/GenreID")
 
 
-def _values(path, field: GenreField) -> list[str]:
-    tags = open_audio(path, field).tags
+def _values(audio, path, field: GenreField) -> list[str]:
+    tags = audio.tags
     return [str(v.value) for k, v in (tags or []) if k in _GENRE_KEYS]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from mutagen.id3 import TCON
 
 from ._raw import ape as rawape, riff as rawinfo, id3 as rawtags
-from .fields import Family, GenreField, b64, open_audio, unb64
+from .fields import Family, GenreField, b64, unb64
 
 # ID3v2.3 has one string per text frame: multiple genres are joined with this.
 ID3V23_SEPARATOR = rawtags.V23_SEPARATOR
@@ -27,8 +27,7 @@ _ID3V1_NAMES_WITH_SEPARATOR = frozenset(  # just "Pop/Funk"
 
 # --- ID3 ---
 
-def _id3_values(path, field: GenreField) -> list[str]:
-    audio = open_audio(path, field)
+def _id3_values(audio, path, field: GenreField) -> list[str]:
     values = []
     if audio.tags is not None and "TCON" in audio.tags:
         values += list(audio.tags["TCON"].genres)  # "(17)", "17", "(RX)"...
@@ -158,7 +157,7 @@ def _saved_items(saved: list) -> list[tuple[int, bytes]]:
     return [(i, unb64(item)) for i, item in saved]
 
 
-def _ape_family_values(path, field: GenreField) -> list[str]:
+def _ape_family_values(audio, path, field: GenreField) -> list[str]:
     return _ape_values(_read_ape(path))
 
 

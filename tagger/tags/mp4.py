@@ -15,7 +15,7 @@ from __future__ import annotations
 from mutagen.mp4 import Atoms as MP4Atoms, MP4Tags
 
 from ._raw import id3 as rawtags
-from .fields import Family, GenreField, b64, open_audio, open_tagged, unb64
+from .fields import Family, GenreField, b64, open_tagged, unb64
 
 _GENRE_ATOMS = (b"\xa9gen", b"gnre")
 
@@ -31,8 +31,8 @@ class _RawAtoms:
         return [(name.decode("latin-1"), [payload]) for name, payload in self.atoms]
 
 
-def _values(path, field: GenreField) -> list[str]:
-    tags = open_audio(path, field).tags
+def _values(audio, path, field: GenreField) -> list[str]:
+    tags = audio.tags
     return [str(v) for v in (tags or {}).get("\xa9gen", [])]
 
 

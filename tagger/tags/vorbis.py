@@ -14,8 +14,8 @@ def _is_genre(key: str) -> bool:
     return key.upper() == "GENRE"
 
 
-def _values(path, field: GenreField) -> list[str]:
-    tags = open_audio(path, field).tags
+def _values(audio, path, field: GenreField) -> list[str]:
+    tags = audio.tags
     return [v for k, v in (tags or []) if _is_genre(k)]
 
 
