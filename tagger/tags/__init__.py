@@ -4,7 +4,9 @@ The public API of the tag stage, and the one table: every format tagger
 writes is one row of ``GENRE_FIELDS``: which mutagen classes open it, which
 tag family it uses (``id3``, ``vorbis``, ``mp4``, ``asf`` in this package)
 and the genre key in that family. ``inplace`` edits a file in place behind a
-backup; ``_raw`` holds the byte-level editors. May import ``constants`` and
+backup; ``_raw`` holds the byte-level editors, ``entries`` the one routine
+that replaces or restores a tag block's genre entries, and ``_mutagen`` every
+private mutagen name they use. May import ``constants`` and
 ``errors`` only: never ``model``, ``store`` or ``audio``.
 Genres are lists everywhere; a format with a real multi-value field stores one
 value per genre.

@@ -82,6 +82,17 @@ def open_tagged(path, field: GenreField, needed: bool):
     return audio
 
 
+def edit_entries(path, field: GenreField, needed: bool, change: Callable[[list], list]) -> None:
+    """Set the entries of a tag that is a list (Vorbis comments, ASF
+    attributes) to ``change(entries)`` and save; a file without a tag block
+    gets one only when ``needed``."""
+    audio = open_tagged(path, field, needed)
+    if audio is None:
+        return
+    audio.tags[:] = change(list(audio.tags))
+    audio.save()
+
+
 def b64(data: bytes) -> str:
     """Raw bytes as text, for the journal's JSON state."""
     return base64.b64encode(data).decode("ascii")
