@@ -426,7 +426,3 @@ def evaluate(
             confusion_png(result, confusion)
     except TaggerError as e:
         _fail(str(e))
-
-
-def main() -> None:  # pragma: no cover - the console script
-    app()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiofiles import make_audio, signal
-from tagger.audio.decode import audio_duration, load_audio, stream_audio, truncation
+from tagger.audio.decode import load_audio, stream_audio, truncation
 from tagger.errors import DecodeError
 
 SR = 16_000
@@ -62,12 +62,6 @@ def test_not_audio(tmp_path, name):
 def test_missing_file(tmp_path):
     with pytest.raises(DecodeError, match="No such file"):
         load_audio(tmp_path / "gone.wav", SR)
-
-
-def test_audio_duration_from_headers(tmp_path):
-    assert audio_duration(make_audio(tmp_path / "a.ogg", 3.0)) == pytest.approx(3.0, abs=0.05)
-    (tmp_path / "bad.mp3").write_bytes(b"x" * 100)
-    assert audio_duration(tmp_path / "bad.mp3") is None
 
 
 @pytest.mark.parametrize("name", ["a.flac", "a.ogg", "a.mp3", "a.opus", "a.m4a"])

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..tags._raw import id3 as rawtags
+from ..tags._raw import id3 as raw_id3
 from ..errors import DecodeError
 
 FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
@@ -109,8 +109,8 @@ def _sniff(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-            while head[:3] == b"ID3" and len(head) >= rawtags.HEADER_SIZE:  # WMP writes several
-                f.seek(f.tell() - len(head) + rawtags.tag_size(head))
+            while head[:3] == b"ID3" and len(head) >= raw_id3.HEADER_SIZE:  # WMP writes several
+                f.seek(f.tell() - len(head) + raw_id3.tag_size(head))
                 head = f.read(SNIFF_BYTES)
     except OSError as e:
         raise DecodeError(e.strerror or str(e), path) from e
@@ -288,14 +288,6 @@ def _ffmpeg_reason(stderr: bytes) -> str:
         return "not an audio file, or a format ffmpeg cannot read"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return "cannot decode: " + (lines[-1][:200] if lines else "ffmpeg produced no audio")
-
-
-def audio_duration(path: str | os.PathLike) -> float | None:
-    """Length in s from the file's headers (mutagen), without decoding;
-    None when the headers do not say."""
-    from ..tags import read_tags
-
-    return read_tags(path).length
 
 
 def truncation(decoded: float, declared: float | None) -> str | None:

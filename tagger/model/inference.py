@@ -188,13 +188,6 @@ class GenreModel:
         return ({k: v.numpy() for k, v in out.items()} if isinstance(out, dict)
                 else {"genres": out.numpy()})
 
-    def aggregate(self, probs: np.ndarray) -> Prediction:
-        """One track's chunk probabilities -> its prediction, the model's way
-        (unsure only by confidence: predict_tracks also sees the embedding)."""
-        pred = aggregate(probs, self.labels, self.aggregation)
-        pred.unsure = self.trust.unsure(pred.genres[0][1], None)
-        return pred
-
     def predict_tracks(self, tracks: list, batch: int = BATCH_CHUNKS) -> list[Prediction]:
         """One Prediction per track (features.Chunked), unsure set by the
         model's Trust: confidence, distance to the training tracks, a steady

@@ -179,11 +179,6 @@ class Cache:
         return {path_from_key(p): (s, m) for p, s, m in rows}
 
     @_sqlite_errors
-    def get(self, path: str) -> TrackResult | None:
-        row = next(self.db["results"].rows_where("path = ?", [path_key(path)]), None)
-        return None if row is None else _to_result(row, from_cache=True)
-
-    @_sqlite_errors
     def identity(self, path: str) -> tuple[int, int] | None:
         """(size, mtime_ns) the file had when its cached result was made, or None."""
         row = self.db.execute("select size, mtime_ns from results where path = ?",

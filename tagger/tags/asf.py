@@ -2,7 +2,7 @@
 
 Each keeps its type, language and stream, at its place in the attribute
 list. A write sets ``WM/Genre`` and removes ``WM/GenreID`` (a number or name
-some players show; the journal keeps it). A ``tagfields.Family``: values,
+some players show; the journal keeps it). A ``fields.Family``: values,
 state, write, restore.
 """
 

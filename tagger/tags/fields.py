@@ -2,8 +2,8 @@
 
 A ``GenreField`` says where one format keeps its genres (``tags.GENRE_FIELDS``
 has one per extension); its ``Family`` is the code that reads and edits that
-way of storing them (``id3fields``, ``vorbisfields``, ``mp4fields``,
-``asffields``). A family knows, for the files of its formats, four things:
+way of storing them (``id3``, ``vorbis``, ``mp4``,
+``asf``). A family knows, for the files of its formats, four things:
 
     values(audio, path, field)   every genre value the file holds, as text
                             (display), given the file opened (``open_audio``)

@@ -7,7 +7,7 @@ offsets (stco/co64/tfhd) when the ilst changes size. So the tag object is
 emptied and every atom handed to it as "unparsed". The old numeric ``gnre``
 atom is read (mutagen maps its ID3v1 number to a name), removed when
 ``\\xa9gen`` is written, never written itself except by an undo that puts one
-back. A ``tagfields.Family``: values, state, write, restore.
+back. A ``fields.Family``: values, state, write, restore.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._mutagen import MP4Atoms, render_mp4_atom, set_raw_mp4_atoms
-from ._raw import id3 as rawtags
+from ._raw import id3 as raw_id3
 from .entries import genre_entries, replaced, restored
 from .fields import Family, GenreField, b64, open_tagged, unb64
 
@@ -38,7 +38,7 @@ def _atoms(path) -> list[tuple[bytes, bytes]]:
         for atom in ilst.children:
             ok, payload = atom.read(f)
             if not ok:
-                raise rawtags.RawTagError(f"truncated {atom.name!r} atom")
+                raise raw_id3.RawTagError(f"truncated {atom.name!r} atom")
             atoms.append((atom.name, payload))
     return atoms
 

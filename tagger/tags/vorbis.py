@@ -1,7 +1,7 @@
 """The genre field of Vorbis comments (FLAC, Ogg Vorbis/Opus/FLAC/Speex).
 
 The comments are (key, value) pairs; each genre comment keeps its key's case
-and its place among the others. A ``tagfields.Family``: values, state,
+and its place among the others. A ``fields.Family``: values, state,
 write, restore.
 """
 

@@ -13,8 +13,8 @@ unsynchronisation is undone and redone around the edit).
 Also here: the ID3v1 genre byte (the other 127 bytes are left alone) and the
 ID3 chunk of WAV and AIFF files, moved with mutagen's chunk helpers (chunk
 sizes, the pad byte of odd-sized chunks and the RIFF size are kept right).
-The same byte-level care for APE tags is in rawape.py, for the WAV
-``LIST/INFO`` ``IGNR`` sub-chunk in rawinfo.py.
+The same byte-level care for APE tags is in ape.py, for the WAV
+``LIST/INFO`` ``IGNR`` sub-chunk in riff.py.
 
 Everything works on an open binary file object, edited in place.
 """
