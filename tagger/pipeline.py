@@ -16,7 +16,7 @@ from .store.cache import Cache, TrackResult, fingerprint
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .audio.features import FrontEnd
 from .library import Track, walk
-from .model.card import model_id, read_metadata
+from .model.card import model_id, read_card
 from .audio.chunks import decoding
 from .model.batches import predict_chunked
 
@@ -67,9 +67,9 @@ class Scan:
         self.options = options or ScanOptions()
         self.stats = ScanStats()
         self.on_found = on_found
-        self.meta = read_metadata(self.options.model_dir)
+        self.card = read_card(self.options.model_dir)
         self.model_id = model_id(self.options.model_dir)
-        self.frontend = FrontEnd.from_dict(self.meta["frontend"])
+        self.frontend = self.card.frontend
         self.tracks: list[Track] = []
         self._walk_errors: list[TrackResult] = []
 

@@ -4,11 +4,10 @@ import numpy as np
 import pytest
 
 from tagger.audio import chunks
-from tagger.audio.features import FrontEnd
 from tagger.constants import DEFAULT_MODEL_DIR
-from tagger.model.card import read_metadata
+from tagger.model.card import read_card
 
-FE = FrontEnd.from_dict(read_metadata(DEFAULT_MODEL_DIR)["frontend"])  # the shipped model's
+FE = read_card(DEFAULT_MODEL_DIR).frontend  # the shipped model's
 
 
 @pytest.mark.parametrize("fast", [False, True])

@@ -10,7 +10,7 @@ from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
 from tagger.audio.features import chunked, log_mel
 from tagger.model.inference import GenreModel, aggregate
-from tagger.model.card import read_metadata
+from tagger.model.card import read_card
 
 GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
 
@@ -49,10 +49,11 @@ def test_shipped_model_golden_output(model):
 
 
 def test_shipped_model_metadata_and_size():
-    meta = read_metadata(DEFAULT_MODEL_DIR)
-    assert meta["arch"] == "musicnn"
-    assert len(meta["labels"]) == 11 and "electronic" in meta["labels"]
-    assert meta["frontend"]["sample_rate"] == 16000
+    card = read_card(DEFAULT_MODEL_DIR)
+    assert card.arch == "musicnn" and card.aggregation == "geometric"
+    assert len(card.labels) == 11 and "electronic" in card.labels
+    assert card.frontend.sample_rate == 16000
+    assert card.trust.min_confidence == card.min_confidence > 0  # calibrated by the CV
     size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
     assert size < 20 * 2 ** 20
 
@@ -272,7 +273,7 @@ def test_the_golden_clip_and_a_batch_of_tracks_keep_their_verdicts(model):
 def test_trust_distance_is_the_distance_to_the_nearest_training_track():
     """The head's projection / reference outputs, averaged over a track's
     chunks, give the exact distance of its mean to the nearest point."""
-    from tagger.model.inference import Trust
+    from tagger.model.trust import Trust
     from tagger.model.network import genre_head
 
     rng = np.random.default_rng(0)

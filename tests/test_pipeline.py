@@ -7,12 +7,11 @@ import pytest
 from tagger.audio import chunks
 from tagger.store.cache import Cache
 from tagger.constants import DEFAULT_MODEL_DIR
-from tagger.audio.features import FrontEnd
-from tagger.model.card import read_metadata
+from tagger.model.card import read_card
 from tagger.pipeline import Scan, ScanOptions
 
 OPTIONS = ScanOptions(jobs=2, device="cpu")
-FE = FrontEnd.from_dict(read_metadata(DEFAULT_MODEL_DIR)["frontend"])  # the shipped model's
+FE = read_card(DEFAULT_MODEL_DIR).frontend  # the shipped model's
 
 
 def scan(music, db, **kw):

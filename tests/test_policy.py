@@ -100,9 +100,9 @@ def test_display_names_default_and_unknown_labels():
     assert POLICY.display("synthwave") == "synthwave"
     # Every label of the shipped model has one (electronic: "Electronic").
     from tagger.constants import DEFAULT_MODEL_DIR
-    from tagger.model.card import read_metadata
+    from tagger.model.card import read_card
 
-    assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_metadata(DEFAULT_MODEL_DIR)["labels"])
+    assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_card(DEFAULT_MODEL_DIR).labels)
     assert POLICY.display("electronic") == "Electronic"
 
 

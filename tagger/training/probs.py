@@ -8,9 +8,8 @@ import os
 
 import numpy as np
 
-from ..audio.features import FrontEnd
 from ..errors import TaggerError
-from ..model.card import read_metadata
+from ..model.card import read_card
 from ..pipeline import ScanOptions, classify
 from .dataset import Dataset
 
@@ -21,22 +20,23 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     """Per-track probabilities of a saved model over a labelled dataset,
     in the model's label order, and its "unsure" verdicts; tracks that fail
     to decode are left out."""
-    meta = read_metadata(model_dir)
-    missing = sorted(set(data.labels) - set(meta["labels"]))
+    card = read_card(model_dir)
+    labels = list(card.labels)
+    missing = sorted(set(data.labels) - set(labels))
     if missing:
         raise TaggerError(f"the model does not know the label(s) {', '.join(missing)}", model_dir)
     order = {p: i for i, p in enumerate(data.paths)}
     got: dict[int, np.ndarray] = {}
     unsure: dict[int, bool] = {}
     options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
-    for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
+    for item, pred in classify(data.paths, card.frontend, options):
         if pred is None:
             say(f"skipped {item.path}: {item.error}")
             continue
-        got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
+        got[order[item.path]] = np.array([pred.distribution[lab] for lab in labels])
         unsure[order[item.path]] = pred.unsure
     keep = sorted(got)
     sub = data.subset(keep)
-    remap = np.array([meta["labels"].index(data.labels[v]) for v in sub.y])
-    return (Dataset(sub.paths, remap, list(meta["labels"]), sub.sources, sub.groups),
+    remap = np.array([labels.index(data.labels[v]) for v in sub.y])
+    return (Dataset(sub.paths, remap, labels, sub.sources, sub.groups),
             np.array([got[i] for i in keep]), np.array([unsure[i] for i in keep], dtype=bool))

@@ -153,9 +153,9 @@ class CrossValidated:
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
-        from ..model.inference import Trust
+        from ..model.trust import Trust
 
-        rule = Trust.from_meta({"unsure": trust})
+        rule = Trust.from_dict(trust)
         return np.array([rule.unsure(c, None if np.isnan(d) else d, s, v)
                          for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
                                                self.silent, self.variation)])
