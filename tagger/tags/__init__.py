@@ -40,10 +40,10 @@ beside it until the edit is on disk (``inplace``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
-import dataclasses
 from pathlib import Path
 
 import mutagen
