@@ -34,7 +34,7 @@ from beets.library import Item, Library
 from beets.plugins import BeetsPlugin
 
 import tagger
-from tagger.writing.policy import WRITE
+from tagger import Action
 
 
 class AudioGenrePlugin(BeetsPlugin):
@@ -109,7 +109,7 @@ class AudioGenrePlugin(BeetsPlugin):
         for item, entry in zip(items, plan):
             decision = entry.decision
             counts[decision.action] += 1
-            if decision.action != WRITE:
+            if decision.action != Action.WRITE:
                 self._log.debug("{}: {}: {}", item, decision.action, decision.reason)
                 continue
             item.genres = decision.genres_to_write
@@ -176,6 +176,6 @@ def item_path(item: Item) -> str:
 
 def summary(counts: Counter, pretend: bool) -> str:
     verb = "would set" if pretend else "set"
-    parts = [f"{verb} genres of {counts.get(WRITE, 0)} items"]
-    parts += [f"{n} {action}" for action, n in sorted(counts.items()) if action != WRITE]
+    parts = [f"{verb} genres of {counts.get(Action.WRITE, 0)} items"]
+    parts += [f"{n} {action}" for action, n in sorted(counts.items()) if action != Action.WRITE]
     return "audiogenre: " + ", ".join(parts)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")  # bytes
 POLL = 0.05  # s between RSS samples
@@ -137,9 +138,8 @@ def default_frontend() -> dict:
     """The front-end parameters (metadata.json's "frontend") of the shipped model."""
     from tagger.constants import DEFAULT_MODEL_DIR
 
-    from oldnames import module
-
-    return module("tagger.model.card").read_metadata(DEFAULT_MODEL_DIR)["frontend"]
+    # Read as stored: every version's metadata.json has it, whatever reads it.
+    return json.loads((Path(DEFAULT_MODEL_DIR) / "metadata.json").read_text())["frontend"]
 
 
 _FE = None

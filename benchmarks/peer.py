@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from tagger.library import walk
 
     load_audio = module("tagger.audio.decode").load_audio
-    chunks, log_mel = (getattr(module("tagger.audio.features"), n) for n in ("chunks", "log_mel"))
+    chunked, log_mel = (getattr(module("tagger.audio.features"), n) for n in ("chunked", "log_mel"))
     GenreModel, aggregate = (getattr(module("tagger.model.inference"), n)
                              for n in ("GenreModel", "aggregate"))
     quiet_native_stderr = module("tagger.model.tfruntime").quiet_native_stderr
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             errors.append({"path": track.path, "error": e.reason})
             continue
         spec = log_mel(y, fe)
-        cut = chunks(spec, fe, hop=fe.chunk_frames)  # (n, frames, mels), no overlap
+        cut = chunked(spec, fe, hop=fe.chunk_frames).take()  # (n, frames, mels), no overlap
         t1 = time.perf_counter()
         probs = np.concatenate([call(cut[i: i + 1]).numpy() for i in range(len(cut))])
         t2 = time.perf_counter()

@@ -181,11 +181,14 @@ def gtzan_clips(gtzan: Path, per_genre: int) -> list[str]:
 
 
 def audio_seconds(paths: list[str]) -> float:
-    from oldnames import module
+    """Their length in s, as their headers give it (mutagen)."""
+    import mutagen
 
-    audio_duration = module("tagger.audio.decode").audio_duration
+    def length(path: str) -> float:
+        audio = mutagen.File(path)
+        return audio.info.length if audio is not None else 0.0
 
-    return sum(audio_duration(p) or 0.0 for p in paths)
+    return sum(length(p) for p in paths)
 
 
 def make_large(root: Path, corpus_dir: Path, tracks: list[str], clips: list[str]) -> Path:

@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "scan": "api", "plan": "api", "write": "api", "undo": "api", "history": "api",
     "cached": "api", "retagged": "api", "write_policy": "api", "ScanRun": "api",
-    "TrackResult": "store.cache",
+    "TrackResult": "results", "Action": "results", "WriteOutcome": "results",
+    "UndoOutcome": "results",
     "WritePolicy": "writing.policy", "Decision": "writing.policy", "Plan": "writing.policy",
     "PlanEntry": "writing.policy",
     "WriteRun": "writing.writer", "Outcome": "writing.writer",

@@ -129,12 +129,11 @@ def write_policy(config: PathLike | None = None, *, model: PathLike | None = Non
     non-None ``overrides`` (WritePolicy fields) winning. Without a
     ``min_confidence`` in either, the model card's calibrated threshold
     (``scores.min_confidence`` of the model's metadata), if it has one."""
-    from .model.card import read_metadata
+    from .model.card import read_card
 
     values = load_config(config)
     if overrides.get("min_confidence") is None and "min_confidence" not in values:
-        meta = read_metadata(model or DEFAULT_MODEL_DIR)
-        overrides["min_confidence"] = meta.get("scores", {}).get("min_confidence")
+        overrides["min_confidence"] = read_card(model or DEFAULT_MODEL_DIR).min_confidence
     return WritePolicy.from_config(values, **overrides)
 
 

@@ -453,11 +453,11 @@ def evaluate(
     from .constants import DEFAULT_MODEL_DIR
     from .training.dataset import load_folders
     from .training.evaluate import source_scores
-    from .pipeline import model_probs
+    from .training.probs import model_probs
     from .training.scorecard import confusion_png
     from .extras import require_train
     from .model.device import precision_on
-    from .model.card import read_metadata
+    from .model.card import read_card
 
     _check_network_options(device, precision)
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
@@ -468,7 +468,7 @@ def evaluate(
         if cv:
             from .training.train import Settings, run_cv
 
-            arch = arch or read_metadata(model or DEFAULT_MODEL_DIR)["arch"]
+            arch = arch or read_card(model or DEFAULT_MODEL_DIR).arch
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
                                 precision=precision)
             run = run_cv(data, settings, cv, say)
@@ -477,10 +477,10 @@ def evaluate(
                       "epochs": epochs if arch != "musicnn" else None,
                       "precision": run.prep.precision, **run.scores}
         else:
-            meta = read_metadata(model or DEFAULT_MODEL_DIR)
+            card = read_card(model or DEFAULT_MODEL_DIR)
             data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
                                               precision)
-            threshold = meta.get("scores", {}).get("min_confidence")
+            threshold = card.min_confidence
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),
                       **source_scores(data, probs, unsure, threshold)}
@@ -494,7 +494,3 @@ def evaluate(
             confusion_png(result, confusion)
     except TaggerError as e:
         _fail(str(e))
-
-
-def main() -> None:  # pragma: no cover - the console script
-    app()

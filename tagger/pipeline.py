@@ -7,28 +7,21 @@ pays for it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-import numpy as np
-
 from .store.cache import Cache, TrackResult, fingerprint
-from .constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
-from .errors import TaggerError
-from .audio.features import Chunked, FrontEnd, chunked
+from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
+from .audio.features import FrontEnd
 from .library import Track, walk
-from .model.card import model_id, read_metadata
-from .audio.analysis import Decoded
-from .audio.workers import DecodePool
+from .model.card import model_id, read_card
+from .audio.chunks import decoding
+from .model.batches import predict_chunked
 
 if TYPE_CHECKING:
     from .cluster.driver import ClusterOptions
-    from .training.dataset import Dataset
-
-FAST_WINDOWS = 6  # windows --fast decodes per track (4 agreed with the full scan on 85 % of 40 real tracks)
 
 
 @dataclass
@@ -74,9 +67,9 @@ class Scan:
         self.options = options or ScanOptions()
         self.stats = ScanStats()
         self.on_found = on_found
-        self.meta = read_metadata(self.options.model_dir)
+        self.card = read_card(self.options.model_dir)
         self.model_id = model_id(self.options.model_dir)
-        self.frontend = FrontEnd.from_dict(self.meta["frontend"])
+        self.frontend = self.card.frontend
         self.tracks: list[Track] = []
         self._walk_errors: list[TrackResult] = []
 
@@ -158,58 +151,6 @@ class Scan:
         return result
 
 
-@contextlib.contextmanager
-def decoding(paths: list[str], fe: FrontEnd, jobs: int | None = None,
-             timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
-             ) -> Iterator[Iterator[tuple[Decoded, Chunked | None]]]:
-    """The decode pool, started on ``paths`` as the block is entered, so it
-    decodes while the caller gets ready (classify loads the model); gives
-    (Decoded, Chunked) per path in completion order, Chunked None when the
-    file failed (Decoded.error says why). The pool stops when the block ends."""
-    with DecodePool(fe, jobs, timeout, verbose) as pool:
-        yield _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
-
-
-def decode_chunks(paths: list[str], fe: FrontEnd, jobs: int | None = None,
-                  timeout: float = DEFAULT_TIMEOUT, fast: bool = False, verbose: bool = False
-                  ) -> Iterator[tuple[Decoded, Chunked | None]]:
-    """Decode in the worker pool and chunk: ``decoding``'s items as a generator."""
-    with decoding(paths, fe, jobs, timeout, fast, verbose) as items:
-        yield from items
-
-
-def _tasks(paths: list[str], fast: bool):
-    return ((p, FAST_WINDOWS if fast else None) for p in paths)
-
-
-def _chunked(decoded: Iterable[Decoded], fe: FrontEnd, fast: bool
-             ) -> Iterator[tuple[Decoded, Chunked | None]]:
-    for item in decoded:
-        if item.error is not None:
-            yield item, None
-        else:
-            # --fast windows were joined end to end: cut them without overlap.
-            yield item, chunked(item.spec, fe, fe.chunk_frames if fast else None)
-
-
-def batches(items: Iterable[tuple[Decoded, Chunked | None]], min_chunks: int = BATCH_CHUNKS):
-    """Group decoded tracks so that one network call sees at least
-    ``min_chunks`` chunks (several short tracks, or one long one). Failed
-    tracks pass through alone, as [(Decoded, None)]."""
-    group, size = [], 0
-    for item, c in items:
-        if c is None:
-            yield [(item, None)]
-            continue
-        group.append((item, c))
-        size += len(c)
-        if size >= min_chunks:
-            yield group
-            group, size = [], 0
-    if group:
-        yield group
-
-
 def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
     """(Decoded, Prediction or None) for each path, in completion order. The
     model loads while the workers decode the first tracks."""
@@ -226,52 +167,7 @@ def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
         if model is None:
             model = GenreModel(options.model_dir, options.device, options.verbose,
                                options.precision)
-        yield from _predict_chunked(model, items)
-
-
-def predict(model, decoded: Iterable[Decoded], fe: FrontEnd, fast: bool):
-    """(Decoded, Prediction or None) for each decoded track, in order: chunks
-    grouped into network calls of at least BATCH_CHUNKS. The local scan and a
-    cluster's network actors (cluster.py) both run this."""
-    yield from _predict_chunked(model, _chunked(decoded, fe, fast))
-
-
-def _predict_chunked(model, items: Iterable[tuple[Decoded, Chunked | None]]):
-    for group in batches(items):
-        if group[0][1] is None:
-            yield group[0][0], None
-            continue
-        for (item, _), pred in zip(group, model.predict_tracks([c for _, c in group])):
-            yield item, pred
-
-
-def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, device: str,
-                say=print, precision: str = "auto"
-                ) -> tuple[Dataset, np.ndarray, np.ndarray]:
-    """Per-track probabilities of a saved model over a labelled dataset,
-    in the model's label order, and its "unsure" verdicts; tracks that fail
-    to decode are left out."""
-    from .training.dataset import Dataset
-
-    meta = read_metadata(model_dir)
-    missing = sorted(set(data.labels) - set(meta["labels"]))
-    if missing:
-        raise TaggerError(f"the model does not know the label(s) {', '.join(missing)}", model_dir)
-    order = {p: i for i, p in enumerate(data.paths)}
-    got: dict[int, np.ndarray] = {}
-    unsure: dict[int, bool] = {}
-    options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
-    for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
-        if pred is None:
-            say(f"skipped {item.path}: {item.error}")
-            continue
-        got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
-        unsure[order[item.path]] = pred.unsure
-    keep = sorted(got)
-    sub = data.subset(keep)
-    remap = np.array([meta["labels"].index(data.labels[v]) for v in sub.y])
-    return (Dataset(sub.paths, remap, list(meta["labels"]), sub.sources, sub.groups),
-            np.array([got[i] for i in keep]), np.array([unsure[i] for i in keep], dtype=bool))
+        yield from predict_chunked(model, items)
 
 
 def order_like(results: list[TrackResult], scan: Scan) -> list[TrackResult]:

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiofiles import ffmpeg_exe, make_audio, signal
+from audiofiles import ALL_FORMATS, AudioLibrary, ffmpeg_exe, make_audio, signal
+from parsecount import counting
+from tagger import tags
 from tagger.audio.analysis import analyse
 from tagger.audio.features import MUSICNN_FRONTEND as FE
 
@@ -105,3 +107,25 @@ def test_a_long_track_is_decoded_in_one_pass_a_segment_at_a_time(tmp_path, monke
     # The same frames as one whole-track STFT, segment boundaries included.
     assert d.spec.shape == whole.shape
     np.testing.assert_allclose(d.spec, whole, atol=2e-3)
+
+
+@pytest.mark.parametrize("name", ALL_FORMATS)
+def test_mutagen_parses_each_analysed_file_once(tmp_path, name):
+    """Header length, genres and album come from one parse (four before)."""
+    path = AudioLibrary(tmp_path, seconds=2.0).original(name, tagged=True)
+    decoded, parses = counting(analyse, str(path), FE)
+    assert parses == 1
+    if name not in ("ape", "mpc"):  # stubs: tags, no audio to decode
+        assert decoded.error is None and decoded.current_genres == ["Rock"]
+        assert (decoded.current_genres, decoded.album) == (
+            tags.read_genres(path), tags.read_album(path))
+
+
+def test_a_file_named_as_another_format_is_opened_again_as_named_and_still_analysed(tmp_path):
+    """mutagen.File follows the content (as the decoder does); the genre field
+    follows the extension, so a FLAC named .ogg is opened again by each Ogg
+    class (all fail: no genres, no album), and still analysed."""
+    path = make_audio(tmp_path / "a.flac", 4.0).rename(tmp_path / "flac.ogg")
+    decoded, parses = counting(analyse, str(path), FE)
+    assert decoded.error is None and decoded.current_genres == []
+    assert parses == 1 + len(tags.GENRE_FIELDS["ogg"].openers)

@@ -14,6 +14,11 @@ from unprivileged import run_tagger
 from tagger.errors import CacheError
 
 
+def cached(cache: Cache, path: str) -> TrackResult | None:
+    """The cache's result for one path, or None."""
+    return next(iter(cache.results([path])), None)
+
+
 def ok(path, genre="rock", conf=0.9):
     return TrackResult(path, "ok", [(genre, conf), ("pop", 1 - conf)], duration=3.0,
                        current_genres=["Old"], distribution={genre: conf, "pop": 1 - conf})
@@ -26,7 +31,7 @@ def test_store_and_read_back_in_a_real_sqlite_file(db):
     again = Cache(db)
     assert again.known("model1") == {"/m/a.mp3": (10, 20)}
     assert again.known("model2") == {}
-    got = again.get("/m/a.mp3")
+    got = cached(again, "/m/a.mp3")
     assert got.genres == [("rock", 0.9), ("pop", pytest.approx(0.1))]
     assert got.current_genres == ["Old"] and got.from_cache
     # Committed: another connection sees it at once.
@@ -37,7 +42,7 @@ def test_errors_are_stored_but_not_known_as_done(db):
     cache = Cache(db)
     cache.store(TrackResult("/m/bad.mp3", "error", error="not audio"), 5, 6, None, "m")
     assert cache.known("m") == {}
-    assert cache.get("/m/bad.mp3").error == "not audio"
+    assert cached(cache, "/m/bad.mp3").error == "not audio"
 
 
 def test_results_keep_the_order_asked_for(db):
@@ -77,7 +82,7 @@ def test_update_identity_after_a_tag_write(db):
     cache.store(ok("/m/a.mp3"), 10, 20, "fp", "m")
     cache.update_identity("/m/a.mp3", 11, 21, "fp2", ["Rock"])
     assert cache.known("m") == {"/m/a.mp3": (11, 21)}
-    assert cache.get("/m/a.mp3").current_genres == ["Rock"]
+    assert cached(cache, "/m/a.mp3").current_genres == ["Rock"]
 
 
 def test_a_second_run_waits_for_the_lock(db):
@@ -211,14 +216,14 @@ def test_a_name_that_is_not_utf8_round_trips(db):
     cache.store(TrackResult(odd + "2", "error", error=f"{odd}2: not audio"), 1, 2, None, "m")
     cache.store(ok("/m/good.mp3"), 10, 20, "fp2", "m")
     assert cache.known("m") == {odd: (10, 20), "/m/good.mp3": (10, 20)}
-    assert cache.get(odd).path == odd
-    assert cache.get(odd + "2").error == "/m/bad\\xff name.mp32: not audio"
+    assert cached(cache, odd).path == odd
+    assert cached(cache, odd + "2").error == "/m/bad\\xff name.mp32: not audio"
     assert [r.path for r in cache.results([odd, "/m/good.mp3"])] == [odd, "/m/good.mp3"]
     assert cache.find_moved("fp", 10, "m").path == odd  # it does not exist
     cache.update_identity(odd, 11, 21, "fp3", ["Jazz"])
-    assert cache.get(odd).current_genres == ["Jazz"]
+    assert cached(cache, odd).current_genres == ["Jazz"]
     cache.forget(odd)
-    assert cache.get(odd) is None
+    assert cached(cache, odd) is None
     stored = sqlite3.connect(db).execute(
         "select path from results where typeof(path) = 'blob'").fetchall()
     assert stored == [(b"/m/bad\xff name.mp32",)]
@@ -235,6 +240,6 @@ def test_a_cache_from_before_the_album_column_gets_it(tmp_path):
     conn.commit()
     conn.close()
     cache = Cache(db)
-    assert cache.get("/m/a.flac").album is None
+    assert cached(cache, "/m/a.flac").album is None
     cache.store(TrackResult("/m/b.flac", "ok", [("rock", 0.8)], album="Quiet"), 1, 2, "g", "m")
     assert [r.album for r in cache.results()] == [None, "Quiet"]

@@ -117,8 +117,8 @@ def test_missing_model_is_an_error_without_traceback(music, db, tmp_path):
 
 def test_report_renders_the_cache_without_decoding(music, db, tmp_path, monkeypatch):
     run("scan", music, "--db", db, "-q")
-    from tagger import pipeline
-    monkeypatch.setattr(pipeline, "DecodePool", None)
+    from tagger.audio import chunks
+    monkeypatch.setattr(chunks, "DecodePool", None)
     out = tmp_path / "again.json"
     result = run("report", music / "Jazz", "--db", db, "-o", out)
     assert result.exit_code == 0

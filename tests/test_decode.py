@@ -1,10 +1,8 @@
-import subprocess
-
 import numpy as np
 import pytest
 
-from audiofiles import ffmpeg_exe, make_audio, signal
-from tagger.audio.decode import audio_duration, header_length, load_audio, stream_audio, truncation
+from audiofiles import make_audio, signal
+from tagger.audio.decode import load_audio, stream_audio, truncation
 from tagger.errors import DecodeError
 
 SR = 16_000
@@ -66,12 +64,6 @@ def test_missing_file(tmp_path):
         load_audio(tmp_path / "gone.wav", SR)
 
 
-def test_audio_duration_from_headers(tmp_path):
-    assert audio_duration(make_audio(tmp_path / "a.ogg", 3.0)) == pytest.approx(3.0, abs=0.05)
-    (tmp_path / "bad.mp3").write_bytes(b"x" * 100)
-    assert audio_duration(tmp_path / "bad.mp3") is None
-
-
 @pytest.mark.parametrize("name", ["a.flac", "a.ogg", "a.mp3", "a.opus", "a.m4a"])
 def test_streaming_gives_the_whole_decode_in_pieces(tmp_path, name):
     path = make_audio(tmp_path / name, 5.0, "noise", channels=2)
@@ -117,25 +109,6 @@ def test_the_decoder_follows_the_content_not_the_extension(tmp_path, made, named
     assert abs(len(y) / SR - 4.0) < 0.1
     spectrum = np.abs(np.fft.rfft(y[SR // 4: SR // 4 + SR]))
     assert abs(np.argmax(spectrum) - 440) <= 2
-
-
-def test_header_length_is_declared_only_by_counts_not_estimates(tmp_path):
-    wav = make_audio(tmp_path / "a.wav", 2.0)
-    assert header_length(wav) == (pytest.approx(2.0), True)
-    assert header_length(make_audio(tmp_path / "a.mp3", 2.0))[1]  # LAME's Xing/Info frame count
-    # An MP3 without a Xing header: mutagen guesses from size and first bitrate.
-    bare = tmp_path / "bare.mp3"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "libmp3lame",
-                    "-q:a", "2", "-write_xing", "0", str(bare)], check=True)
-    assert header_length(bare)[1] is False
-    # A WAV whose data size a streaming writer never filled in (0xFFFFFFFF).
-    streamed = tmp_path / "streamed.wav"
-    data = bytearray(wav.read_bytes())
-    at = data.index(b"data") + 4
-    data[at: at + 4] = b"\xff\xff\xff\xff"
-    streamed.write_bytes(bytes(data))
-    assert header_length(streamed)[1] is False
-    assert abs(len(load_audio(streamed, SR)) / SR - 2.0) < 0.05
 
 
 @pytest.mark.parametrize("decoded, declared, reason", [

@@ -3,7 +3,7 @@ import pytest
 
 from audiofiles import make_audio
 from tagger.audio.decode import load_audio
-from tagger.audio.features import (MUSICNN_FRONTEND as FE, chunk_starts, chunks, fast_windows,
+from tagger.audio.features import (MUSICNN_FRONTEND as FE, chunk_starts, chunked, fast_windows,
                              log_mel, streamed_log_mel)
 
 SR = FE.sample_rate  # Hz
@@ -42,7 +42,7 @@ def test_chunk_starts_overlap_and_cover_the_tail(frames, expected):
 
 def test_chunks_are_views_of_the_spectrogram():
     spec = np.arange(400 * 96, dtype=np.float32).reshape(400, 96)
-    c = chunks(spec, FE)
+    c = chunked(spec, FE).take()
     assert c.shape == (4, 187, 96)
     np.testing.assert_array_equal(c[1], spec[94:281])
     np.testing.assert_array_equal(c[-1], spec[-187:])
@@ -50,7 +50,7 @@ def test_chunks_are_views_of_the_spectrogram():
 
 def test_a_short_track_is_padded_by_repetition_not_dropped():
     spec = np.arange(50 * 96, dtype=np.float32).reshape(50, 96)
-    c = chunks(spec, FE)
+    c = chunked(spec, FE).take()
     assert c.shape == (1, 187, 96)
     np.testing.assert_array_equal(c[0, 50:100], spec)
 

@@ -391,7 +391,7 @@ def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
     st = path.stat()
     assert cache.known("m") == {str(path): (st.st_size, st.st_mtime_ns),
                                 str(link): (st.st_size, st.st_mtime_ns)}
-    assert cache.get(str(path)).current_genres == cache.get(str(link)).current_genres == ["Rock"]
+    assert [r.current_genres for r in cache.results([str(path), str(link)])] == [["Rock"]] * 2
 
 
 def test_a_run_with_refused_files_stays_undoable(journal, library, tmp_path):

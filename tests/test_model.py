@@ -10,7 +10,7 @@ from tagger.constants import DEFAULT_MODEL_DIR
 from tagger.errors import ModelError
 from tagger.audio.features import chunked, log_mel
 from tagger.model.inference import GenreModel, aggregate
-from tagger.model.card import read_metadata
+from tagger.model.card import read_card
 
 GOLDEN = Path(__file__).parent / "data" / "golden_default.json"
 
@@ -27,10 +27,15 @@ def golden_clip(fe) -> np.ndarray:
     return y.astype(np.float32)
 
 
+def verdict(model, probs):
+    """A track's prediction from its chunk probabilities, the model's way."""
+    return aggregate(probs, model.labels, model.aggregation)
+
+
 def golden_prediction(model=None):
     model = model or GenreModel(device="cpu")
     track = chunked(log_mel(golden_clip(model.frontend), model.frontend), model.frontend)
-    return model.id, model.aggregate(model.predict_chunked([track])).distribution
+    return model.id, verdict(model, model.predict_chunked([track])).distribution
 
 
 def test_shipped_model_golden_output(model):
@@ -44,10 +49,11 @@ def test_shipped_model_golden_output(model):
 
 
 def test_shipped_model_metadata_and_size():
-    meta = read_metadata(DEFAULT_MODEL_DIR)
-    assert meta["arch"] == "musicnn"
-    assert len(meta["labels"]) == 11 and "electronic" in meta["labels"]
-    assert meta["frontend"]["sample_rate"] == 16000
+    card = read_card(DEFAULT_MODEL_DIR)
+    assert card.arch == "musicnn" and card.aggregation == "geometric"
+    assert len(card.labels) == 11 and "electronic" in card.labels
+    assert card.frontend.sample_rate == 16000
+    assert card.trust.min_confidence == card.min_confidence > 0  # calibrated by the CV
     size = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir())
     assert size < 20 * 2 ** 20
 
@@ -100,7 +106,7 @@ def test_framewise_musicnn_pools_overlapping_chunks_of_a_long_track(model, monke
     # so it differs from the chunk alone, but the track's verdict stands.
     alone = model.predict(track.take())
     assert whole.shape == alone.shape == (len(track), len(model.labels))
-    assert model.aggregate(whole).genres[0][0] == model.aggregate(alone).genres[0][0]
+    assert verdict(model, whole).genres[0][0] == verdict(model, alone).genres[0][0]
 
 
 def test_pool_chunks_computes_every_frame_of_a_track_once(model, monkeypatch):
@@ -136,7 +142,7 @@ def test_bfloat16_predictions_match_float32_within_a_tolerance(model):
         exact, rounded = model.predict_chunked([track]), fast.predict_chunked([track])
         # bfloat16 really ran (the results differ) and stayed close.
         assert 0 < np.abs(exact - rounded).max() < 0.03
-        a, b = model.aggregate(exact), model.aggregate(rounded)
+        a, b = verdict(model, exact), verdict(model, rounded)
         assert [g for g, _ in a.genres[:2]] == [g for g, _ in b.genres[:2]]
         assert max(abs(a.distribution[g] - b.distribution[g]) for g in model.labels) < 0.02
 
@@ -260,14 +266,14 @@ def test_the_golden_clip_and_a_batch_of_tracks_keep_their_verdicts(model):
     b = chunked(log_mel(np.zeros(5 * fe.sample_rate, np.float32), fe), fe)
     both = model.predict_tracks([a, b])
     assert [p.genres for p in both] == [model.predict_tracks([t])[0].genres for t in (a, b)]
-    assert both[0].genres == model.aggregate(model.predict_chunked([a])).genres
+    assert both[0].genres == verdict(model, model.predict_chunked([a])).genres
     assert both[1].unsure  # silence
 
 
 def test_trust_distance_is_the_distance_to_the_nearest_training_track():
     """The head's projection / reference outputs, averaged over a track's
     chunks, give the exact distance of its mean to the nearest point."""
-    from tagger.model.inference import Trust
+    from tagger.model.trust import Trust
     from tagger.model.network import genre_head
 
     rng = np.random.default_rng(0)

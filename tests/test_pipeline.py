@@ -4,15 +4,14 @@ import shutil
 import numpy as np
 import pytest
 
-from tagger import pipeline
+from tagger.audio import chunks
 from tagger.store.cache import Cache
 from tagger.constants import DEFAULT_MODEL_DIR
-from tagger.audio.features import FrontEnd
-from tagger.model.card import read_metadata
+from tagger.model.card import read_card
 from tagger.pipeline import Scan, ScanOptions
 
 OPTIONS = ScanOptions(jobs=2, device="cpu")
-FE = FrontEnd.from_dict(read_metadata(DEFAULT_MODEL_DIR)["frontend"])  # the shipped model's
+FE = read_card(DEFAULT_MODEL_DIR).frontend  # the shipped model's
 
 
 def scan(music, db, **kw):
@@ -31,7 +30,7 @@ def test_scan_analyses_every_format_then_a_second_scan_decodes_nothing(music, db
         assert sum(c for _, c in r.genres) == pytest.approx(1, abs=1e-4)
         assert r.duration == pytest.approx(4.0, abs=0.1)
 
-    monkeypatch.setattr(pipeline, "DecodePool", None)  # any decode would raise
+    monkeypatch.setattr(chunks, "DecodePool", None)  # any decode would raise
     again, results2 = scan(music, db)
     assert (again.stats.analysed, again.stats.cached) == (0, 6)
     assert {r.path: r.genres for r in results2} == {r.path: r.genres for r in results}
@@ -62,7 +61,7 @@ def test_changed_files_are_analysed_again_and_force_redoes_all(music, db):
 
 def test_a_moved_file_is_not_analysed_again(music, db, monkeypatch):
     scan(music, db)
-    monkeypatch.setattr(pipeline, "DecodePool", None)  # any decode would raise
+    monkeypatch.setattr(chunks, "DecodePool", None)  # any decode would raise
     shutil.move(music / "Misc" / "aac tone.m4a", music / "Rock" / "renamed.m4a")
     run, results = scan(music, db)
     assert (run.stats.analysed, run.stats.cached) == (0, 6)
@@ -89,48 +88,6 @@ def test_fast_scan_gives_results_for_every_file(music, db):
     assert run.stats.analysed == 6
     assert all(r.status == "ok" and r.genres for r in results)
 
-
-def test_batches_group_short_tracks_and_pass_failures_alone():
-    from tagger.audio.features import Chunked
-    from tagger.audio.analysis import Decoded
-
-    def track(n):
-        return Chunked(np.zeros((n + 1, 1)), list(range(n)), 1)
-
-    items = [(Decoded("a"), track(30)), (Decoded("b", error="x"), None),
-             (Decoded("c"), track(40)), (Decoded("d"), track(5))]
-    groups = [[d.path for d, _ in g] for g in pipeline.batches(items, min_chunks=64)]
-    assert groups == [["b"], ["a", "c"], ["d"]]
-
-
-@pytest.mark.parametrize("fast", [False, True])
-def test_decoding_starts_the_pool_on_entry_and_chunks_each_track(tmp_path, monkeypatch, fast):
-    from audiofiles import make_audio
-    from tagger.audio.features import chunked
-    from tagger.audio.analysis import analyse
-    from tagger.audio.workers import DecodePool
-
-    paths = [str(make_audio(tmp_path / f"{n}.flac", s, "drums")) for n, s in (("a", 5.0), ("b", 2.0))]
-    (tmp_path / "bad.mp3").write_text("not audio")
-    started = []
-
-    class Watched(DecodePool):
-        def imap(self, tasks):
-            started.append(True)
-            return super().imap(tasks)
-
-    monkeypatch.setattr(pipeline, "DecodePool", Watched)
-    with pipeline.decoding(paths + [str(tmp_path / "bad.mp3")], FE, jobs=2, fast=fast) as items:
-        assert started  # decoding runs while the caller gets ready (loads a model)
-        got = {d.path: (d, c) for d, c in items}
-    assert got[str(tmp_path / "bad.mp3")][1] is None and got[str(tmp_path / "bad.mp3")][0].error
-    for path in paths:
-        decoded, chunks = got[path]
-        alone = analyse(path, FE, pipeline.FAST_WINDOWS if fast else None)
-        expected = chunked(alone.spec, FE, FE.chunk_frames if fast else None)
-        assert chunks.starts == expected.starts
-        np.testing.assert_allclose(chunks.take(), expected.take(), atol=1e-5)
-    assert [d.path for d, _ in pipeline.decode_chunks(paths, FE, jobs=1)] == paths
 
 def test_chunks_of_several_tracks_are_predicted_as_if_one_by_one():
     from tagger.audio.features import chunked
@@ -174,3 +131,16 @@ def test_silence_is_unsure_in_the_cache_the_report_and_the_table(tmp_path, db):
     g = result.genres
     assert (f"unsure ({g[0][0]} {g[0][1]:.0%}, {g[1][0]} {g[1][1]:.0%})".replace("%", " %")
             in console.export_text())
+
+
+def test_a_scan_parses_each_analysed_file_once_with_mutagen(music, db, monkeypatch):
+    """Once in its decode worker (header length, genres and album: four
+    parses before), and never in the main process."""
+    from functools import partial
+
+    import parsecount
+
+    monkeypatch.setattr(chunks, "DecodePool", partial(chunks.DecodePool, analyse=parsecount.analyse))
+    (run, _), in_main = parsecount.counting(scan, music, db)
+    assert run.stats.analysed == 6 and in_main == 0
+    assert [r.album for r in run.cache.results()] == ["parses=1"] * 6

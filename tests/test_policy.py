@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from audiofiles import AudioLibrary
+from tagger.results import Action, TrackResult
 from tagger.writing import policy as P
-from tagger.store.cache import TrackResult
 from tagger.errors import TagError, TaggerError
 from tagger.writing.policy import Decision, WritePolicy, album_consensus, decide, plan
 
@@ -22,47 +22,47 @@ POLICY = WritePolicy(min_confidence=0.5)
 
 
 @pytest.mark.parametrize("res, current, pol, expected", [
-    (result(), [], POLICY, Decision(P.WRITE, ["Hip-Hop"], "hiphop 0.91")),
-    (result(), None, POLICY, Decision(P.WRITE, ["Hip-Hop"], "hiphop 0.91")),
+    (result(), [], POLICY, Decision(Action.WRITE, ["Hip-Hop"], "hiphop 0.91")),
+    (result(), None, POLICY, Decision(Action.WRITE, ["Hip-Hop"], "hiphop 0.91")),
     (result("/m/a.mp3", ("rock", 0.42), ("pop", 0.3)), [], POLICY,
-     Decision(P.BELOW, [], "best genre rock at 0.42 < 0.50")),
+     Decision(Action.BELOW, [], "best genre rock at 0.42 < 0.50")),
     (result("/m/a.mp3", ("rock", 0.5)), [], POLICY,
-     Decision(P.WRITE, ["Rock"], "rock 0.50")),  # the threshold is inclusive
+     Decision(Action.WRITE, ["Rock"], "rock 0.50")),  # the threshold is inclusive
     (result(status="error", error="cannot decode"), [], POLICY,
-     Decision(P.ERROR, [], "cannot decode")),
+     Decision(Action.ERROR, [], "cannot decode")),
     (result("/m/a.aac"), [], POLICY,
-     Decision(P.UNSUPPORTED, [], "tagger cannot write genre tags to .aac files")),
+     Decision(Action.UNSUPPORTED, [], "tagger cannot write genre tags to .aac files")),
     (result("/m/notes.txt"), [], POLICY,
-     Decision(P.UNSUPPORTED, [], "tagger cannot write genre tags to .txt files")),
+     Decision(Action.UNSUPPORTED, [], "tagger cannot write genre tags to .txt files")),
     (result(), ["Rock"], POLICY,
-     Decision(P.KEEP, [], "has genres Rock; would write Hip-Hop (hiphop 0.91)")),
-    (result(), ["Hip-Hop"], POLICY, Decision(P.UNCHANGED, [], "already has these genres")),
+     Decision(Action.KEEP, [], "has genres Rock; would write Hip-Hop (hiphop 0.91)")),
+    (result(), ["Hip-Hop"], POLICY, Decision(Action.UNCHANGED, [], "already has these genres")),
     (result(), ["Rock"], WritePolicy(0.5, existing="overwrite"),
-     Decision(P.WRITE, ["Hip-Hop"], "hiphop 0.91")),
+     Decision(Action.WRITE, ["Hip-Hop"], "hiphop 0.91")),
     (result(), ["Hip-Hop"], WritePolicy(0.5, existing="overwrite"),
-     Decision(P.UNCHANGED, [], "already has these genres")),
+     Decision(Action.UNCHANGED, [], "already has these genres")),
     (result(), ["Rock", "hip-hop"], WritePolicy(0.5, existing="merge"),
-     Decision(P.UNCHANGED, [], "already has these genres")),
+     Decision(Action.UNCHANGED, [], "already has these genres")),
     (result(), ["Rock"], WritePolicy(0.5, existing="merge"),
-     Decision(P.WRITE, ["Rock", "Hip-Hop"], "hiphop 0.91")),
+     Decision(Action.WRITE, ["Rock", "Hip-Hop"], "hiphop 0.91")),
     (result(), [], WritePolicy(0.5, exclude=["*/a.mp3"]),
-     Decision(P.EXCLUDED, [], "matches exclude pattern '*/a.mp3'")),
+     Decision(Action.EXCLUDED, [], "matches exclude pattern '*/a.mp3'")),
     (result(), [], WritePolicy(0.5, include=["/classical/*"]),
-     Decision(P.EXCLUDED, [], "matches no include pattern")),
+     Decision(Action.EXCLUDED, [], "matches no include pattern")),
 ])
 def test_decide(res, current, pol, expected):
     assert decide(res, current, pol) == expected
 
 
-def test_every_action_is_listed():
-    assert P.ACTIONS == ("write", "keep existing", "below threshold",
-                         "unsupported format", "error", "unchanged", "excluded", "unsure")
+def test_actions_keep_the_words_reports_show():
+    assert list(Action) == ["write", "keep existing", "below threshold",
+                            "unsupported format", "error", "unchanged", "excluded", "unsure"]
 
 
 @pytest.mark.parametrize("pol", [POLICY, WritePolicy(0.0, existing="overwrite", top_k=3)])
 def test_an_unsure_result_is_never_written(pol):
     res = result("/m/a.flac", ("jazz", 0.2), ("rock", 0.95), ("blues", 0.3), unsure=True)
-    expected = Decision(P.UNSURE, [], "the model does not trust its verdict; best candidates rock 0.95, blues 0.30")
+    expected = Decision(Action.UNSURE, [], "the model does not trust its verdict; best candidates rock 0.95, blues 0.30")
     assert decide(res, [], pol) == expected
     assert decide(res, [], pol, album_genres=["rock"]) == expected
     (entry,) = plan([res], pol, read=lambda path: []).entries
@@ -72,7 +72,7 @@ def test_an_unsure_result_is_never_written(pol):
 def test_top_k_takes_each_genre_that_passes_the_threshold():
     res = result("/m/a.flac", ("rock", 0.6), ("metal", 0.55), ("blues", 0.4))
     pol = WritePolicy(0.5, top_k=3)
-    assert decide(res, [], pol) == Decision(P.WRITE, ["Rock", "Metal"],
+    assert decide(res, [], pol) == Decision(Action.WRITE, ["Rock", "Metal"],
                                             "rock 0.60, metal 0.55")
 
 
@@ -89,9 +89,9 @@ def test_merge_keeps_existing_first_and_dedupes_case_insensitively():
 
 def test_include_and_exclude_globs():
     pol = WritePolicy(0.5, include=["/music/*"], exclude=["*/Audiobooks/*"])
-    assert decide(result("/music/x/a.mp3"), [], pol).action == P.WRITE
-    assert decide(result("/music/Audiobooks/a.mp3"), [], pol).action == P.EXCLUDED
-    assert decide(result("/podcasts/a.mp3"), [], pol).action == P.EXCLUDED
+    assert decide(result("/music/x/a.mp3"), [], pol).action == Action.WRITE
+    assert decide(result("/music/Audiobooks/a.mp3"), [], pol).action == Action.EXCLUDED
+    assert decide(result("/podcasts/a.mp3"), [], pol).action == Action.EXCLUDED
 
 
 def test_display_names_default_and_unknown_labels():
@@ -100,16 +100,16 @@ def test_display_names_default_and_unknown_labels():
     assert POLICY.display("synthwave") == "synthwave"
     # Every label of the shipped model has one (electronic: "Electronic").
     from tagger.constants import DEFAULT_MODEL_DIR
-    from tagger.model.card import read_metadata
+    from tagger.model.card import read_card
 
-    assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_metadata(DEFAULT_MODEL_DIR)["labels"])
+    assert set(P.DEFAULT_DISPLAY_NAMES) == set(read_card(DEFAULT_MODEL_DIR).labels)
     assert POLICY.display("electronic") == "Electronic"
 
 
 def test_album_genres_replace_the_track_prediction():
     res = result("/m/a.mp3", ("rock", 0.3))
     assert decide(res, [], POLICY, album_genres=["jazz"]) == Decision(
-        P.WRITE, ["Jazz"], "album consensus")
+        Action.WRITE, ["Jazz"], "album consensus")
 
 
 def album(folder, album_tag, *tops):
@@ -169,7 +169,7 @@ def test_plan_reads_current_genres_and_applies_consensus():
     planned = plan(results, WritePolicy(0.5, album_consensus=True), read=read).entries
 
     assert [e.decision.action for e in planned] == [
-        P.UNCHANGED, P.WRITE, P.KEEP, P.ERROR, P.UNSUPPORTED]
+        Action.UNCHANGED, Action.WRITE, Action.KEEP, Action.ERROR, Action.UNSUPPORTED]
     assert planned[1].decision.genres_to_write == ["Jazz"]
     assert planned[1].album_genres == ["jazz"]
     assert planned[3].decision.reason == "cannot read tags: bad header"
@@ -181,7 +181,7 @@ def test_plan_reads_current_genres_and_applies_consensus():
 def test_plan_without_a_reader_decides_on_the_results_own_genres():
     res = TrackResult("/m/a.flac", "ok", [("jazz", 0.9)], current_genres=["Soul"])
     (entry,) = plan([res], POLICY, read=None).entries
-    assert entry.decision.action == P.KEEP and entry.result is res
+    assert entry.decision.action == Action.KEEP and entry.result is res
 
 
 def test_plan_on_real_files(tmp_path_factory, tmp_path):
@@ -190,8 +190,8 @@ def test_plan_on_real_files(tmp_path_factory, tmp_path):
     bare = library.copy("mp3", tmp_path)
     planned = plan([result(str(tagged)), result(str(bare))], POLICY)
     assert [e.decision for e in planned] == [
-        Decision(P.KEEP, [], "has genres Rock; would write Hip-Hop (hiphop 0.91)"),
-        Decision(P.WRITE, ["Hip-Hop"], "hiphop 0.91")]
+        Decision(Action.KEEP, [], "has genres Rock; would write Hip-Hop (hiphop 0.91)"),
+        Decision(Action.WRITE, ["Hip-Hop"], "hiphop 0.91")]
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -9,7 +9,7 @@ import json
 import pytest
 from rich.console import Console
 
-from tagger.store.cache import TrackResult
+from tagger.results import Action, TrackResult
 from tagger.errors import TaggerError
 from tagger.writing.policy import Decision, Plan, PlanEntry, WritePolicy
 from tagger.report.render import record, records, summary_lines, table, write_report
@@ -17,8 +17,8 @@ from tagger.report.render import record, records, summary_lines, table, write_re
 OK = TrackResult("/m/[bold]a.flac", "ok", [("hiphop", 0.912345), ("jazz", 0.087655)],
                  duration=4.004, current_genres=["Soul"], album="Quiet")
 BAD = TrackResult("/m/b.mp3", "error", error="empty file (0 bytes)")
-WRITE = Decision("write", ["Hip-Hop"], "hiphop 0.91")
-KEEP = Decision("keep existing", [], "has genres Soul")
+WRITE = Decision(Action.WRITE, ["Hip-Hop"], "hiphop 0.91")
+KEEP = Decision(Action.KEEP, [], "has genres Soul")
 
 
 def test_a_record_without_a_decision():

@@ -582,3 +582,25 @@ def test_read_album(tmp_path, name):
     tagged = make_format(tmp_path, name, "tagged", metadata={"album": " Quiet ", "genre": "Rock"})
     assert tags.read_album(tagged) == "Quiet"
     assert tags.read_album(make_format(tmp_path, name, "bare")) is None
+
+
+def test_read_tags_length_is_declared_only_by_counts_not_estimates(tmp_path):
+    from tagger.audio.decode import load_audio
+
+    wav = make_audio(tmp_path / "a.wav", 2.0)
+    got = tags.read_tags(wav)
+    assert (got.length, got.length_declared) == (pytest.approx(2.0), True)
+    assert tags.read_tags(make_audio(tmp_path / "a.mp3", 2.0)).length_declared  # LAME's Xing/Info frame count
+    # An MP3 without a Xing header: mutagen guesses from size and first bitrate.
+    bare = tmp_path / "bare.mp3"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "libmp3lame",
+                    "-q:a", "2", "-write_xing", "0", str(bare)], check=True)
+    assert tags.read_tags(bare).length_declared is False
+    # A WAV whose data size a streaming writer never filled in (0xFFFFFFFF).
+    streamed = tmp_path / "streamed.wav"
+    data = bytearray(wav.read_bytes())
+    at = data.index(b"data") + 4
+    data[at: at + 4] = b"\xff\xff\xff\xff"
+    streamed.write_bytes(bytes(data))
+    assert tags.read_tags(streamed).length_declared is False
+    assert abs(len(load_audio(streamed, 16_000)) / 16_000 - 2.0) < 0.05

@@ -11,9 +11,10 @@ from typing import Iterator
 import numpy as np
 
 from ..constants import MIN_CHUNK_SHARE
-from .decode import header_length, load_audio, seconds_text, stream_audio, truncation
+from .decode import load_audio, seconds_text, stream_audio, truncation
 from ..errors import TaggerError
 from .features import FrontEnd, fast_windows, log_mel, streamed_log_mel
+from ..tags import FileTags, read_tags
 
 FAST_MARGIN = 0.1  # s decoded past each --fast window
 # Tracks longer than this are decoded in one pass a segment at a time, so a
@@ -36,26 +37,6 @@ class Decoded:
     album: str | None = None
 
 
-def _current_genres(path: str) -> list[str]:
-    """The file's genre tag; unreadable tags do not fail the analysis."""
-    from ..tags import read_genres
-
-    try:
-        return read_genres(path)
-    except TaggerError:
-        return []
-
-
-def _album(path: str) -> str | None:
-    """The file's album tag, or None (also when the tags are unreadable)."""
-    from ..tags import read_album
-
-    try:
-        return read_album(path)
-    except TaggerError:
-        return None
-
-
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     """Decode ``path``, compute its log-mel and read its genre and album tags.
 
@@ -65,15 +46,16 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     decoded, by seeking, so the rest is never decoded; their spectrograms are
     joined chunk after chunk (the pipeline then cuts them without overlap).
     A file that decodes to much less than its header declares (truncated),
-    or to less than MIN_CHUNK_SHARE of a chunk, is an error."""
+    or to less than MIN_CHUNK_SHARE of a chunk, is an error. mutagen parses
+    the file once (``tags.read_tags``: header length, genres, album)."""
     try:
-        total, declared = header_length(path)
+        tags = read_tags(path)
+        total, declared = tags.length, tags.length_declared
         shortest = MIN_CHUNK_SHARE * fe.chunk_seconds
         if fast and total is not None and total >= shortest:
             spec = _windows(path, fe, fast_windows(total, fast, fe.chunk_seconds), total)
             if spec is not None:
-                return Decoded(path, spec, total, current_genres=_current_genres(path),
-                               album=_album(path))
+                return _decoded(path, spec, total, tags)
             # A window ran out of audio before the header's length: decode
             # it all, to know how much it holds.
         if total is not None and total > LONG_TRACK:
@@ -87,14 +69,17 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
                       f"{seconds_text(shortest)})")
         if reason is not None:
             return Decoded(path, error=reason)
-        return Decoded(path, spec, seconds, current_genres=_current_genres(path),
-                       album=_album(path))
+        return _decoded(path, spec, seconds, tags)
     except TaggerError as e:
         return Decoded(path, error=e.reason)
     except MemoryError:
         return Decoded(path, error="out of memory while decoding")
     except Exception as e:  # noqa: BLE001 - a decoder bug must not stop the batch
         return Decoded(path, error=f"unexpected {type(e).__name__}: {e}")
+
+
+def _decoded(path: str, spec: np.ndarray, seconds: float, tags: FileTags) -> Decoded:
+    return Decoded(path, spec, seconds, current_genres=tags.genres, album=tags.album)
 
 
 def _pieces(path: str, fe: FrontEnd, starts, duration: float) -> Iterator[np.ndarray]:

@@ -7,9 +7,9 @@ libsndfile decodes it as a few ms of noise); everything else, and anything
 libsndfile fails on or decodes nothing of, goes to ffmpeg, run with an argument
 list (never a shell) from the binary the imageio-ffmpeg wheel ships.
 
-``header_length`` reads the length a file's container declares, so that a
-file that decodes to much less (an interrupted download) can be told from a
-short track (``truncation``).
+``truncation`` compares what a file decodes to with the length its
+container declares (``tags.read_tags``), so that a file that decodes to much
+less (an interrupted download) can be told from a short track.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..tags._raw import id3 as rawtags
+from ..tags._raw import id3 as raw_id3
 from ..errors import DecodeError
 
 FFMPEG_TIMEOUT = 600  # s: longer than any track takes, shorter than forever
@@ -44,8 +44,6 @@ TRUNCATION_SLACK = 1.0  # s
 # libsndfile reads a stream's blocks in steps of this: a read that fails on a
 # truncated file's corrupt tail loses at most one step of the audio before it.
 STREAM_READ_STEP = 1.0  # s
-# RIFF sizes a writer leaves when it cannot seek back (streamed WAV): unknown.
-_UNKNOWN_RIFF_SIZES = (0, 0xFFFFFFFF)
 
 
 def ffmpeg_exe() -> str:
@@ -62,7 +60,7 @@ def load_audio(path: str | os.PathLike, sr: int, offset: float = 0.0,
                duration: float | None = None, declared: float | None = None) -> np.ndarray:
     """Samples of ``path`` from ``offset`` seconds for ``duration`` seconds (all
     when None), mixed to mono and resampled to ``sr`` Hz: float32, shape (n,).
-    ``declared``: the length (s) the header states (``header_length``); when
+    ``declared``: the length (s) the header states (``tags.read_tags``); when
     libsndfile decodes a whole file to much less, ffmpeg tries too and the
     longer decode is kept (so a truncation is the file's, not libsndfile's).
 
@@ -111,8 +109,8 @@ def _sniff(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-            while head[:3] == b"ID3" and len(head) >= rawtags.HEADER_SIZE:  # WMP writes several
-                f.seek(f.tell() - len(head) + rawtags.tag_size(head))
+            while head[:3] == b"ID3" and len(head) >= raw_id3.HEADER_SIZE:  # WMP writes several
+                f.seek(f.tell() - len(head) + raw_id3.tag_size(head))
                 head = f.read(SNIFF_BYTES)
     except OSError as e:
         raise DecodeError(e.strerror or str(e), path) from e
@@ -290,55 +288,6 @@ def _ffmpeg_reason(stderr: bytes) -> str:
         return "not an audio file, or a format ffmpeg cannot read"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return "cannot decode: " + (lines[-1][:200] if lines else "ffmpeg produced no audio")
-
-
-def audio_duration(path: str | os.PathLike) -> float | None:
-    """Length in s from the file's headers (mutagen), without decoding;
-    None when the headers do not say."""
-    return header_length(path)[0]
-
-
-def header_length(path: str | os.PathLike) -> tuple[float | None, bool]:
-    """(length in s from the file's headers (mutagen), without decoding, or
-    None; whether the header declares it) - False when it is only an estimate
-    (an MP3 without a Xing/VBRI frame count: file size / first bitrate; a
-    WAV whose data size was never filled in, as a streaming writer leaves it)."""
-    import mutagen
-    from mutagen.mp3 import BitrateMode, MPEGInfo
-    from mutagen.wave import WaveStreamInfo
-
-    path = os.fspath(path)
-    try:
-        f = mutagen.File(path)
-        info = f.info if f is not None else None
-        length = info.length if info is not None else None
-    except Exception:  # noqa: BLE001 - unreadable headers: decode in full instead
-        return None, False
-    if not length or length <= 0:
-        return None, False
-    declared = True
-    if isinstance(info, MPEGInfo):
-        declared = info.bitrate_mode != BitrateMode.UNKNOWN  # set from Xing/VBRI only
-    elif isinstance(info, WaveStreamInfo):
-        declared = _riff_data_size(path) not in _UNKNOWN_RIFF_SIZES
-    return float(length), declared
-
-
-def _riff_data_size(path: str) -> int | None:
-    """The size field of a WAV file's ``data`` chunk; None when not found."""
-    import struct
-
-    try:
-        with open(path, "rb") as f:
-            f.seek(12)
-            while len(header := f.read(8)) == 8:
-                chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
-                if chunk == b"data":
-                    return size
-                f.seek(size + (size & 1), 1)
-    except OSError:
-        return None
-    return None
 
 
 def truncation(decoded: float, declared: float | None) -> str | None:

@@ -127,11 +127,6 @@ def chunked(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> Chunked:
     return Chunked(spec, chunk_starts(spec.shape[0], fe, hop), fe.chunk_frames)
 
 
-def chunks(spec: np.ndarray, fe: FrontEnd, hop: int | None = None) -> np.ndarray:
-    """(frames, n_mels) -> all chunks (n_chunks, chunk_frames, n_mels), float32."""
-    return chunked(spec, fe, hop).take()
-
-
 def fast_windows(duration: float, n: int, window: float) -> tuple[float, ...]:
     """Start times (s) of n windows of ``window`` s spread evenly over the
     middle 80 % of a track of ``duration`` s (intros and outros say least

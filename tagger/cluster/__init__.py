@@ -2,5 +2,5 @@
 and network actors, collects results) and what runs on the nodes (``node``,
 which imports no Ray).
 
-May import: ``pipeline``, ``model``, ``audio``, ``library``, ``errors``.
+May import: ``model``, ``audio``, ``store``, ``tags``, ``library``, ``constants``, ``errors``.
 """

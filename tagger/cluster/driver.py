@@ -291,7 +291,7 @@ def _tasks(ray, group: list[str], options, cluster: ClusterOptions):
     files' bytes as object refs (resolved by Ray before the task runs), and
     an error row for each file the driver could not read to ship (nothing is
     shipped for it)."""
-    from ..pipeline import FAST_WINDOWS
+    from ..audio.chunks import FAST_WINDOWS
 
     fast = FAST_WINDOWS if options.fast else None
     if not cluster.ship_audio:

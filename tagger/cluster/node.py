@@ -48,7 +48,7 @@ def decode_group(tasks: list[tuple[str, str | None, int | None]], fe_dict: dict,
 
 class Classifier:
     """A Ray actor: the model, loaded once from the driver's model files, runs
-    the network on decoded groups as a local scan does (``pipeline.predict``)."""
+    the network on decoded groups as a local scan does (``model.batches.predict``)."""
 
     def __init__(self, device: str, files: dict[str, bytes], precision: str, fe_dict: dict,
                  fast: bool, verbose: bool):
@@ -61,7 +61,7 @@ class Classifier:
         self.fe, self.fast = FrontEnd.from_dict(fe_dict), fast
 
     def classify(self, decoded: list[Decoded]) -> list[tuple[Decoded, object]]:
-        from ..pipeline import predict
+        from ..model.batches import predict
 
         # Spectrograms stay here: the driver gets the predictions.
         return [(replace(item, spec=None), pred)

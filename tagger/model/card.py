@@ -1,22 +1,42 @@
 """A model folder: ``metadata.json`` (architecture, labels, the front-end it
 was trained with, head settings, data summary, scores) beside
-``model.weights.h5``; reading the metadata and hashing the files."""
+``model.weights.h5``; its card read from the metadata (``read_card``), and
+the hash of its files (``model_id``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..audio.features import FrontEnd
 from ..errors import ModelError
+from .trust import Trust
 
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 
 
-def read_metadata(directory: str | os.PathLike) -> dict:
-    """The metadata of a model folder; ModelError when missing or unreadable."""
+@dataclass(frozen=True)
+class ModelCard:
+    """What a model's metadata.json says, typed: what the scan, the policy
+    and ``tagger evaluate`` use. ``metadata`` is the whole file as stored
+    (training writes it; models/MODEL.md describes it)."""
+
+    arch: str  # "musicnn", "cnn" or "crnn"
+    labels: tuple[str, ...]  # the network's outputs, in order
+    frontend: FrontEnd  # the log-mel parameters it was trained with
+    aggregation: str  # chunk probabilities -> track (inference.aggregate)
+    trust: Trust  # when a verdict is "unsure"
+    min_confidence: float | None  # the calibrated write threshold (scores), None: not scored
+    metadata: dict
+
+
+def read_card(directory: str | os.PathLike) -> ModelCard:
+    """The card of a model folder; ModelError when its metadata is missing,
+    unreadable or lacks the architecture, labels or front-end."""
     directory = Path(directory)
     try:
         with open(directory / METADATA, encoding="utf-8") as f:
@@ -28,7 +48,13 @@ def read_metadata(directory: str | os.PathLike) -> dict:
     for key in ("arch", "labels", "frontend"):
         if key not in meta:
             raise ModelError(f"{METADATA} lacks '{key}'", directory)
-    return meta
+    try:
+        frontend = FrontEnd.from_dict(meta["frontend"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelError(f"{METADATA} has an incomplete 'frontend' ({e})", directory) from e
+    return ModelCard(meta["arch"], tuple(meta["labels"]), frontend,
+                     meta.get("aggregation", "mean"), Trust.from_dict(meta.get("unsure")),
+                     (meta.get("scores") or {}).get("min_confidence"), meta)
 
 
 def model_id(directory: str | os.PathLike) -> str:

@@ -1,8 +1,9 @@
 """Load a genre model, classify chunks, aggregate per track.
 
-A model is a folder (modelcard: metadata.json and model.weights.h5). The
-pipeline reads the feature parameters from the metadata, so models with
-different front-ends work unchanged.
+A model is a folder (card: metadata.json and model.weights.h5). The
+pipeline reads the feature parameters from its card, so models with
+different front-ends work unchanged; its Trust (trust.py) says when a
+verdict is "unsure".
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import numpy as np
 from ..constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
 from .device import resolve_device, resolve_precision
 from ..errors import ModelError
-from ..audio.features import FrontEnd
-from .card import WEIGHTS, model_id, read_metadata
+from .card import WEIGHTS, model_id, read_card
 from .tfruntime import import_tensorflow, inference_function
 
 
@@ -78,51 +78,6 @@ def band_variation(spec: np.ndarray, frames_per_second: float) -> float:
     return float(np.quantile(db.std(axis=0), STEADY_QUANTILE))
 
 
-@dataclass(frozen=True)
-class Trust:
-    """When a model's verdict is "unsure", from metadata.json's "unsure"
-    (set by calibration.calibrate from cross-validated predictions):
-
-    - its top confidence is below ``min_confidence``;
-    - its distance to the nearest training track exceeds ``max_distance``:
-      the track's mean chunk embedding, whitened along the training tracks'
-      ``dims`` principal axes (the head's ``projection`` output), against
-      every training track's point (``reference``); music unlike anything
-      the model was trained on (speech, noise, tones) lies far away;
-    - it is steady: its loudness varies by less than ``min_variation`` dB
-      (band_variation), as noise and hum do (brown noise and mains hum lie
-      as near the training tracks as music does);
-    - it is silent (SILENT_LOGMEL).
-    Everything comes from what the scan computes anyway: a few extra
-    outputs of the head per chunk, a few numbers per track."""
-
-    min_confidence: float = 0.0
-    max_distance: float | None = None
-    dims: int = 0
-    points: int = 0
-    min_variation: float | None = None  # dB
-
-    @classmethod
-    def from_meta(cls, meta: dict) -> "Trust":
-        u = meta.get("unsure") or {}
-        return cls(float(u.get("min_confidence", 0.0)), u.get("max_distance"),
-                   int(u.get("dims", 0)), int(u.get("points", 0)), u.get("min_variation"))
-
-    def distance(self, projection: np.ndarray, reference: np.ndarray) -> float:
-        """Distance to the nearest training track from the means over a
-        track's chunks of the head's two reference outputs."""
-        q, m = np.mean(projection, axis=0), np.mean(reference, axis=0)
-        return float(np.sqrt(max(float(q @ q) - 2 * float(m.max()), 0.0)))
-
-    def unsure(self, confidence: float, distance: float | None, silent: bool = False,
-               variation: float | None = None) -> bool:
-        far = (self.max_distance is not None and distance is not None
-               and distance > self.max_distance)
-        steady = (self.min_variation is not None and variation is not None
-                  and variation < self.min_variation)
-        return bool(silent or far or steady or confidence < self.min_confidence)
-
-
 AGGREGATIONS = ("geometric", "mean")
 LOG_FLOOR = 1e-7  # probabilities below this count as this in the geometric mean
 
@@ -155,11 +110,11 @@ class GenreModel:
     def __init__(self, directory: str | os.PathLike | None = None, device: str = "auto",
                  verbose: bool = False, precision: str = "float32"):
         self.directory = Path(directory or DEFAULT_MODEL_DIR)
-        self.meta = read_metadata(self.directory)
-        self.labels: list[str] = list(self.meta["labels"])
-        self.frontend = FrontEnd.from_dict(self.meta["frontend"])
-        self.aggregation = self.meta.get("aggregation", "mean")
-        self.trust = Trust.from_meta(self.meta)
+        self.card = read_card(self.directory)
+        self.labels: list[str] = list(self.card.labels)
+        self.frontend = self.card.frontend
+        self.aggregation = self.card.aggregation
+        self.trust = self.card.trust
         self.id = model_id(self.directory)
         self._tf = import_tensorflow(verbose)
         self.device = resolve_device(self._tf, device)
@@ -167,14 +122,14 @@ class GenreModel:
         with self._tf.device(self.device):
             from .network import build_network
 
-            self.network = build_network(self.meta)
+            self.network = build_network(self.card)
             try:
                 self.network.load_weights(self.directory / WEIGHTS)
             except Exception as e:  # noqa: BLE001 - h5py/Keras raise many kinds
                 raise ModelError(f"cannot load {WEIGHTS}: {e}", self.directory) from e
         self._call = inference_function(self._tf, self.network)
         self._frames = self._heads = None
-        if self.meta["arch"] == "musicnn":
+        if self.card.arch == "musicnn":
             from . import framewise
 
             self._frames, self._heads = framewise.functions(
@@ -187,13 +142,6 @@ class GenreModel:
         out = self._heads(pooled)
         return ({k: v.numpy() for k, v in out.items()} if isinstance(out, dict)
                 else {"genres": out.numpy()})
-
-    def aggregate(self, probs: np.ndarray) -> Prediction:
-        """One track's chunk probabilities -> its prediction, the model's way
-        (unsure only by confidence: predict_tracks also sees the embedding)."""
-        pred = aggregate(probs, self.labels, self.aggregation)
-        pred.unsure = self.trust.unsure(pred.genres[0][1], None)
-        return pred
 
     def predict_tracks(self, tracks: list, batch: int = BATCH_CHUNKS) -> list[Prediction]:
         """One Prediction per track (features.Chunked), unsure set by the

@@ -18,7 +18,7 @@ from keras import layers, ops
 
 from ..constants import MUSICNN_N_MELS
 from ..errors import ModelError
-from ..audio.features import FrontEnd
+from .card import ModelCard
 
 # musicnn's own sizes (models.py of the musicnn package): 1.6 x 128 timbral
 # filters, 1.6 x 32 temporal filters, a 64-filter mid-end, a 200-unit dense.
@@ -290,16 +290,14 @@ def crnn(n_labels: int, frames: int, n_mels: int) -> keras.Model:
     return keras.Model(x, out, name="crnn")
 
 
-def build_network(meta: dict):
-    """The Keras network a metadata dict describes, weights not loaded.
+def build_network(card: ModelCard):
+    """The Keras network a model card describes, weights not loaded.
     Input (batch, chunk_frames, n_mels) -> probabilities (batch, n_labels)."""
-    fe = FrontEnd.from_dict(meta["frontend"])
-    n = len(meta["labels"])
-    arch = meta["arch"]
+    fe, n, arch = card.frontend, len(card.labels), card.arch
     if arch == "musicnn":
         backbone = musicnn_backbone(fe.n_mels, None)
-        trust = meta.get("unsure") or {}
-        reference = (trust["dims"], trust["points"]) if trust.get("dims") else None
+        trust = card.trust
+        reference = (trust.dims, trust.points) if trust.dims else None
         return musicnn_genre_model(backbone, genre_head(n, reference=reference))
     if arch == "cnn":
         return cnn(n, fe.chunk_frames, fe.n_mels)

@@ -10,7 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from ..store.cache import TrackResult, printable
+from ..results import TrackResult
+from ..store.cache import printable
 from ..errors import TaggerError
 
 if TYPE_CHECKING:

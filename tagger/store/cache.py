@@ -20,13 +20,13 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from ..constants import APP_NAME, FINGERPRINT_BLOCK
 from ..errors import CacheError
+from ..results import TrackResult  # noqa: F401  (also imported from here)
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
@@ -106,26 +106,6 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-@dataclass
-class TrackResult:
-    """What a scan knows of one file."""
-
-    path: str
-    status: str  # "ok" or "error"
-    genres: list[tuple[str, float]] = field(default_factory=list)  # best first
-    error: str | None = None
-    duration: float | None = None  # s
-    current_genres: list[str] = field(default_factory=list)  # the file's genre tag
-    from_cache: bool = False
-    distribution: dict[str, float] = field(default_factory=dict)
-    album: str | None = None  # the file's album tag (album consensus groups by it)
-    unsure: bool = False  # the model does not trust its top genre (model.Trust): never written
-
-    @property
-    def top(self) -> tuple[str, float] | None:
-        return self.genres[0] if self.genres else None
-
-
 class Cache:
     """The SQLite file of results (and, in other tables, the write journal)."""
 
@@ -197,11 +177,6 @@ class Cache:
             "select path, size, mtime_ns from results where model_id = ? and status = 'ok'",
             [model_id]).fetchall()
         return {path_from_key(p): (s, m) for p, s, m in rows}
-
-    @_sqlite_errors
-    def get(self, path: str) -> TrackResult | None:
-        row = next(self.db["results"].rows_where("path = ?", [path_key(path)]), None)
-        return None if row is None else _to_result(row, from_cache=True)
 
     @_sqlite_errors
     def identity(self, path: str) -> tuple[int, int] | None:

@@ -4,7 +4,9 @@ The public API of the tag stage, and the one table: every format tagger
 writes is one row of ``GENRE_FIELDS``: which mutagen classes open it, which
 tag family it uses (``id3``, ``vorbis``, ``mp4``, ``asf`` in this package)
 and the genre key in that family. ``inplace`` edits a file in place behind a
-backup; ``_raw`` holds the byte-level editors. May import ``constants`` and
+backup; ``_raw`` holds the byte-level editors, ``entries`` the one routine
+that replaces or restores a tag block's genre entries, and ``_mutagen`` every
+private mutagen name they use. May import ``constants`` and
 ``errors`` only: never ``model``, ``store`` or ``audio``.
 Genres are lists everywhere; a format with a real multi-value field stores one
 value per genre.
@@ -13,7 +15,7 @@ Decisions, taken to match beets/mediafile and MusicBrainz Picard:
 
 - A write changes the genre fields and nothing else, and ``restore_state``
   puts back exactly what ``read_state`` recorded (the journal's before-state).
-- ID3 (MP3, WAV, AIFF): ``TCON``, edited as raw frames (``rawtags``) so the
+- ID3 (MP3, WAV, AIFF): ``TCON``, edited as raw frames (``_raw.id3``) so the
   tag keeps its version (v2.2, v2.3 or v2.4) and every other frame its bytes.
   v2.4 stores several genres as NUL-separated values; v2.2/v2.3 have one
   string per text frame: values are joined with ``ID3V23_SEPARATOR`` ("/"),
@@ -33,11 +35,12 @@ Decisions, taken to match beets/mediafile and MusicBrainz Picard:
 
 Writes never touch audio data: only tag blocks are rewritten, in the
 file itself (same inode, links, owner, mode, xattrs), with a synced backup
-beside it until the edit is on disk (``tagcommit``).
+beside it until the edit is on disk (``inplace``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -58,15 +61,14 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from mutagen.wavpack import WavPack
 
-from . import asf as asffields, id3 as id3fields, mp4 as mp4fields, inplace as tagcommit, vorbis as vorbisfields
+from . import asf, id3, inplace, mp4, vorbis
 from ..errors import TagError
-from .id3 import ID3V1_GENRES, ID3V23_SEPARATOR
-from .inplace import remove_stale_temps, restore_backup
+from .id3 import ID3V1_GENRES
 from .fields import GenreField, open_audio
+from .length import header_length
 
-__all__ = ["GENRE_FIELDS", "ALBUM_KEYS", "GenreField", "ID3V1_GENRES", "ID3V23_SEPARATOR",
-           "supports", "read_genres", "read_state", "read_album", "write_genres",
-           "restore_state", "restore_backup", "remove_stale_temps"]
+__all__ = ["GENRE_FIELDS", "supports", "read_genres", "read_state", "read_album", "read_tags",
+           "FileTags", "write_genres", "restore_state"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
 _ID3V1_NUMBER = re.compile(r"^\((\d{1,3})\)$|^(\d{1,3})$")
@@ -75,20 +77,20 @@ _OGG = (OggVorbis, OggOpus, OggFLAC, OggSpeex)
 
 # The one table: file extension (lower case, no dot) -> genre field.
 GENRE_FIELDS: dict[str, GenreField] = {
-    "mp3": GenreField((MP3,), id3fields.ID3, "TCON", "mp3"),  # + ID3v1 byte, APEv2 Genre
-    "wav": GenreField((WAVE,), id3fields.ID3, "TCON", "wav"),  # "id3 " chunk + INFO IGNR
-    "aif": GenreField((AIFF,), id3fields.ID3, "TCON", "aiff"),  # an "ID3 " chunk
-    "aiff": GenreField((AIFF,), id3fields.ID3, "TCON", "aiff"),
-    "flac": GenreField((FLAC,), vorbisfields.VORBIS, "GENRE"),
-    "ogg": GenreField(_OGG, vorbisfields.VORBIS, "GENRE"),
-    "oga": GenreField(_OGG, vorbisfields.VORBIS, "GENRE"),
-    "opus": GenreField((OggOpus,), vorbisfields.VORBIS, "GENRE"),
-    "m4a": GenreField((MP4,), mp4fields.MP4, "\xa9gen"),  # AAC and ALAC alike; + gnre
-    "mp4": GenreField((MP4,), mp4fields.MP4, "\xa9gen"),
-    "wma": GenreField((ASF,), asffields.ASF, "WM/Genre"),  # + WM/GenreID
-    "wv": GenreField((WavPack,), id3fields.APE, "Genre"),
-    "ape": GenreField((MonkeysAudio,), id3fields.APE, "Genre"),
-    "mpc": GenreField((Musepack,), id3fields.APE, "Genre"),
+    "mp3": GenreField((MP3,), id3.ID3, "TCON", "mp3"),  # + ID3v1 byte, APEv2 Genre
+    "wav": GenreField((WAVE,), id3.ID3, "TCON", "wav"),  # "id3 " chunk + INFO IGNR
+    "aif": GenreField((AIFF,), id3.ID3, "TCON", "aiff"),  # an "ID3 " chunk
+    "aiff": GenreField((AIFF,), id3.ID3, "TCON", "aiff"),
+    "flac": GenreField((FLAC,), vorbis.VORBIS, "GENRE"),
+    "ogg": GenreField(_OGG, vorbis.VORBIS, "GENRE"),
+    "oga": GenreField(_OGG, vorbis.VORBIS, "GENRE"),
+    "opus": GenreField((OggOpus,), vorbis.VORBIS, "GENRE"),
+    "m4a": GenreField((MP4,), mp4.MP4, "\xa9gen"),  # AAC and ALAC alike; + gnre
+    "mp4": GenreField((MP4,), mp4.MP4, "\xa9gen"),
+    "wma": GenreField((ASF,), asf.ASF, "WM/Genre"),  # + WM/GenreID
+    "wv": GenreField((WavPack,), id3.APE, "Genre"),
+    "ape": GenreField((MonkeysAudio,), id3.APE, "Genre"),
+    "mpc": GenreField((Musepack,), id3.APE, "Genre"),
 }
 
 
@@ -109,9 +111,13 @@ def read_genres(path: str | os.PathLike) -> list[str]:
     unsupported file.
     """
     field = _field(path)
-    open_audio(path, field)
+    return _genres(open_audio(path, field), path, field)
+
+
+def _genres(audio, path: str | os.PathLike, field: GenreField) -> list[str]:
+    """``read_genres`` of the file ``path``, opened as ``audio``."""
     try:
-        values = field.family.values(path, field)
+        values = field.family.values(audio, path, field)
     except (mutagen.MutagenError, OSError, ValueError) as e:
         raise TagError(f"could not read the genre tag: {e}", path) from e
     genres: list[str] = []
@@ -151,10 +157,13 @@ def read_album(path: str | os.PathLike) -> str | None:
 
     Raises TagError for a missing, unreadable or unsupported file.
     """
+    field = _field(path)
+    return _album(open_audio(path, field), field)
+
+
+def _album(audio, field: GenreField) -> str | None:
     from mutagen.apev2 import TEXT
 
-    field = _field(path)
-    audio = open_audio(path, field)
     value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
     if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
         return None
@@ -162,12 +171,50 @@ def read_album(path: str | os.PathLike) -> str | None:
     return next((str(v).strip() for v in values if str(v).strip()), None)
 
 
+@dataclasses.dataclass(frozen=True)
+class FileTags:
+    """What a scan reads of a file's headers and tags (``read_tags``)."""
+
+    length: float | None = None  # s, from the headers; None when they do not say
+    length_declared: bool = False  # stated by the header, not estimated from size and bitrate
+    genres: list[str] = dataclasses.field(default_factory=list)  # as read_genres gives them
+    album: str | None = None  # as read_album gives it
+
+
+def read_tags(path: str | os.PathLike) -> FileTags:
+    """The file's header length, genres and album, from one mutagen parse.
+
+    The file is parsed as its content says (``mutagen.File``, as the decoder
+    chooses by content), and that object gives the length and, when it is of
+    the class the extension's genre field opens, the genres and album too. A
+    file whose content and name disagree, or that mutagen cannot identify, is
+    opened a second time as its extension says, as ``read_genres`` would.
+    Unreadable headers give no length, unreadable or unsupported tags no
+    genres and no album: no TagError is raised.
+    """
+    try:
+        audio = mutagen.File(os.fspath(path))
+    except Exception:  # noqa: BLE001 - unreadable headers: decode in full instead
+        audio = None
+    length, declared = header_length(audio, path)
+    genre_field = GENRE_FIELDS.get(_extension(path))
+    if genre_field is None:
+        return FileTags(length, declared)
+    try:
+        if not isinstance(audio, genre_field.openers):
+            audio = open_audio(path, genre_field)
+        genres = _genres(audio, path, genre_field)
+    except TagError:
+        return FileTags(length, declared)
+    return FileTags(length, declared, genres, _album(audio, genre_field))
+
+
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False,
                  on_backup: Callable[[Path], None] | None = None) -> None:
     """Set a file's genres in place; an empty list removes the genre fields.
 
-    Only the genre fields change (see ``tagfields.Family``): every other
+    Only the genre fields change (see ``fields.Family``): every other
     frame, key, atom or chunk is kept as stored, and an ID3 tag keeps its
     version (v2.2, v2.3 or v2.4). ``id3v23`` makes a *new* ID3 tag v2.3 (genres joined with
     "/") instead of v2.4; it only matters for MP3, WAV and AIFF without one.
@@ -176,7 +223,7 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     APEv2 ``Genre`` beside ID3 and a WAV's INFO ``IGNR`` are rewritten, a
     WMA's ``WM/GenreID`` and an M4A's ``gnre`` are removed.
 
-    See ``tagcommit.commit`` for how the file is edited in place and
+    See ``inplace.commit`` for how the file is edited in place and
     ``on_backup``. Raises TagError naming the file when the format is unsupported, the file
     is missing or read-only, its folder is read-only (the backup goes there),
     or anything fails; the file is then as it was.
@@ -201,9 +248,9 @@ def restore_state(path: str | os.PathLike, state: dict, *,
 
 def _commit(path: str | os.PathLike, field: GenreField, edit: Callable[[Path], None],
             on_backup: Callable[[Path], None] | None) -> None:
-    """``edit`` the file in place (``tagcommit.commit``), refusing before any
+    """``edit`` the file in place (``inplace.commit``), refusing before any
     copy a file the field's mutagen classes cannot read."""
-    tagcommit.commit(path, edit, on_backup=on_backup,
+    inplace.commit(path, edit, on_backup=on_backup,
                      check=lambda target: open_audio(target, field, path))
 
 

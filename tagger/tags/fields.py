@@ -2,10 +2,11 @@
 
 A ``GenreField`` says where one format keeps its genres (``tags.GENRE_FIELDS``
 has one per extension); its ``Family`` is the code that reads and edits that
-way of storing them (``id3fields``, ``vorbisfields``, ``mp4fields``,
-``asffields``). A family knows, for the files of its formats, four things:
+way of storing them (``id3``, ``vorbis``, ``mp4``,
+``asf``). A family knows, for the files of its formats, four things:
 
-    values(path, field)     every genre value the file holds, as text (display)
+    values(audio, path, field)   every genre value the file holds, as text
+                            (display), given the file opened (``open_audio``)
     state(path, field)      the genre fields exactly as stored: JSON-serialisable,
                             raw where the format has raw values (base64)
     write(path, field, genres, id3v23)   make the genre fields say ``genres``
@@ -32,7 +33,7 @@ class Family:
     """One way of storing genres; see the module docstring."""
 
     name: str
-    values: Callable[[os.PathLike, "GenreField"], list[str]]
+    values: Callable[[object, os.PathLike, "GenreField"], list[str]]
     state: Callable[[os.PathLike, "GenreField"], dict]
     write: Callable[[os.PathLike, "GenreField", list[str], bool], None]
     restore: Callable[[os.PathLike, "GenreField", dict], None]
@@ -79,6 +80,17 @@ def open_tagged(path, field: GenreField, needed: bool):
             return None
         audio.add_tags()
     return audio
+
+
+def edit_entries(path, field: GenreField, needed: bool, change: Callable[[list], list]) -> None:
+    """Set the entries of a tag that is a list (Vorbis comments, ASF
+    attributes) to ``change(entries)`` and save; a file without a tag block
+    gets one only when ``needed``."""
+    audio = open_tagged(path, field, needed)
+    if audio is None:
+        return
+    audio.tags[:] = change(list(audio.tags))
+    audio.save()
 
 
 def b64(data: bytes) -> str:

@@ -3,20 +3,16 @@ log-mel chunks: class weights, early stopping on held-out whole tracks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .dataset import Dataset, holdout
 from ..audio.features import FrontEnd
 from ..model.tfruntime import import_tensorflow
-
-if TYPE_CHECKING:
-    from .train import Progress, Settings
+from .settings import Progress, Settings
 
 
 def fit_scratch(arch: str, chunks: list[np.ndarray], y: np.ndarray, n_labels: int,
-                fe: FrontEnd, settings: "Settings", say: "Progress" = print):
+                fe: FrontEnd, settings: Settings, say: Progress = print):
     """Train a cnn / crnn on chunks, with class weights and early stopping on
     a validation set of whole tracks."""
     import_tensorflow(settings.verbose)

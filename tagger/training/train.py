@@ -17,23 +17,23 @@ import datetime as dt
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from .. import __version__
 from .calibration import calibrate, fit_reference, reference_distance
-from ..constants import (DEFAULT_EPOCHS, MUSICNN_CHUNK_FRAMES, MUSICNN_N_MELS, MUSICNN_WEIGHTS,
+from ..constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_N_MELS, MUSICNN_WEIGHTS,
                         SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .dataset import Dataset, folds, max_folds
 from ..model.device import precision_on
 from ..errors import DataError, ModelError
 from ..audio.features import MUSICNN_FRONTEND, Chunked, FrontEnd
 from ..model.framewise import functions, pool_chunks
-from .head import HEAD_C, fit_head, head_probs
+from .head import fit_head, head_probs
 from ..model.inference import STEADY_DB, aggregate
 from .modelstore import save
 from .scratch import fit_scratch, predict_scratch
+from .settings import Progress, Settings
 from ..model.tfruntime import import_tensorflow
 
 ARCHS = ("musicnn", "cnn", "crnn")
@@ -48,29 +48,11 @@ def frontend_for(arch: str) -> FrontEnd:
                    chunk_hop_frames=SCRATCH_CHUNK_HOP_FRAMES)
 
 
-@dataclass
-class Settings:
-    arch: str = "musicnn"
-    epochs: int = DEFAULT_EPOCHS
-    head_c: float = HEAD_C
-    aggregation: str = "geometric"  # chunk probabilities -> track (model.aggregate)
-    jobs: int | None = None
-    seed: int = 0
-    verbose: bool = False
-    # musicnn: the precision of the held-out tracks' embeddings in CV, to
-    # score the model as a scan at that precision runs it; heads are always
-    # fitted on float32 embeddings.
-    precision: str = "float32"
-
-
-Progress = Callable[[str], None]
-
-
 def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
                      say: Progress = print) -> tuple[Dataset, list[Chunked]]:
     """Decode every track once: its chunked log-mel. Tracks that fail to
     decode are left out, and said."""
-    from ..pipeline import decode_chunks
+    from ..audio.chunks import decode_chunks
 
     found: dict[str, Chunked] = {}
     for item, c in decode_chunks(data.paths, fe, jobs):
@@ -171,9 +153,9 @@ class CrossValidated:
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
-        from ..model.inference import Trust
+        from ..model.trust import Trust
 
-        rule = Trust.from_meta({"unsure": trust})
+        rule = Trust.from_dict(trust)
         return np.array([rule.unsure(c, None if np.isnan(d) else d, s, v)
                          for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
                                                self.silent, self.variation)])

@@ -19,19 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import tags
-from ..store.cache import TrackResult
+from ..results import Action, TrackResult
 from ..errors import TagError, TaggerError
 
-# Actions, as reports show them.
-WRITE = "write"
-KEEP = "keep existing"
-BELOW = "below threshold"
-UNSUPPORTED = "unsupported format"
-ERROR = "error"
-UNCHANGED = "unchanged"
-EXCLUDED = "excluded"  # filtered out by include/exclude globs
-UNSURE = "unsure"  # the model could not tell its best genres apart
-ACTIONS = (WRITE, KEEP, BELOW, UNSUPPORTED, ERROR, UNCHANGED, EXCLUDED, UNSURE)
+# writing.writer's names for the two actions it checks.
+WRITE, ERROR = Action.WRITE, Action.ERROR
 UNSURE_NAMED = 2  # candidates an "unsure" reason names
 
 EXISTING_MODES = ("keep", "merge", "overwrite")
@@ -111,10 +103,10 @@ class WritePolicy:
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with one file: an ``ACTIONS`` value, the genres to write
+    """What to do with one file: an ``Action``, the genres to write
     (empty unless the action is "write"), and a reason for the report."""
 
-    action: str
+    action: Action
     genres_to_write: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -147,7 +139,7 @@ class Plan:
 
     def to_write(self) -> list[PlanEntry]:
         """The entries whose action is "write"."""
-        return [e for e in self.entries if e.decision.action == WRITE]
+        return [e for e in self.entries if e.decision.action == Action.WRITE]
 
 
 def decide(result: TrackResult, current_genres: list[str] | None, policy: WritePolicy,
@@ -164,23 +156,23 @@ def decide(result: TrackResult, current_genres: list[str] | None, policy: WriteP
     path = result.path
     why_excluded = policy.excluded_by(path)
     if why_excluded:
-        return Decision(EXCLUDED, [], why_excluded)
+        return Decision(Action.EXCLUDED, [], why_excluded)
     if result.status != "ok":
-        return Decision(ERROR, [], result.error or "classification failed")
+        return Decision(Action.ERROR, [], result.error or "classification failed")
     if not tags.supports(path):
         ext = Path(path).suffix.lower() or "(no extension)"
-        return Decision(UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
+        return Decision(Action.UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
     if result.unsure:
         named = _ranked(result.genres)[:UNSURE_NAMED]
         best = ", ".join(f"{g} {c:.2f}" for g, c in named)
-        return Decision(UNSURE, [], f"the model does not trust its verdict; best candidates {best}")
+        return Decision(Action.UNSURE, [], f"the model does not trust its verdict; best candidates {best}")
 
     if album_genres:
         labels, source = list(album_genres), "album consensus"
     else:
         labels, source = _confident_labels(result.genres, policy)
         if not labels:
-            return Decision(BELOW, [], source)
+            return Decision(Action.BELOW, [], source)
     new = _dedupe(policy.display(label) for label in labels)
 
     current = list(current_genres or [])
@@ -190,12 +182,12 @@ def decide(result: TrackResult, current_genres: list[str] | None, policy: WriteP
         final = _dedupe(current + new)
     else:  # keep
         if current == new:
-            return Decision(UNCHANGED, [], "already has these genres")
-        return Decision(KEEP, [], f"has genres {_join(current)}; would write "
+            return Decision(Action.UNCHANGED, [], "already has these genres")
+        return Decision(Action.KEEP, [], f"has genres {_join(current)}; would write "
                         f"{_join(new)} ({source})")
     if final == current:
-        return Decision(UNCHANGED, [], "already has these genres")
-    return Decision(WRITE, final, source)
+        return Decision(Action.UNCHANGED, [], "already has these genres")
+    return Decision(Action.WRITE, final, source)
 
 
 def album_groups(results: Iterable[TrackResult]) -> dict[tuple[str, str | None], list[TrackResult]]:
@@ -261,7 +253,7 @@ def plan(results: Iterable[TrackResult], policy: WritePolicy,
             try:
                 current = read(r.path)
             except TagError as e:
-                entries.append(PlanEntry(r, Decision(ERROR, [], e.reason)))
+                entries.append(PlanEntry(r, Decision(Action.ERROR, [], e.reason)))
                 continue
             r = dataclasses.replace(r, current_genres=list(current))
         album = consensus.get(r.path)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, replace
 
-from mutagen._util import resize_bytes
-
+from .._mutagen import APEv2Data, resize_bytes
+from ..entries import genre_entries, replaced, restored
 from .id3 import ID3V1_SIZE, RawTagError, read_v1_genre
 
 
@@ -35,24 +35,22 @@ class APETag:
     end: int
 
     def genre_items(self) -> list[tuple[int, bytes]]:
-        return [(i, item) for i, item in enumerate(self.items) if _is_genre_item(item)]
+        """(index among all items, raw item) of every genre item, in order."""
+        return genre_entries(self.items, _is_genre_item)
 
     def with_genre_items(self, saved: list[tuple[int, bytes]]) -> APETag:
-        items = [item for item in self.items if not _is_genre_item(item)]
-        for index, item in sorted(saved, key=lambda s: s[0]):
-            items.insert(min(index, len(items)), item)
-        return replace(self, items=tuple(items))
+        """The tag with its genre items replaced by ``saved`` (from
+        ``genre_items``), each back at its index."""
+        return replace(self, items=tuple(restored(self.items, _is_genre_item, saved)))
 
     def with_genres(self, genres: list[str], key: str = "Genre") -> APETag:
         """Genre items replaced by one text item (in the first one's place, or
         last); an empty list removes them."""
-        old = [i for i, _ in self.genre_items()]
-        items = [item for item in self.items if not _is_genre_item(item)]
+        new = []
         if genres:
             value = "\0".join(genres).encode("utf-8")
-            item = struct.pack("<2I", len(value), 0) + key.encode("ascii") + b"\0" + value
-            items.insert(old[0] if old else len(items), item)
-        return replace(self, items=tuple(items))
+            new.append(struct.pack("<2I", len(value), 0) + key.encode("ascii") + b"\0" + value)
+        return replace(self, items=tuple(replaced(self.items, _is_genre_item, new)))
 
     def render(self) -> bytes:
         body = b"".join(self.items)
@@ -83,10 +81,8 @@ def _is_genre_item(item: bytes) -> bool:
 def read_ape(fileobj) -> APETag | None:
     """The file's APE tag (mutagen finds it: at the end, before an ID3v1 tag
     or Lyrics3, or at the start); None without one."""
-    from mutagen.apev2 import _APEv2Data
-
     fileobj.seek(0)
-    data = _APEv2Data(fileobj)
+    data = APEv2Data(fileobj)
     if data.tag is None:
         return None
     items, pos, raw = [], 0, data.tag

@@ -13,8 +13,8 @@ unsynchronisation is undone and redone around the edit).
 Also here: the ID3v1 genre byte (the other 127 bytes are left alone) and the
 ID3 chunk of WAV and AIFF files, moved with mutagen's chunk helpers (chunk
 sizes, the pad byte of odd-sized chunks and the RIFF size are kept right).
-The same byte-level care for APE tags is in rawape.py, for the WAV
-``LIST/INFO`` ``IGNR`` sub-chunk in rawinfo.py.
+The same byte-level care for APE tags is in ape.py, for the WAV
+``LIST/INFO`` ``IGNR`` sub-chunk in riff.py.
 
 Everything works on an open binary file object, edited in place.
 """
@@ -25,13 +25,11 @@ import re
 import struct
 from dataclasses import dataclass, replace
 
-from mutagen._iff import InvalidChunk
-from mutagen._riff import RiffFile
-from mutagen._util import delete_bytes, resize_bytes
-from mutagen.aiff import AIFFFile
 from mutagen.id3 import TCON, Frames
-from mutagen.id3._tags import determine_bpi
-from mutagen.id3._util import BitPaddedInt, unsynch
+
+from .._mutagen import (AIFFFile, BitPaddedInt, InvalidChunk, RiffFile, delete_bytes,
+                        determine_bpi, resize_bytes, unsynch)
+from ..entries import genre_entries, replaced, restored
 
 ID3V1_SIZE = 128  # bytes: "TAG" + fields, at the very end of an MP3
 ID3V1_NO_GENRE = 255
@@ -71,7 +69,7 @@ class ID3Tag:
 
     def genre_frames(self) -> list[tuple[int, bytes]]:
         """(index among all frames, raw frame) of every genre frame, in order."""
-        return [(i, f) for i, f in enumerate(self.frames) if self.is_genre(f)]
+        return genre_entries(self.frames, self.is_genre)
 
     def with_genres(self, genres: list[str]) -> ID3Tag:
         """The tag with its genre frames replaced by one holding ``genres``.
@@ -79,20 +77,13 @@ class ID3Tag:
         The new frame takes the place of the first old one (or goes last);
         an empty list removes every genre frame. Other frames are untouched.
         """
-        old = [i for i, _ in self.genre_frames()]
-        others = [f for f in self.frames if not self.is_genre(f)]
-        if genres:
-            at = old[0] if old else len(others)
-            others.insert(at, self._genre_frame(genres))
-        return replace(self, frames=tuple(others))
+        new = [self._genre_frame(genres)] if genres else []
+        return replace(self, frames=tuple(replaced(self.frames, self.is_genre, new)))
 
     def with_genre_frames(self, saved: list[tuple[int, bytes]]) -> ID3Tag:
         """The tag with its genre frames replaced by ``saved`` (from
         ``genre_frames``), each back at its index."""
-        frames = [f for f in self.frames if not self.is_genre(f)]
-        for index, frame in sorted(saved, key=lambda s: s[0]):
-            frames.insert(min(index, len(frames)), frame)
-        return replace(self, frames=tuple(frames))
+        return replace(self, frames=tuple(restored(self.frames, self.is_genre, saved)))
 
     def _genre_frame(self, genres: list[str]) -> bytes:
         if self.major == 4:  # UTF-8, values separated by NUL

@@ -5,9 +5,7 @@ right. Works on an open binary file object."""
 
 from __future__ import annotations
 
-from mutagen._iff import InvalidChunk
-from mutagen._riff import RiffFile
-
+from .._mutagen import InvalidChunk, RiffFile
 from .id3 import RawTagError
 
 
