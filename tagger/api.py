@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .store.cache import Cache, TrackResult, default_db_path
+from .results import Action, TrackResult
+from .store.cache import Cache, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .store.journal import Journal, file_state, interrupted
 from .library import is_under
@@ -35,7 +36,6 @@ from .writing.policy import plan as _plan
 from .writing.writer import Outcome, WriteRun, apply
 from .writing.choices import (WRITES, Choice, Decisions, Verdict, per_file, plan_choices,
                               read_file, as_seen)
-from .writing.policy import ERROR, UNSUPPORTED
 from .store.decisions import DecisionStore
 from .reviewing.albums import Album, albums, to_review  # noqa: F401 (albums: the API)
 
@@ -272,10 +272,10 @@ def apply_decisions(file: PathLike, policy: WritePolicy, *, db: PathLike | None 
         plan = plan_choices(results, choices, policy)
         run = apply(plan, cache, id3v23=id3v23, on_file=on_file)
     known = {r.path for r in results}
-    refused = [Outcome(p, ERROR, "not in the cache; scan it first") for p in choices
+    refused = [Outcome(p, Action.ERROR, "not in the cache; scan it first") for p in choices
                if p not in known]
-    refused += [Outcome(e.result.path, ERROR, e.decision.reason) for e in plan
-                if e.decision.action in (ERROR, UNSUPPORTED)]
+    refused += [Outcome(e.result.path, Action.ERROR, e.decision.reason) for e in plan
+                if e.decision.action in (Action.ERROR, Action.UNSUPPORTED)]
     run.outcomes[:0] = refused
     return run
 

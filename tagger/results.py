@@ -28,6 +28,7 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"
     EXCLUDED = "excluded"  # filtered out by include/exclude globs
     UNSURE = "unsure"  # the model could not tell its best genres apart
+    REJECTED = "rejected"  # a person said, in a review, to leave the file as it is
 
 
 class WriteOutcome(StrEnum):

@@ -16,8 +16,10 @@ from tagger.store.cache import Cache, TrackResult, fingerprint
 from tagger.store.journal import Journal
 from tagger.writing import choices as C
 from tagger.writing.choices import AlbumDecision, Choice, Verdict, plan_choices
-from tagger.writing.policy import (DEFAULT_DISPLAY_NAMES, UNCHANGED, UNSURE, WRITE, WritePolicy,
-                                   plan)
+from tagger.results import Action
+from tagger.writing.policy import DEFAULT_DISPLAY_NAMES, WritePolicy, plan
+
+UNCHANGED, UNSURE, WRITE = Action.UNCHANGED, Action.UNSURE, Action.WRITE
 from tagger.writing.undo import undo
 from tagger.writing.writer import SKIPPED, WRITTEN, apply
 
@@ -54,7 +56,7 @@ C3 = res("/m/A/3.mp3", ("rock", 0.35), ("hiphop", 0.3), current=["Rock"], album=
     (Choice.pick("hiphop"), WRITE, ["Rap"]),
     (Choice.pick("metal", "rock"), WRITE, ["Metal", "Rock"]),
     (Choice.typed("Shoegaze", " shoegaze ", "Dream Pop"), WRITE, ["Shoegaze", "Dream Pop"]),
-    (Choice.reject(), C.REJECTED, []),
+    (Choice.reject(), Action.REJECTED, []),
     (Choice.skip(), C.UNDECIDED, []),
 ])
 def test_a_choice_decides_a_file_whatever_the_threshold(choice, action, genres):

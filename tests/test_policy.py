@@ -56,7 +56,7 @@ def test_decide(res, current, pol, expected):
 
 def test_actions_keep_the_words_reports_show():
     assert list(Action) == ["write", "keep existing", "below threshold",
-                            "unsupported format", "error", "unchanged", "excluded", "unsure"]
+                            "unsupported format", "error", "unchanged", "excluded", "unsure", "rejected"]
 
 
 @pytest.mark.parametrize("pol", [POLICY, WritePolicy(0.0, existing="overwrite", top_k=3)])

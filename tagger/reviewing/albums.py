@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
-from ..store.cache import TrackResult
+from ..results import TrackResult
 from ..writing.policy import WritePolicy, album_groups, album_ranking
 
 

@@ -24,7 +24,8 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ..store.cache import TrackResult, printable
+from ..results import TrackResult
+from ..store.cache import printable
 from ..writing.choices import AlbumDecision, Choice
 from ..writing.policy import WritePolicy
 from .albums import Album

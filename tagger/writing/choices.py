@@ -31,13 +31,11 @@ from enum import StrEnum
 
 from .. import tags
 from ..errors import TaggerError
-from ..store.cache import TrackResult
-from .policy import (ERROR, UNCHANGED, UNSUPPORTED, WRITE, Decision, Plan, PlanEntry,
-                     WritePolicy, _dedupe, album_ranking)
+from ..results import Action, TrackResult
+from .policy import Decision, Plan, PlanEntry, WritePolicy, _dedupe, album_ranking
 
 FILE_FORMAT = "tagger-decisions"  # the "format" of a decisions file
 FILE_VERSION = 1
-REJECTED = "rejected"  # a plan action: a person said to leave the file as it is
 UNDECIDED = "not decided"  # a plan action: skipped, to be decided later
 
 
@@ -128,11 +126,11 @@ def decide_choice(result: TrackResult, choice: Choice, policy: WritePolicy) -> D
     replace the file's (labels shown by the policy's display names), whatever
     the policy's thresholds, "unsure" verdicts or existing mode say."""
     if choice.verdict == Verdict.REJECT:
-        return Decision(REJECTED, [], "rejected in review")
+        return Decision(Action.REJECTED, [], "rejected in review")
     if choice.verdict == Verdict.SKIP:
         return Decision(UNDECIDED, [], "skipped in review")
     if not tags.supports(result.path):
-        return Decision(UNSUPPORTED, [], "tagger cannot write genre tags to this format")
+        return Decision(Action.UNSUPPORTED, [], "tagger cannot write genre tags to this format")
     if choice.verdict == Verdict.TYPED:
         new = _dedupe(choice.genres)
     else:
@@ -140,11 +138,11 @@ def decide_choice(result: TrackResult, choice: Choice, policy: WritePolicy) -> D
         if not labels and result.genres:
             labels = [result.genres[0][0]]  # the track's own proposal
         if not labels:
-            return Decision(ERROR, [], "no proposal to accept")
+            return Decision(Action.ERROR, [], "no proposal to accept")
         new = _dedupe(policy.display(label) for label in labels)
     if new == list(result.current_genres):
-        return Decision(UNCHANGED, [], "already has these genres")
-    return Decision(WRITE, new, f"{choice.verdict.value} in review")
+        return Decision(Action.UNCHANGED, [], "already has these genres")
+    return Decision(Action.WRITE, new, f"{choice.verdict.value} in review")
 
 
 def plan_choices(results: Iterable[TrackResult], decisions: Decisions,
@@ -160,7 +158,7 @@ def plan_choices(results: Iterable[TrackResult], decisions: Decisions,
         choice = choices.get(r.path)
         if choice is None:
             continue
-        decision = (Decision(ERROR, [], r.error or "classification failed") if r.status != "ok"
+        decision = (Decision(Action.ERROR, [], r.error or "classification failed") if r.status != "ok"
                     else decide_choice(r, choice, policy))
         entries.append(PlanEntry(r, decision, chosen=True))
     return Plan(entries, policy)

@@ -25,7 +25,10 @@ from ..store.cache import Cache
 from ..errors import TaggerError
 from ..store.journal import Journal, file_state
 from ..library import is_under
-from .policy import ERROR, KEEP, WRITE, Decision, Plan, PlanEntry, decide
+from ..results import Action
+from .policy import Decision, Plan, PlanEntry, decide
+
+ERROR, KEEP, WRITE = Action.ERROR, Action.KEEP, Action.WRITE
 
 WRITTEN = "written"
 SKIPPED = "skipped"  # the file's genres changed since the plan, and the policy now says no
