@@ -127,12 +127,17 @@ class Scan:
             items = classify(list(todo), self.frontend, opts)
         for item, pred in items:
             track, fp = todo[item.path]
-            if pred is None:
+            if item.error is not None:
                 yield self._count(self._fail(track, fp, item.error))
                 continue
-            result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
-                                 item.current_genres, False, pred.distribution,
-                                 album=item.album, unsure=pred.unsure)
+            if pred is None:  # too short to judge: a result, unsure, never written
+                result = TrackResult(item.path, "ok", duration=item.duration,
+                                     current_genres=item.current_genres, album=item.album,
+                                     unsure=True, unsure_reason=item.unsure_reason)
+            else:
+                result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
+                                     item.current_genres, False, pred.distribution,
+                                     album=item.album, unsure=pred.unsure)
             self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
             if item.duration:
                 self.stats.audio_seconds += item.duration
@@ -165,7 +170,8 @@ def decoding(paths: list[str], fe: FrontEnd, jobs: int | None = None,
     """The decode pool, started on ``paths`` as the block is entered, so it
     decodes while the caller gets ready (classify loads the model); gives
     (Decoded, Chunked) per path in completion order, Chunked None when the
-    file failed (Decoded.error says why). The pool stops when the block ends."""
+    file failed or is too short to judge (Decoded.error or .unsure_reason
+    says why). The pool stops when the block ends."""
     with DecodePool(fe, jobs, timeout, verbose) as pool:
         yield _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
 
@@ -185,7 +191,7 @@ def _tasks(paths: list[str], fast: bool):
 def _chunked(decoded: Iterable[Decoded], fe: FrontEnd, fast: bool
              ) -> Iterator[tuple[Decoded, Chunked | None]]:
     for item in decoded:
-        if item.error is not None:
+        if item.spec is None:  # failed, or too short to judge
             yield item, None
         else:
             # --fast windows were joined end to end: cut them without overlap.
@@ -211,8 +217,9 @@ def batches(items: Iterable[tuple[Decoded, Chunked | None]], min_chunks: int = B
 
 
 def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
-    """(Decoded, Prediction or None) for each path, in completion order. The
-    model loads while the workers decode the first tracks."""
+    """(Decoded, Prediction or None) for each path, in completion order
+    (None: the file failed or is too short to judge). The model loads while
+    the workers decode the first tracks."""
     import threading
 
     from .model.inference import GenreModel
@@ -263,7 +270,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
     for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
         if pred is None:
-            say(f"skipped {item.path}: {item.error}")
+            say(f"skipped {item.path}: {item.error or item.unsure_reason}")
             continue
         got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
         unsure[order[item.path]] = pred.unsure

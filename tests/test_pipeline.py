@@ -174,3 +174,26 @@ def test_silence_is_unsure_in_the_cache_the_report_and_the_table(tmp_path, db):
     g = result.genres
     assert (f"unsure ({g[0][0]} {g[0][1]:.0%}, {g[1][0]} {g[1][1]:.0%})".replace("%", " %")
             in console.export_text())
+
+
+def test_a_file_too_short_to_judge_is_an_unsure_result_kept_in_the_cache(tmp_path, db, monkeypatch):
+    """A 1 s jingle and a 0.2 s sound effect: ok, unsure with the reason,
+    no genres (the model is not asked), counted as analysed, not failed."""
+    from audiofiles import make_audio
+
+    folder = tmp_path / "short"
+    folder.mkdir()
+    make_audio(folder / "jingle.wav", 1.0, "drums")
+    make_audio(folder / "effect.flac", 0.2, "noise", metadata={"album": "Sounds", "genre": "FX"})
+    run, results = scan(folder, db)
+    assert (run.stats.analysed, run.stats.failed) == (2, 0)
+    got = {os.path.basename(r.path): (r.status, r.unsure, r.unsure_reason, r.genres, r.album,
+                                      r.current_genres) for r in results}
+    assert got == {"jingle.wav": ("ok", True, "too short to judge: 1.0 s", [], None, []),
+                   "effect.flac": ("ok", True, "too short to judge: 0.2 s", [], "Sounds", ["FX"])}
+    monkeypatch.setattr(pipeline, "DecodePool", None)  # any decode would raise
+    again, cached = scan(folder, db)
+    assert (again.stats.cached, again.stats.failed) == (2, 0)
+    assert {os.path.basename(r.path): (r.status, r.unsure, r.unsure_reason, r.genres, r.album,
+                                       r.current_genres) for r in cached} == got
+

@@ -27,7 +27,7 @@ def test_a_record_without_a_decision():
         "genres": [{"genre": "hiphop", "confidence": 0.9123},
                    {"genre": "jazz", "confidence": 0.0877}],
         "error": None, "current_genres": ["Soul"], "duration": 4.0, "from_cache": False,
-        "album": "Quiet", "unsure": False}
+        "album": "Quiet", "unsure": False, "unsure_reason": None}
 
 
 def test_a_record_with_a_decision_says_what_write_would_do():
@@ -55,7 +55,7 @@ def test_json_and_csv_reports(tmp_path):
     assert rows[0] == {
         "path": "/m/[bold]a.flac", "status": "ok", "genre": "hiphop", "confidence": "0.9123",
         "genres": "hiphop:0.9123;jazz:0.0877", "current_genres": "Soul", "duration": "4.0",
-        "from_cache": "False", "error": "", "album": "Quiet", "unsure": "False",
+        "from_cache": "False", "error": "", "album": "Quiet", "unsure": "False", "unsure_reason": "",
         "action": "write", "write_genres": "Hip-Hop", "action_reason": "hiphop 0.91"}
     assert (rows[1]["genre"], rows[1]["confidence"], rows[1]["error"]) == (
         "", "", "empty file (0 bytes)")

@@ -34,6 +34,7 @@ def record(result: TrackResult, decision: Decision | None = None) -> dict:
         "from_cache": result.from_cache,
         "album": result.album,
         "unsure": result.unsure,
+        "unsure_reason": result.unsure_reason,
     }
     if decision is not None:
         rec["action"] = decision.action
@@ -89,7 +90,8 @@ def _printable(value):
 
 
 def _write_csv(f, records: list[dict]) -> None:
-    fields = ["path", "status", "genre", "confidence", "unsure", "genres", "current_genres",
+    fields = ["path", "status", "genre", "confidence", "unsure", "unsure_reason", "genres",
+              "current_genres",
               "duration", "from_cache", "error", "album"]
     if records and "action" in records[0]:
         fields += ["action", "write_genres", "action_reason"]
@@ -142,7 +144,10 @@ def table(records: list[dict], title: str = "Proposed genres"):
 
 
 def unsure_text(rec: dict, shown: int = 2) -> str:
-    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)"."""
+    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)",
+    or with its reason: "unsure (too short to judge: 1.0 s)"."""
+    if rec.get("unsure_reason"):
+        return f"unsure ({rec['unsure_reason']})"
     best = ", ".join(f"{g['genre']} {g['confidence']:.0%}".replace("%", " %")
                      for g in rec["genres"][:shown])
     return f"unsure ({best})" if best else "unsure"

@@ -30,7 +30,7 @@ from ..errors import CacheError
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
-ADDED_COLUMNS = {"album": str, "unsure": int}
+ADDED_COLUMNS = {"album": str, "unsure": int, "unsure_reason": str}
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
 # the user can do about them.
@@ -120,6 +120,7 @@ class TrackResult:
     distribution: dict[str, float] = field(default_factory=dict)
     album: str | None = None  # the file's album tag (album consensus groups by it)
     unsure: bool = False  # the model does not trust its top genre (model.Trust): never written
+    unsure_reason: str | None = None  # why, when it is not the model's own verdict ("too short to judge: 1.0 s")
 
     @property
     def top(self) -> tuple[str, float] | None:
@@ -248,6 +249,7 @@ class Cache:
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
             "analysed_at": time.time(), "album": result.album, "unsure": int(result.unsure),
+            "unsure_reason": result.unsure_reason,
         }, pk="path")
 
     @_sqlite_errors
@@ -296,4 +298,4 @@ def _to_result(row: dict, from_cache: bool) -> TrackResult:
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,
         distribution=json.loads(row["distribution"] or "{}"), album=row.get("album"),
-        unsure=bool(row.get("unsure")))
+        unsure=bool(row.get("unsure")), unsure_reason=row.get("unsure_reason"))
