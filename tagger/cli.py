@@ -208,7 +208,7 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
             console.print(f"... and {len(records) - len(shown)} more files "
                           "(--report FILE.csv lists them all, -v shows them here)")
     lines = summary_lines(records, stats.found, stats.analysed, stats.cached,
-                          stats.failed, stats.elapsed, stats.audio_seconds)
+                          stats.failed, stats.elapsed, stats.audio_seconds, stats.duplicates)
     if stats.cluster:
         lines.append(f"Ray cluster: {stats.cluster}")
     for line in lines:

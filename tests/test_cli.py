@@ -117,6 +117,17 @@ def test_short_files_are_unsure_results_never_written_and_exit_zero(tmp_path, db
     assert folder_bytes(folder) == before
 
 
+def test_the_summary_counts_duplicates_taken_from_an_identical_file(music, db):
+    misc = music / "Misc"
+    os.link(misc / "aac tone.m4a", misc / "hard link.m4a")
+    (misc / "copy.m4a").write_bytes((misc / "aac tone.m4a").read_bytes())
+    result = run("scan", misc, "--db", db, "-q")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        "3 files found: 1 analysed, 0 from cache, 0 failed",
+        "2 duplicates taken from an identical file, not decoded"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--report", "out.txt"], "Error: --report: the file must end in .json, .csv or .html"),
     (["--merge", "--overwrite"], "Error: --merge and --overwrite cannot be used together"),

@@ -197,3 +197,54 @@ def test_a_file_too_short_to_judge_is_an_unsure_result_kept_in_the_cache(tmp_pat
     assert {os.path.basename(r.path): (r.status, r.unsure, r.unsure_reason, r.genres, r.album,
                                        r.current_genres) for r in cached} == got
 
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The paths the scan hands to the decode workers, as it hands them."""
+    from tagger.audio.workers import DecodePool
+
+    paths: list[str] = []
+
+    class Counting(DecodePool):
+        def imap(self, tasks):
+            tasks = list(tasks)
+            paths.extend(p for p, _ in tasks)
+            return super().imap(tasks)
+
+    monkeypatch.setattr(pipeline, "DecodePool", Counting)
+    return paths
+
+
+def test_identical_files_are_decoded_once(tmp_path, db, decoded):
+    """Three clips, each with two hard links and a copy in another folder:
+    three decodes; every other file takes its twin's result. A later copy
+    takes it from the cache."""
+    from audiofiles import make_audio
+
+    lib = tmp_path / "lib"
+    (lib / "Album").mkdir(parents=True)
+    (lib / "Compilation").mkdir()
+    for i, kind in enumerate(("tone", "drums", "noise")):
+        clip = make_audio(lib / "Album" / f"{i}.flac", 4.0, kind)
+        os.link(clip, lib / "Album" / f"{i} link.flac")
+        os.link(clip, lib / "Compilation" / f"{i} link.flac")
+        shutil.copyfile(clip, lib / "Compilation" / f"{i} copy.flac")
+    run, results = scan(lib, db)
+    assert len(decoded) == 3 and len(set(decoded)) == 3
+    assert (run.stats.found, run.stats.analysed, run.stats.duplicates) == (12, 3, 9)
+    by_clip = {}
+    for r in results:
+        assert r.status == "ok" and len(r.genres) == 11
+        by_clip.setdefault(os.path.basename(r.path)[0], []).append(r.genres)
+    assert sorted(by_clip) == ["0", "1", "2"]
+    assert all(len(g) == 4 and g.count(g[0]) == 4 for g in by_clip.values())
+    assert {r.path for r in results} == {str(p) for p in lib.rglob("*.flac")}
+
+    shutil.copyfile(lib / "Album" / "1.flac", lib / "Compilation" / "1 again.flac")
+    decoded.clear()
+    again, results = scan(lib, db)
+    assert decoded == []
+    assert (again.stats.cached, again.stats.duplicates, again.stats.analysed) == (12, 1, 0)
+    (new,) = [r for r in results if r.path.endswith("1 again.flac")]
+    assert new.genres == by_clip["1"][0]
+    assert Cache(db).get(new.path).genres == new.genres  # cached under its own path

@@ -161,16 +161,19 @@ def _escape(text: str | None) -> str:
 
 def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,
                   failed: int, seconds: float | None = None,
-                  audio_seconds: float = 0.0) -> list[str]:
-    """Plain lines: counts, genre distribution, time and speed (tracks/s and,
-    when audio was analysed, its duration over the time taken)."""
+                  audio_seconds: float = 0.0, duplicates: int = 0) -> list[str]:
+    """Plain lines: counts (files found = analysed + from cache + failed +
+    ``duplicates``), genre distribution, time and speed (tracks/s and, when
+    audio was analysed, its duration over the time taken)."""
     records = list(records)
     lines = [f"{found} files found: {analysed} analysed, {cached} from cache, {failed} failed"]
+    if duplicates:
+        lines.append(f"{duplicates} duplicates taken from an identical file, not decoded")
     genres = Counter(r["genres"][0]["genre"] for r in records if r["status"] == "ok" and r["genres"])
     if genres:
         lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in genres.most_common()))
     if seconds is not None:
-        rate = (analysed + cached) / seconds if seconds > 0 else 0.0
+        rate = (analysed + cached + duplicates) / seconds if seconds > 0 else 0.0
         speed = f"{rate:.2f} tracks/s"
         if audio_seconds and seconds > 0:
             speed += f", {audio_seconds / 60:.1f} min of audio at {audio_seconds / seconds:.0f}x real time"

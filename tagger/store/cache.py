@@ -6,8 +6,8 @@ disk) leaves this module as a CacheError that says what to do.
 One row per file path in ``results``: the file's identity (size, mtime and a
 cheap content fingerprint), the model that analysed it, and what it found.
 A row is reused when the path, size and mtime match and the model is the
-same; a file that was moved or renamed is recognised by its fingerprint and
-size and not analysed again. Rows are committed one by one as results
+same; a file that was moved or renamed, or a copy of one already analysed,
+is recognised by its fingerprint and size and not analysed again. Rows are committed one by one as results
 arrive, so a killed scan loses only the tracks in flight.
 """
 
@@ -221,6 +221,16 @@ class Cache:
             if not os.path.exists(path_from_key(row["path"])):
                 return _to_result(row, from_cache=True)
         return None
+
+    @_sqlite_errors
+    def find_identical(self, fp: str, size: int, model_id: str, path: str) -> TrackResult | None:
+        """An ok result of this model for the same content under another
+        path than ``path`` (a copy, a hard link, the same track on another
+        album)."""
+        row = next(self.db["results"].rows_where(
+            "fingerprint = ? and size = ? and model_id = ? and status = 'ok' and path != ?",
+            [fp, size, model_id, path_key(path)], limit=1), None)
+        return None if row is None else _to_result(row, from_cache=True)
 
     @_sqlite_errors
     def results(self, paths: list[str] | None = None) -> list[TrackResult]:
