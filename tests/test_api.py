@@ -198,23 +198,22 @@ def test_the_policy_threshold_comes_from_the_option_the_config_or_the_model_card
     assert tagger.write_policy(config, min_confidence=0.9).min_confidence == 0.9
 
 
-GTZAN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan-dev"
-
-
-@pytest.mark.skipif(not GTZAN.is_dir(), reason=f"needs the real clips of {GTZAN}")
 def test_album_consensus_groups_a_folder_by_album_tag(tmp_path):
     """Issue 12.3: two albums in one folder get each their own genre: two
     classical clips tagged album "Quiet" and two metal clips tagged "Loud"
     (real GTZAN clips, copied; the shipped model; one folder)."""
     from mutagen.oggvorbis import OggVorbis
 
+    from realdata import shared_data
+
+    gtzan = shared_data("gtzan-dev")
     folder = tmp_path / "Mixed"
     folder.mkdir()
     for name, clip, album in [("1.ogg", "classical/classical.00002.ogg", "Quiet"),
                               ("2.ogg", "classical/classical.00003.ogg", "Quiet"),
                               ("3.ogg", "metal/metal.00000.ogg", "Loud"),
                               ("4.ogg", "metal/metal.00001.ogg", "Loud")]:
-        shutil.copyfile(GTZAN / clip, folder / name)
+        shutil.copyfile(gtzan / clip, folder / name)
         audio = OggVorbis(folder / name)
         audio["album"] = [album]
         audio.save()
