@@ -113,7 +113,8 @@ class Scan:
             if key in taken:
                 yield self._count(self._copy(taken[key], track, fp), duplicate=True)
             elif key in first:
-                twins[first[key]].append(track)
+                if first[key] != track.path:  # a file named twice is one
+                    twins[first[key]].append(track)
             elif (found := None if self.options.force else self._same_content(track, fp)):
                 taken[key] = found[0]
                 yield self._count(*found)

@@ -248,3 +248,12 @@ def test_identical_files_are_decoded_once(tmp_path, db, decoded):
     (new,) = [r for r in results if r.path.endswith("1 again.flac")]
     assert new.genres == by_clip["1"][0]
     assert Cache(db).get(new.path).genres == new.genres  # cached under its own path
+
+
+def test_a_file_named_twice_is_one_result_not_its_own_duplicate(tmp_path, db, decoded):
+    from audiofiles import make_audio
+
+    clip = make_audio(tmp_path / "a.flac", 2.0, "drums")
+    run = Scan([clip, clip], Cache(db), OPTIONS)
+    assert [r.path for r in run] == [str(clip)]
+    assert (run.stats.analysed, run.stats.duplicates, decoded) == (1, 0, [str(clip)])
