@@ -208,8 +208,8 @@ def decoding(paths: list[str], fe: FrontEnd, jobs: int | None = None,
     """The decode pool, started on ``paths`` as the block is entered, so it
     decodes while the caller gets ready (classify loads the model); gives
     (Decoded, Chunked) per path in completion order, Chunked None when the
-    file failed or is too short to judge (Decoded.error or .unsure_reason
-    says why). The pool stops when the block ends."""
+    file failed or is too short to judge (Decoded.no_spec_reason says why).
+    The pool stops when the block ends."""
     with DecodePool(fe, jobs, timeout, verbose) as pool:
         yield _chunked(pool.imap(_tasks(paths, fast)), fe, fast)
 
@@ -308,7 +308,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
     for item, pred in classify(data.paths, FrontEnd.from_dict(meta["frontend"]), options):
         if pred is None:
-            say(f"skipped {item.path}: {item.error or item.unsure_reason}")
+            say(f"skipped {item.path}: {item.no_spec_reason}")
             continue
         got[order[item.path]] = np.array([pred.distribution[lab] for lab in meta["labels"]])
         unsure[order[item.path]] = pred.unsure

@@ -38,6 +38,11 @@ class Decoded:
     album: str | None = None
     unsure_reason: str | None = None
 
+    @property
+    def no_spec_reason(self) -> str | None:
+        """Why there is no log-mel: the error, or why it is not judged."""
+        return self.error or self.unsure_reason
+
 
 def _current_genres(path: str) -> list[str]:
     """The file's genre tag; unreadable tags do not fail the analysis."""
