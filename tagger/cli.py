@@ -186,9 +186,11 @@ def _say_written(run, db: Optional[Path] = None) -> None:
 
 
 def _plain_line(done: int, total: int, result) -> None:
-    if result.status == "ok":
+    if result.status == "ok" and result.genres:
         genre, conf = result.genres[0]
         typer.echo(f"[{done}/{total}] {result.path}: {genre} ({conf:.0%})", err=True)
+    elif result.status == "ok":  # not judged
+        typer.echo(f"[{done}/{total}] {result.path}: unsure ({result.unsure_reason})", err=True)
     else:
         typer.echo(f"[{done}/{total}] {result.path}: error: {result.error}", err=True)
 
@@ -206,7 +208,7 @@ def _render(records, stats, quiet: bool, verbose: bool, report: Optional[Path]) 
             console.print(f"... and {len(records) - len(shown)} more files "
                           "(--report FILE.csv lists them all, -v shows them here)")
     lines = summary_lines(records, stats.found, stats.analysed, stats.cached,
-                          stats.failed, stats.elapsed, stats.audio_seconds)
+                          stats.failed, stats.elapsed, stats.audio_seconds, stats.duplicates)
     if stats.cluster:
         lines.append(f"Ray cluster: {stats.cluster}")
     for line in lines:

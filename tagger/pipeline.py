@@ -7,6 +7,7 @@ pays for it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class ScanStats:
     found: int = 0
     analysed: int = 0
     cached: int = 0
+    duplicates: int = 0  # taken from an identical file (a copy, a hard link), not decoded
     failed: int = 0
     audio_seconds: float = 0.0
     cluster: str | None = None  # the Ray cluster's nodes and resources, when one ran the scan
@@ -86,6 +88,12 @@ class Scan:
             yield self._count(result)
         hit_set = set(hits)
         todo: dict[str, tuple[Track, str | None]] = {}
+        # Identical files (hard links, copies) by (fingerprint, size): a
+        # result taken from the cache in this scan; the path of the one being
+        # analysed -> the others, which take its result.
+        taken: dict[tuple[str, int], TrackResult] = {}
+        first: dict[tuple[str, int], str] = {}
+        twins: dict[str, list[Track]] = {}
         for track in self.tracks:
             if track.path in hit_set:
                 continue
@@ -94,20 +102,26 @@ class Scan:
             except OSError as e:
                 yield self._count(self._fail(track, None, e.strerror or str(e)))
                 continue
-            moved = None if self.options.force else self.cache.find_moved(fp, track.size, self.model_id)
-            if moved is not None:
-                old_path, moved.path = moved.path, track.path
-                self.cache.store(moved, track.size, track.mtime_ns, fp, self.model_id)
-                self.cache.forget(old_path)
-                yield self._count(moved)
-                continue
-            todo[track.path] = (track, fp)
+            key = (fp, track.size)
+            if key in taken:
+                yield self._count(self._copy(taken[key], track, fp), duplicate=True)
+            elif key in first:
+                if first[key] != track.path:  # a file named twice is one
+                    twins[first[key]].append(track)
+            elif (found := None if self.options.force else self._same_content(track, fp)):
+                taken[key] = found[0]
+                yield self._count(*found)
+            else:
+                first[key] = track.path
+                twins[track.path] = []
+                todo[track.path] = (track, fp)
         if todo:
-            yield from self._analyse(todo)
+            yield from self._analyse(todo, twins)
 
     # -- analysis --------------------------------------------------------------
 
-    def _analyse(self, todo: dict[str, tuple[Track, str | None]]) -> Iterator[TrackResult]:
+    def _analyse(self, todo: dict[str, tuple[Track, str | None]],
+                 twins: dict[str, list[Track]]) -> Iterator[TrackResult]:
         opts = self.options
         if opts.cluster is not None:
             from .cluster.driver import classify as on_cluster
@@ -120,18 +134,45 @@ class Scan:
             items = classify(list(todo), self.frontend, opts)
         for item, pred in items:
             track, fp = todo[item.path]
-            if pred is None:
+            if item.error is not None:
                 yield self._count(self._fail(track, fp, item.error))
+                for twin in twins[item.path]:
+                    yield self._count(self._fail(twin, fp, item.error))
                 continue
-            result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
-                                 item.current_genres, False, pred.distribution,
-                                 album=item.album, unsure=pred.unsure)
+            if pred is None:  # too short to judge: a result, unsure, never written
+                result = TrackResult(item.path, "ok", duration=item.duration,
+                                     current_genres=item.current_genres, album=item.album,
+                                     unsure=True, unsure_reason=item.unsure_reason)
+            else:
+                result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
+                                     item.current_genres, False, pred.distribution,
+                                     album=item.album, unsure=pred.unsure)
             self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
             if item.duration:
                 self.stats.audio_seconds += item.duration
             yield self._count(result)
+            for twin in twins[item.path]:
+                yield self._count(self._copy(result, twin, fp), duplicate=True)
 
     # -- bookkeeping -----------------------------------------------------------
+
+    def _same_content(self, track: Track, fp: str) -> tuple[TrackResult, bool] | None:
+        """A cached result of the same content under another path, made
+        ``track``'s, and whether that file is still there (a duplicate) or
+        not (``track`` is it, moved or renamed: its row moves); or None."""
+        moved = self.cache.find_moved(fp, track.size, self.model_id)
+        if moved is not None:
+            result = self._copy(moved, track, fp)
+            self.cache.forget(moved.path)
+            return result, False
+        same = self.cache.find_identical(fp, track.size, self.model_id, track.path)
+        return None if same is None else (self._copy(same, track, fp), True)
+
+    def _copy(self, result: TrackResult, track: Track, fp: str) -> TrackResult:
+        """``result`` of an identical file, as ``track``'s own, cached."""
+        copy = dataclasses.replace(result, path=track.path)
+        self.cache.store(copy, track.size, track.mtime_ns, fp, self.model_id)
+        return copy
 
     def _fail(self, track: Track, fp: str | None, reason: str) -> TrackResult:
         result = TrackResult(track.path, "error", error=reason)
@@ -141,9 +182,11 @@ class Scan:
     def _walk_error(self, path: str, reason: str) -> None:
         self._walk_errors.append(TrackResult(path, "error", error=reason))
 
-    def _count(self, result: TrackResult) -> TrackResult:
+    def _count(self, result: TrackResult, duplicate: bool = False) -> TrackResult:
         if result.status != "ok":
             self.stats.failed += 1
+        elif duplicate:
+            self.stats.duplicates += 1
         elif result.from_cache:
             self.stats.cached += 1
         else:
@@ -152,8 +195,9 @@ class Scan:
 
 
 def classify(paths: list[str], fe: FrontEnd, options: ScanOptions, model=None):
-    """(Decoded, Prediction or None) for each path, in completion order. The
-    model loads while the workers decode the first tracks."""
+    """(Decoded, Prediction or None) for each path, in completion order
+    (None: the file failed or is too short to judge). The model loads while
+    the workers decode the first tracks."""
     import threading
 
     from .model.inference import GenreModel

@@ -62,6 +62,7 @@ class TrackResult:
     distribution: dict[str, float] = field(default_factory=dict)
     album: str | None = None  # the file's album tag (album consensus groups by it)
     unsure: bool = False  # the model does not trust its top genre (model.Trust): never written
+    unsure_reason: str | None = None  # why, when it is not the model's own verdict ("too short to judge: 1.0 s")
 
     @property
     def top(self) -> tuple[str, float] | None:

@@ -48,8 +48,8 @@ def test_a_file_cut_after_its_first_second_is_an_error_not_a_genre(tmp_path, nam
     d = analyse(str(cut), FE, fast)
     assert d.spec is None
     if name.endswith(".ogg"):  # Ogg headers declare no length: too short to judge
-        assert re.fullmatch(r"too short to analyse \(1\.\d\d s; the model needs 1\.5 s\)",
-                            d.error), d.error
+        assert d.error is None
+        assert re.fullmatch(r"too short to judge: 1\.\d s", d.unsure_reason), d.unsure_reason
     else:
         assert re.fullmatch(r"truncated: 1\.\d s of the 1 min 0 s its header declares",
                             d.error), d.error
@@ -62,12 +62,20 @@ def test_a_truncated_long_track_is_found_too(tmp_path):
                         analyse(str(cut), FE).error)
 
 
-def test_audio_too_short_to_judge_is_not_analysed(tmp_path):
+@pytest.mark.parametrize("name, seconds, reason", [
+    ("jingle.wav", 1.0, "too short to judge: 1.0 s"),
+    ("effect.flac", 0.2, "too short to judge: 0.2 s"),
+    ("short.flac", 1.2, "too short to judge: 1.2 s"),
+])
+def test_audio_too_short_to_judge_is_a_result_without_a_log_mel(tmp_path, name, seconds, reason):
     """Half of a 3 s chunk is the least the model judges: a shorter track
-    would fill its chunk by repeating itself."""
-    short = analyse(str(make_audio(tmp_path / "short.flac", 1.2, "drums")), FE)
-    assert short.error == "too short to analyse (1.20 s; the model needs 1.5 s)"
-    assert analyse(str(make_audio(tmp_path / "ok.flac", 1.6, "drums")), FE).error is None
+    would fill its chunk by repeating itself. It is no error: its duration
+    and tags come back, and why it is not judged."""
+    d = analyse(str(make_audio(tmp_path / name, seconds, "drums")), FE)
+    assert (d.error, d.spec, d.unsure_reason) == (None, None, reason)
+    assert d.duration == pytest.approx(seconds, abs=0.01)
+    ok = analyse(str(make_audio(tmp_path / "ok.flac", 1.6, "drums")), FE)
+    assert ok.error is None and ok.unsure_reason is None and ok.spec is not None
 
 
 def test_a_vbr_mp3_without_a_xing_header_is_not_called_truncated(tmp_path):

@@ -92,6 +92,42 @@ def test_scan_exit_code_zero_when_every_file_is_analysed(music, db):
     assert result.output.splitlines()[0] == "1 files found: 1 analysed, 0 from cache, 0 failed"
 
 
+def test_short_files_are_unsure_results_never_written_and_exit_zero(tmp_path, db):
+    """A 1 s WAV and a 0.2 s FLAC (a jingle, a sound effect): ok, unsure
+    with the reason in the table and the JSON report, not written, exit 0."""
+    from audiofiles import make_audio
+
+    folder = tmp_path / "Jingles"
+    folder.mkdir()
+    make_audio(folder / "jingle.wav", 1.0, "drums")
+    make_audio(folder / "effect.flac", 0.2, "noise")
+    before = folder_bytes(folder)
+    report = tmp_path / "r.json"
+    result = run("scan", folder, "--db", db, "--report", report, "--write", "--min-confidence", "0")
+    assert result.exit_code == 0, result.output
+    assert "2 files found: 2 analysed, 0 from cache, 0 failed" in result.output
+    assert "unsure (too short to judge: 1.0 s)" in result.output
+    assert "unsure (too short to judge: 0.2 s)" in result.output
+    assert "Nothing to write." in result.output
+    rows = {os.path.basename(r["path"]): r for r in json.loads(report.read_text())}
+    assert {n: (r["status"], r["unsure"], r["unsure_reason"], r["action"])
+            for n, r in rows.items()} == {
+        "jingle.wav": ("ok", True, "too short to judge: 1.0 s", "unsure"),
+        "effect.flac": ("ok", True, "too short to judge: 0.2 s", "unsure")}
+    assert folder_bytes(folder) == before
+
+
+def test_the_summary_counts_duplicates_taken_from_an_identical_file(music, db):
+    misc = music / "Misc"
+    os.link(misc / "aac tone.m4a", misc / "hard link.m4a")
+    (misc / "copy.m4a").write_bytes((misc / "aac tone.m4a").read_bytes())
+    result = run("scan", misc, "--db", db, "-q")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == [
+        "3 files found: 1 analysed, 0 from cache, 0 failed",
+        "2 duplicates taken from an identical file, not decoded"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--report", "out.txt"], "Error: --report: the file must end in .json, .csv or .html"),
     (["--merge", "--overwrite"], "Error: --merge and --overwrite cannot be used together"),

@@ -144,3 +144,86 @@ def test_a_scan_parses_each_analysed_file_once_with_mutagen(music, db, monkeypat
     (run, _), in_main = parsecount.counting(scan, music, db)
     assert run.stats.analysed == 6 and in_main == 0
     assert [r.album for r in run.cache.results()] == ["parses=1"] * 6
+
+
+def test_a_file_too_short_to_judge_is_an_unsure_result_kept_in_the_cache(tmp_path, db, monkeypatch):
+    """A 1 s jingle and a 0.2 s sound effect: ok, unsure with the reason,
+    no genres (the model is not asked), counted as analysed, not failed."""
+    from audiofiles import make_audio
+
+    folder = tmp_path / "short"
+    folder.mkdir()
+    make_audio(folder / "jingle.wav", 1.0, "drums")
+    make_audio(folder / "effect.flac", 0.2, "noise", metadata={"album": "Sounds", "genre": "FX"})
+    run, results = scan(folder, db)
+    assert (run.stats.analysed, run.stats.failed) == (2, 0)
+    got = {os.path.basename(r.path): (r.status, r.unsure, r.unsure_reason, r.genres, r.album,
+                                      r.current_genres) for r in results}
+    assert got == {"jingle.wav": ("ok", True, "too short to judge: 1.0 s", [], None, []),
+                   "effect.flac": ("ok", True, "too short to judge: 0.2 s", [], "Sounds", ["FX"])}
+    monkeypatch.setattr(chunks, "DecodePool", None)  # any decode would raise
+    again, cached = scan(folder, db)
+    assert (again.stats.cached, again.stats.failed) == (2, 0)
+    assert {os.path.basename(r.path): (r.status, r.unsure, r.unsure_reason, r.genres, r.album,
+                                       r.current_genres) for r in cached} == got
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The paths the scan hands to the decode workers, as it hands them."""
+    from tagger.audio.workers import DecodePool
+
+    paths: list[str] = []
+
+    class Counting(DecodePool):
+        def imap(self, tasks):
+            tasks = list(tasks)
+            paths.extend(p for p, _ in tasks)
+            return super().imap(tasks)
+
+    monkeypatch.setattr(chunks, "DecodePool", Counting)
+    return paths
+
+
+def test_identical_files_are_decoded_once(tmp_path, db, decoded):
+    """Three clips, each with two hard links and a copy in another folder:
+    three decodes; every other file takes its twin's result. A later copy
+    takes it from the cache."""
+    from audiofiles import make_audio
+
+    lib = tmp_path / "lib"
+    (lib / "Album").mkdir(parents=True)
+    (lib / "Compilation").mkdir()
+    for i, kind in enumerate(("tone", "drums", "noise")):
+        clip = make_audio(lib / "Album" / f"{i}.flac", 4.0, kind)
+        os.link(clip, lib / "Album" / f"{i} link.flac")
+        os.link(clip, lib / "Compilation" / f"{i} link.flac")
+        shutil.copyfile(clip, lib / "Compilation" / f"{i} copy.flac")
+    run, results = scan(lib, db)
+    assert len(decoded) == 3 and len(set(decoded)) == 3
+    assert (run.stats.found, run.stats.analysed, run.stats.duplicates) == (12, 3, 9)
+    by_clip = {}
+    for r in results:
+        assert r.status == "ok" and len(r.genres) == 11
+        by_clip.setdefault(os.path.basename(r.path)[0], []).append(r.genres)
+    assert sorted(by_clip) == ["0", "1", "2"]
+    assert all(len(g) == 4 and g.count(g[0]) == 4 for g in by_clip.values())
+    assert {r.path for r in results} == {str(p) for p in lib.rglob("*.flac")}
+
+    shutil.copyfile(lib / "Album" / "1.flac", lib / "Compilation" / "1 again.flac")
+    decoded.clear()
+    again, results = scan(lib, db)
+    assert decoded == []
+    assert (again.stats.cached, again.stats.duplicates, again.stats.analysed) == (12, 1, 0)
+    (new,) = [r for r in results if r.path.endswith("1 again.flac")]
+    assert new.genres == by_clip["1"][0]
+    assert Cache(db).results([new.path])[0].genres == new.genres  # cached under its own path
+
+
+def test_a_file_named_twice_is_one_result_not_its_own_duplicate(tmp_path, db, decoded):
+    from audiofiles import make_audio
+
+    clip = make_audio(tmp_path / "a.flac", 2.0, "drums")
+    run = Scan([clip, clip], Cache(db), OPTIONS)
+    assert [r.path for r in run] == [str(clip)]
+    assert (run.stats.analysed, run.stats.duplicates, decoded) == (1, 0, [str(clip)])

@@ -20,9 +20,13 @@ TRUNCATED = {
     "half-t.mp3": "truncated: 2.0 s of the 4.0 s its header declares",
     "half-t.flac": "truncated: 1.9 s of the 4.0 s its header declares",
     "half-t.wav": "truncated: 2.0 s of the 4.0 s its header declares",
-    "half-t.ogg": "too short to analyse (1.00 s; the model needs 1.5 s)",
     "half-t.m4a": "truncated or incomplete MP4/M4A file (no moov atom)",
-    "short.flac": "too short to analyse (0.50 s; the model needs 1.5 s)",
+}
+# Too short to judge: results, unsure, never written (an Ogg cut in half
+# holds 1 s and declares no length: it is a short file).
+TOO_SHORT = {
+    "half-t.ogg": "too short to judge: 1.0 s",
+    "short.flac": "too short to judge: 0.5 s",
 }
 
 
@@ -45,6 +49,7 @@ def awkward(tmp_path_factory):
     # declares its length is truncated, an Ogg (no declared length) is too
     # short to judge, an M4A has lost its index (moov atom) at the end.
     expected.update(TRUNCATED)
+    expected.update(dict.fromkeys(TOO_SHORT, ANALYSED))
     (root / "zero.mp3").write_bytes(b"")
     expected["zero.mp3"] = "empty file (0 bytes)"
     (root / "random.flac").write_bytes(np.random.default_rng(0).bytes(20_000))
@@ -136,6 +141,14 @@ def test_broken_files_are_rows_with_reasons(scanned, name, reason):
     assert rows[name]["status"] == "error"
     assert rows[name]["error"] == reason
     assert rows[name]["genres"] == []
+
+
+@pytest.mark.parametrize("name, reason", TOO_SHORT.items())
+def test_too_short_files_are_unsure_results(scanned, name, reason):
+    _, rows = scanned
+    row = rows[name]
+    assert (row["status"], row["unsure"], row["unsure_reason"]) == ("ok", True, reason)
+    assert (row["action"], row["action_reason"]) == ("unsure", reason)
 
 
 @pytest.mark.parametrize("ext", ["mp3", "flac", "ogg", "m4a", "wav"])

@@ -33,6 +33,20 @@ def test_load_folder_labels_by_subfolder(labelled):
     assert data.counts() == {"drums": 4, "tones": 4}
 
 
+def test_a_track_too_short_to_judge_is_left_out_of_training_with_its_reason(tmp_path):
+    from tagger.audio.features import MUSICNN_FRONTEND
+    from tagger.training.dataset import Dataset
+    from tagger.training.train import chunks_per_track
+
+    paths = [str(make_audio(tmp_path / "long.flac", 3.5, "drums")),
+             str(make_audio(tmp_path / "jingle.flac", 1.0, "drums"))]
+    said = []
+    kept, chunks = chunks_per_track(Dataset(paths, np.array([0, 0]), ["drums"]),
+                                    MUSICNN_FRONTEND, 1, said.append)
+    assert kept.paths == paths[:1] and len(chunks) == 1
+    assert said == [f"skipped {paths[1]}: too short to judge: 1.0 s"]
+
+
 def test_folds_split_by_track_and_stratify(labelled):
     data = load_folder(labelled)
     for train, test in folds(data, 2):

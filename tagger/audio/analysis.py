@@ -27,7 +27,9 @@ SEGMENT = 60.0  # s
 @dataclass
 class Decoded:
     """A decoded track: its log-mel (frames, n_mels) float32 and duration in s;
-    or, when it failed, ``error`` with the reason."""
+    or, when it failed, ``error`` with the reason; or, for a track too short
+    for the model to judge, its duration and tags without a log-mel, and
+    ``unsure_reason`` saying so (a result, never written)."""
 
     path: str
     spec: np.ndarray | None = None
@@ -35,6 +37,12 @@ class Decoded:
     error: str | None = None
     current_genres: list[str] = field(default_factory=list)
     album: str | None = None
+    unsure_reason: str | None = None
+
+    @property
+    def no_spec_reason(self) -> str | None:
+        """Why there is no log-mel: the error, or why it is not judged."""
+        return self.error or self.unsure_reason
 
 
 def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
@@ -45,8 +53,9 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
     ``fast`` = n, only n chunk-long windows spread over the track are
     decoded, by seeking, so the rest is never decoded; their spectrograms are
     joined chunk after chunk (the pipeline then cuts them without overlap).
-    A file that decodes to much less than its header declares (truncated),
-    or to less than MIN_CHUNK_SHARE of a chunk, is an error. mutagen parses
+    A file that decodes to much less than its header declares (truncated) is
+    an error; one shorter than MIN_CHUNK_SHARE of a chunk (a jingle, a sound
+    effect) comes back without a log-mel, "too short to judge". mutagen parses
     the file once (``tags.read_tags``: header length, genres, album)."""
     try:
         tags = read_tags(path)
@@ -64,11 +73,11 @@ def analyse(path: str, fe: FrontEnd, fast: int | None = None) -> Decoded:
             y = load_audio(path, fe.sample_rate, declared=total if declared else None)
             spec, seconds = log_mel(y, fe), len(y) / fe.sample_rate
         reason = truncation(seconds, total if declared else None)
-        if reason is None and seconds < shortest:
-            reason = (f"too short to analyse ({seconds:.2f} s; the model needs "
-                      f"{seconds_text(shortest)})")
         if reason is not None:
             return Decoded(path, error=reason)
+        if seconds < shortest:
+            return Decoded(path, duration=seconds, current_genres=tags.genres, album=tags.album,
+                           unsure_reason=f"too short to judge: {seconds_text(seconds)}")
         return _decoded(path, spec, seconds, tags)
     except TaggerError as e:
         return Decoded(path, error=e.reason)

@@ -26,7 +26,8 @@ def decoding(paths: list[str], fe: FrontEnd, jobs: int | None = None,
     """The decode pool, started on ``paths`` as the block is entered, so it
     decodes while the caller gets ready (classify loads the model); gives
     (Decoded, Chunked) per path in completion order, Chunked None when the
-    file failed (Decoded.error says why). The pool stops when the block ends."""
+    file failed or is too short to judge (Decoded.no_spec_reason says why).
+    The pool stops when the block ends."""
     with DecodePool(fe, jobs, timeout, verbose) as pool:
         yield chunk_decoded(pool.imap(_tasks(paths, fast)), fe, fast)
 
@@ -47,7 +48,7 @@ def chunk_decoded(decoded: Iterable[Decoded], fe: FrontEnd, fast: bool
                   ) -> Iterator[tuple[Decoded, Chunked | None]]:
     """(Decoded, its Chunked) per decoded track, Chunked None for a failed one."""
     for item in decoded:
-        if item.error is not None:
+        if item.spec is None:  # failed, or too short to judge
             yield item, None
         else:
             # --fast windows were joined end to end: cut them without overlap.

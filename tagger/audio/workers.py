@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 from .analysis import Decoded, analyse
 from ..constants import DEFAULT_TIMEOUT
 from .features import FrontEnd
+from .processes import process_class
 
 # Decoded spectrograms that may wait for the consumer (the network): the
 # workers go on decoding while it loads or runs, within this bound.
@@ -54,22 +55,11 @@ def _worker(conn, fe_dict: dict, verbose: bool, task_fn) -> None:
         conn.send(task_fn(path, fe, fast))
 
 
-def _context():
-    # forkserver: workers fork from a small clean process started before
-    # TensorFlow is imported, so replacing a crashed worker is cheap and safe.
-    methods = mp.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["tagger.audio.warmup"])
-        return ctx
-    return mp.get_context("spawn")
-
-
 class _Slot:
-    def __init__(self, ctx, fe: FrontEnd, verbose: bool, task_fn):
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, fe.to_dict(), verbose, task_fn),
-                                daemon=True)
+    def __init__(self, process: type, fe: FrontEnd, verbose: bool, task_fn):
+        self.conn, child = mp.Pipe()
+        self.proc = process(target=_worker, args=(child, fe.to_dict(), verbose, task_fn),
+                            daemon=True)
         self.proc.start()
         child.close()
         self.task: tuple | None = None
@@ -101,8 +91,11 @@ class DecodePool:
         self.fe, self.timeout, self.verbose = fe, timeout, verbose
         self.analyse = analyse
         self.jobs = max(1, jobs or os.cpu_count() or 1)
-        self._ctx = _context()
-        self._slots = [_Slot(self._ctx, fe, verbose, analyse) for _ in range(self.jobs)]
+        # forkserver: workers fork from a small clean process started before
+        # TensorFlow is imported, so replacing a crashed worker is cheap and
+        # safe; and they never run the caller's __main__ (processes.py).
+        self._process = process_class()
+        self._slots = [_Slot(self._process, fe, verbose, analyse) for _ in range(self.jobs)]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -170,7 +163,7 @@ class DecodePool:
 
     def _replace(self, i: int) -> _Slot:
         self._slots[i].kill()
-        self._slots[i] = _Slot(self._ctx, self.fe, self.verbose, self.analyse)
+        self._slots[i] = _Slot(self._process, self.fe, self.verbose, self.analyse)
         return self._slots[i]
 
     def close(self) -> None:

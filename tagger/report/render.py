@@ -35,6 +35,7 @@ def record(result: TrackResult, decision: Decision | None = None) -> dict:
         "from_cache": result.from_cache,
         "album": result.album,
         "unsure": result.unsure,
+        "unsure_reason": result.unsure_reason,
     }
     if decision is not None:
         rec["action"] = decision.action
@@ -90,7 +91,8 @@ def _printable(value):
 
 
 def _write_csv(f, records: list[dict]) -> None:
-    fields = ["path", "status", "genre", "confidence", "unsure", "genres", "current_genres",
+    fields = ["path", "status", "genre", "confidence", "unsure", "unsure_reason", "genres",
+              "current_genres",
               "duration", "from_cache", "error", "album"]
     if records and "action" in records[0]:
         fields += ["action", "write_genres", "action_reason"]
@@ -143,7 +145,10 @@ def table(records: list[dict], title: str = "Proposed genres"):
 
 
 def unsure_text(rec: dict, shown: int = 2) -> str:
-    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)"."""
+    """An unsure verdict with its best candidates: "unsure (rock 41 %, pop 38 %)",
+    or with its reason: "unsure (too short to judge: 1.0 s)"."""
+    if rec.get("unsure_reason"):
+        return f"unsure ({rec['unsure_reason']})"
     best = ", ".join(f"{g['genre']} {g['confidence']:.0%}".replace("%", " %")
                      for g in rec["genres"][:shown])
     return f"unsure ({best})" if best else "unsure"
@@ -157,16 +162,19 @@ def _escape(text: str | None) -> str:
 
 def summary_lines(records: Iterable[dict], found: int, analysed: int, cached: int,
                   failed: int, seconds: float | None = None,
-                  audio_seconds: float = 0.0) -> list[str]:
-    """Plain lines: counts, genre distribution, time and speed (tracks/s and,
-    when audio was analysed, its duration over the time taken)."""
+                  audio_seconds: float = 0.0, duplicates: int = 0) -> list[str]:
+    """Plain lines: counts (files found = analysed + from cache + failed +
+    ``duplicates``), genre distribution, time and speed (tracks/s and, when
+    audio was analysed, its duration over the time taken)."""
     records = list(records)
     lines = [f"{found} files found: {analysed} analysed, {cached} from cache, {failed} failed"]
+    if duplicates:
+        lines.append(f"{duplicates} duplicates taken from an identical file, not decoded")
     genres = Counter(r["genres"][0]["genre"] for r in records if r["status"] == "ok" and r["genres"])
     if genres:
         lines.append("Genres: " + ", ".join(f"{g} {n}" for g, n in genres.most_common()))
     if seconds is not None:
-        rate = (analysed + cached) / seconds if seconds > 0 else 0.0
+        rate = (analysed + cached + duplicates) / seconds if seconds > 0 else 0.0
         speed = f"{rate:.2f} tracks/s"
         if audio_seconds and seconds > 0:
             speed += f", {audio_seconds / 60:.1f} min of audio at {audio_seconds / seconds:.0f}x real time"

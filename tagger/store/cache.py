@@ -6,8 +6,8 @@ disk) leaves this module as a CacheError that says what to do.
 One row per file path in ``results``: the file's identity (size, mtime and a
 cheap content fingerprint), the model that analysed it, and what it found.
 A row is reused when the path, size and mtime match and the model is the
-same; a file that was moved or renamed is recognised by its fingerprint and
-size and not analysed again. Rows are committed one by one as results
+same; a file that was moved or renamed, or a copy of one already analysed,
+is recognised by its fingerprint and size and not analysed again. Rows are committed one by one as results
 arrive, so a killed scan loses only the tracks in flight.
 """
 
@@ -30,7 +30,7 @@ from ..results import TrackResult  # noqa: F401  (also imported from here)
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
-ADDED_COLUMNS = {"album": str, "unsure": int}
+ADDED_COLUMNS = {"album": str, "unsure": int, "unsure_reason": str}
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
 # the user can do about them.
@@ -197,6 +197,16 @@ class Cache:
         return None
 
     @_sqlite_errors
+    def find_identical(self, fp: str, size: int, model_id: str, path: str) -> TrackResult | None:
+        """An ok result of this model for the same content under another
+        path than ``path`` (a copy, a hard link, the same track on another
+        album)."""
+        row = next(self.db["results"].rows_where(
+            "fingerprint = ? and size = ? and model_id = ? and status = 'ok' and path != ?",
+            [fp, size, model_id, path_key(path)], limit=1), None)
+        return None if row is None else _to_result(row, from_cache=True)
+
+    @_sqlite_errors
     def results(self, paths: list[str] | None = None) -> list[TrackResult]:
         """Cached results, for the given paths (in that order) or all (by path)."""
         if paths is None:
@@ -223,6 +233,7 @@ class Cache:
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
             "analysed_at": time.time(), "album": result.album, "unsure": int(result.unsure),
+            "unsure_reason": result.unsure_reason,
         }, pk="path")
 
     @_sqlite_errors
@@ -271,4 +282,4 @@ def _to_result(row: dict, from_cache: bool) -> TrackResult:
         error=row["error"], duration=row["duration"],
         current_genres=json.loads(row["current_genres"] or "[]"), from_cache=from_cache,
         distribution=json.loads(row["distribution"] or "{}"), album=row.get("album"),
-        unsure=bool(row.get("unsure")))
+        unsure=bool(row.get("unsure")), unsure_reason=row.get("unsure_reason"))

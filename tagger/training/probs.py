@@ -31,7 +31,7 @@ def model_probs(model_dir: str | os.PathLike, data: Dataset, jobs: int | None, d
     options = ScanOptions(model_dir=model_dir, jobs=jobs, device=device, precision=precision)
     for item, pred in classify(data.paths, card.frontend, options):
         if pred is None:
-            say(f"skipped {item.path}: {item.error}")
+            say(f"skipped {item.path}: {item.no_spec_reason}")
             continue
         got[order[item.path]] = np.array([pred.distribution[lab] for lab in labels])
         unsure[order[item.path]] = pred.unsure

@@ -57,7 +57,7 @@ def chunks_per_track(data: Dataset, fe: FrontEnd, jobs: int | None,
     found: dict[str, Chunked] = {}
     for item, c in decode_chunks(data.paths, fe, jobs):
         if c is None:
-            say(f"skipped {item.path}: {item.error}")
+            say(f"skipped {item.path}: {item.no_spec_reason}")
         else:
             found[item.path] = c
     keep = [i for i, p in enumerate(data.paths) if p in found]

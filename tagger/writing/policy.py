@@ -162,6 +162,8 @@ def decide(result: TrackResult, current_genres: list[str] | None, policy: WriteP
     if not tags.supports(path):
         ext = Path(path).suffix.lower() or "(no extension)"
         return Decision(Action.UNSUPPORTED, [], f"tagger cannot write genre tags to {ext} files")
+    if result.unsure and result.unsure_reason:
+        return Decision(Action.UNSURE, [], result.unsure_reason)
     if result.unsure:
         named = _ranked(result.genres)[:UNSURE_NAMED]
         best = ", ".join(f"{g} {c:.2f}" for g, c in named)
