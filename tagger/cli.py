@@ -262,7 +262,7 @@ def undo(
                           on_wait=lambda _: typer.echo("Waiting for another tagger run ...", err=True))
     except TaggerError as e:
         _fail(str(e))
-    for f in result.problems():
+    for f in result.not_identical() + result.problems():
         typer.echo(f"{f.path}: {f.outcome}: {f.reason}", err=True)
     counts = result.counts()
     typer.echo(f"Undo of write run {result.run_id}: " +
@@ -286,12 +286,21 @@ def history(db: Optional[Path] = DbOption):
     except TaggerError as e:
         _fail(str(e))
     t = Table(title="Write runs")
-    for col in ("run", "started", "finished", "files written", "undone"):
+    for col in ("run", "started", "finished", "files written", "exact undo", "undone"):
         t.add_column(col)
     for r in runs:
         t.add_row(str(r["id"]), r["started_at"], r["finished_at"] or "(interrupted)",
-                  str(r["files_written"]), r["undone_at"] or "")
+                  str(r["files_written"]), _exact_undo(r), r["undone_at"] or "")
     Console().print(t)
+
+
+def _exact_undo(run: dict) -> str:
+    """Whether undo can give back the very bytes of a run's files: "yes", "no"
+    (genres only: a journal of an older tagger) or "N of M files"."""
+    exact, written = run["files_exact"], run["files_written"]
+    if exact == written:
+        return "yes"
+    return "no" if exact == 0 else f"{exact} of {written} files"
 
 
 DataDirs = typer.Argument(..., exists=True, file_okay=False,

@@ -12,8 +12,9 @@ Two tables in the result cache's SQLite file (this module owns only these):
     written before it existed), the genres written and the path of the
     file's backup (``tags.write_genres`` makes it), committed *before* the
     file is touched; after a successful write the file's size, mtime and
-    fingerprint, and no backup. While an undo rewrites the file, ``backup``
-    holds its backup again.
+    fingerprint, the ``delta`` that gives back its bytes from before the
+    write (``tags.delta``, a zlib blob; NULL in older journals), and no
+    backup. While an undo rewrites the file, ``backup`` holds its backup again.
 
 The pipeline's order for each file::
 
@@ -21,16 +22,17 @@ The pipeline's order for each file::
     previous = tags.read_genres(path) or None
     entries = []  # record_before runs once the backup is made, before the edit
     tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
-        journal.record_before(run_id, path, previous, new, backup=backup)))
-    journal.record_after(entries[0], *file_state(path))
+        journal.record_before(run_id, path, previous, new, backup=backup)),
+        on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old
-tags. ``undoer.undo`` recovers first, then restores the previous genre fields
-of a run's files exactly as they were stored (``tags.restore_state``; an
-entry without a state, from an older journal, gets its previous genres
-written back), refusing any file changed since tagger wrote it (other
-software edited it, or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
+tags. ``undo.undo`` recovers first, then gives each file of a run back its
+bytes from before the write (``tags.inplace.rebuild`` from the delta), or,
+when it cannot (an older journal, a file whose bytes changed since), its
+previous genre fields exactly as they were stored (``tags.restore_state``),
+refusing any file changed since tagger wrote it (other software edited it,
+or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
 ``cache.path_key`` makes them (bytes for a name that is not UTF-8).
 """
 
@@ -46,11 +48,14 @@ import sqlite_utils
 
 from ..tags import inplace as tagcommit
 from .. import tags
+from ..tags.delta import Delta
 from .cache import cache_error, fingerprint, path_from_key, path_key, update_identity
 from ..errors import CacheError, TaggerError
 
 RUNS = "write_runs"
 ENTRIES = "write_journal"
+# write_journal columns newer than its first version: name -> type.
+_ADDED_COLUMNS = {"previous_state": str, "backup": str, "delta": bytes}
 
 def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
     """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
@@ -98,13 +103,13 @@ class Journal:
                 "previous_genres": str, "new_genres": str, "recorded_at": str,
                 "written_at": str, "size": int, "mtime_ns": int,
                 "fingerprint": str, "undo_outcome": str, "undo_reason": str,
-                "previous_state": str, "backup": str,
+                "previous_state": str, "backup": str, "delta": bytes,
             }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
                 not_null=["run_id", "path", "new_genres", "recorded_at"],
                 if_not_exists=True)
-            for column in ("previous_state", "backup"):  # an older journal
+            for column, kind in _ADDED_COLUMNS.items():  # an older journal
                 if column not in db[ENTRIES].columns_dict:
-                    db[ENTRIES].add_column(column, str)
+                    db[ENTRIES].add_column(column, kind)
             db[ENTRIES].create_index(["run_id"], if_not_exists=True)
 
     def start_run(self, options: dict) -> int:
@@ -145,12 +150,14 @@ class Journal:
         })
 
     def record_after(self, entry_id: int, size: int, mtime_ns: int,
-                     fingerprint: str) -> None:
-        """Record the file's state once the write succeeded (see ``file_state``);
-        its backup is gone."""
+                     fingerprint: str, delta: Delta | None = None) -> None:
+        """Record the file's state once the write succeeded (see ``file_state``)
+        and the ``delta`` that gives its old bytes back; its backup is no
+        longer needed (``remove_stale_temps`` removes it if a kill left it)."""
         self._update(ENTRIES, entry_id, {
             "written_at": _now(), "size": size, "mtime_ns": mtime_ns,
-            "fingerprint": fingerprint, "backup": None})
+            "fingerprint": fingerprint, "backup": None,
+            "delta": None if delta is None else delta.to_blob()})
 
     def recover(self) -> list[str]:
         """Put back the backup of every file a kill caught mid-edit (a write or
@@ -186,10 +193,13 @@ class Journal:
 
     def runs(self) -> list[dict]:
         """All runs, oldest first: id, started_at, finished_at, options (a dict),
-        files_written (files with a completed write), files_recorded, undone_at."""
+        files_written (files with a completed write), files_exact (those of
+        them whose bytes undo can give back exactly: the journal holds their
+        delta), files_recorded, undone_at."""
         sql = f"""
             select r.id, r.started_at, r.finished_at, r.options, r.undone_at,
                    count(e.written_at) as files_written,
+                   count(case when e.written_at is not null then e.delta end) as files_exact,
                    count(e.id) as files_recorded
             from {RUNS} r left join {ENTRIES} e on e.run_id = r.id
             group by r.id order by r.id"""
@@ -208,7 +218,7 @@ class Journal:
     def entries(self, run_id: int) -> list[dict]:
         """The run's entries in the order recorded; genres decoded to lists
         (``previous_genres`` None when the field was absent), ``previous_state``
-        to a dict (None when not recorded)."""
+        to a dict and ``delta`` to a ``Delta`` (None when not recorded)."""
         self.run(run_id)
         with self._sqlite():
             rows = list(self.db[ENTRIES].rows_where(
@@ -221,6 +231,11 @@ class Journal:
                 if row[key] is not None:
                     row[key] = json.loads(row[key])
             row["new_genres"] = json.loads(row["new_genres"])
+            if row["delta"] is not None:
+                try:
+                    row["delta"] = Delta.from_blob(row["delta"])
+                except ValueError:  # a damaged record: undo puts the genres back instead
+                    row["delta"] = None
         return rows
 
     def record_undo(self, entry_id: int, outcome: str, reason: str) -> None:

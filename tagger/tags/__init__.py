@@ -164,7 +164,8 @@ def read_album(path: str | os.PathLike) -> str | None:
 
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False,
-                 on_backup: Callable[[Path], None] | None = None) -> None:
+                 on_backup: Callable[[Path], None] | None = None,
+                 on_edited: Callable[[tagcommit.Delta], None] | None = None) -> None:
     """Set a file's genres in place; an empty list removes the genre fields.
 
     Only the genre fields change (see ``tagfields.Family``): every other
@@ -176,15 +177,15 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     APEv2 ``Genre`` beside ID3 and a WAV's INFO ``IGNR`` are rewritten, a
     WMA's ``WM/GenreID`` and an M4A's ``gnre`` are removed.
 
-    See ``tagcommit.commit`` for how the file is edited in place and
-    ``on_backup``. Raises TagError naming the file when the format is unsupported, the file
+    See ``tagcommit.commit`` for how the file is edited in place, ``on_backup``
+    and ``on_edited`` (the delta that gives the old bytes back). Raises TagError naming the file when the format is unsupported, the file
     is missing or read-only, its folder is read-only (the backup goes there),
     or anything fails; the file is then as it was.
     """
     genres = _clean(genres)
     field = _field(path)
     _commit(path, field, lambda target: field.family.write(target, field, genres, id3v23),
-            on_backup)
+            on_backup, on_edited)
 
 
 def restore_state(path: str | os.PathLike, state: dict, *,
@@ -200,10 +201,11 @@ def restore_state(path: str | os.PathLike, state: dict, *,
 
 
 def _commit(path: str | os.PathLike, field: GenreField, edit: Callable[[Path], None],
-            on_backup: Callable[[Path], None] | None) -> None:
+            on_backup: Callable[[Path], None] | None,
+            on_edited: Callable[[tagcommit.Delta], None] | None = None) -> None:
     """``edit`` the file in place (``tagcommit.commit``), refusing before any
     copy a file the field's mutagen classes cannot read."""
-    tagcommit.commit(path, edit, on_backup=on_backup,
+    tagcommit.commit(path, edit, on_backup=on_backup, on_edited=on_edited,
                      check=lambda target: open_audio(target, field, path))
 
 

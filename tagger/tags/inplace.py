@@ -2,9 +2,11 @@
 
 ``commit`` runs a tag edit on the file itself (same inode, links, owner,
 mode, xattrs) after copying it to a hidden backup that the caller records in
-its journal; ``restore_backup`` puts such a backup back (a failed edit, or
-the journal's recovery after a kill); ``remove_stale_temps`` clears what
-killed writes left that nothing needs. Nothing here knows a tag format.
+its journal, and can hand the caller the ``delta`` that gives the old bytes
+back; ``rebuild`` gives them back (undo), in place the same way;
+``restore_backup`` puts a backup back (a failed edit, or the journal's
+recovery after a kill); ``remove_stale_temps`` clears what killed writes
+left that nothing needs. Nothing here knows a tag format.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import mutagen
 
 from ..constants import BACKUP_MARKER, TEMP_MARKER
 from ..errors import TagError
+from .delta import Delta, diff, patch
 
 _COPY_BLOCK = 1024 * 1024  # bytes per read when copying a file
 _NAME_BYTES = 100  # at most this much of the file's name in a backup's name
@@ -29,7 +32,8 @@ _NAME_BYTES = 100  # at most this much of the file's name in a backup's name
 
 def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
            check: Callable[[Path], object] | None = None,
-           on_backup: Callable[[Path], None] | None = None) -> None:
+           on_backup: Callable[[Path], None] | None = None,
+           on_edited: Callable[[Delta], None] | None = None) -> None:
     """Apply ``edit`` (a genre edit of the file at the path it is given) in place.
 
     The file keeps its identity: the same inode, so hard links stay one file
@@ -46,13 +50,40 @@ def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
        the file untouched);
     3. ``edit`` changes the file itself (mutagen edits in place), which is
        then synced;
-    4. the backup is removed.
+    4. ``on_edited(delta)`` is called with the ``delta.Delta`` that rebuilds
+       the old bytes from the new ones: the caller commits it to its journal
+       (an exception there rolls the edit back and is re-raised);
+    5. the backup is removed.
 
-    After a kill between 2 and 4, ``restore_backup`` copies the backup's bytes
-    back into the file (the journal's recovery does this). A failed edit is
-    rolled back from the backup at once. A symlink is followed. Raises
-    TagError naming ``path``; the file is then as it was.
+    After a kill between 2 and 5, ``restore_backup`` copies the backup's bytes
+    back into the file (the journal's recovery does this, for a backup its
+    journal still records). A failed edit is rolled back from the backup at
+    once. A symlink is followed. Raises TagError naming ``path``; the file is
+    then as it was.
     """
+    _commit(path, lambda target, _backup: edit(target), check, on_backup, on_edited)
+
+
+def rebuild(path: str | os.PathLike, delta: Delta, *,
+            on_backup: Callable[[Path], None] | None = None) -> None:
+    """Put back the bytes the edit ``delta`` records replaced, in place and
+    kill-safe as ``commit`` edits (``on_backup`` likewise). The caller checks
+    first that the file holds the bytes that edit left (``delta.written_sha256``);
+    bytes rebuilt that are not the original's (``delta.original_sha256``)
+    are rolled back. Raises TagError naming ``path``; the file is then as it was.
+    """
+    def edit(target: Path, backup: Path) -> None:
+        with open(backup, "rb") as written, open(target, "r+b") as out:
+            digest = patch(delta, written, out)
+            out.truncate()
+        if digest != delta.original_sha256:
+            raise ValueError("the bytes rebuilt are not those from before the write")
+
+    _commit(path, edit, None, on_backup, None)
+
+
+def _commit(path, edit: Callable[[Path, Path], None], check, on_backup, on_edited) -> None:
+    """``commit``, with ``edit(target, backup)``."""
     target = Path(os.path.realpath(path))
     _writable_stat(target, path)
     if check is not None:
@@ -65,8 +96,10 @@ def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
         backup.unlink(missing_ok=True)
         raise
     try:
-        edit(target)
+        edit(target, backup)
         _fsync_file(target)
+        if on_edited is not None:
+            on_edited(diff(backup, target))
     except (OSError, mutagen.MutagenError, ValueError) as e:
         _roll_back(backup, target, path, e)
         raise TagError(f"could not write genres: {e}", path) from e

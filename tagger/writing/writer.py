@@ -6,8 +6,9 @@ is still the file that was analysed, read its genres again and decide again
 if they are no longer the ones the plan saw (another program may have set a
 genre without changing the file's size or time), make its backup and commit
 it to the journal with the previous genres, edit the tags in place
-(tags.write_genres), then record the file's new identity in the journal and
-the cache, so the next scan does not analyse it again. A file reached under
+(tags.write_genres), then record in the journal the file's new identity and
+the delta that gives its old bytes back (before the backup is removed), and
+the new identity in the cache, so the next scan does not analyse it again. A file reached under
 two names in one run (a symlink and its target, hard links) is written once.
 One file's failure is recorded and the rest go on.
 """
@@ -120,18 +121,21 @@ def _write_one(journal: Journal, cache: Cache, run_id: int, entry: PlanEntry, pl
             return Outcome(path, SKIPPED, f"its genres changed since the plan to "
                            f"{'; '.join(previous) or 'none'}: {decision.action} "
                            f"({decision.reason})")
-        record = None
+        record = state = None
 
         def journal_backup(backup) -> None:  # the backup is made: journal it before the edit
             nonlocal record
             record = journal.record_before(run_id, path, previous or None,
                                            decision.genres_to_write, backup=backup)
 
+        def journal_edit(delta) -> None:  # the edit is on disk, the backup not yet removed
+            nonlocal state
+            state = file_state(path)
+            journal.record_after(record, *state, delta)
+
         tags.write_genres(path, decision.genres_to_write, id3v23=id3v23,
-                          on_backup=journal_backup)
-        size, mtime_ns, fp = file_state(path)
-        journal.record_after(record, size, mtime_ns, fp)
-        cache.update_identity(path, size, mtime_ns, fp, decision.genres_to_write)
+                          on_backup=journal_backup, on_edited=journal_edit)
+        cache.update_identity(path, *state, decision.genres_to_write)
     except TaggerError as e:
         return Outcome(path, ERROR, e.reason)
     return Outcome(path, WRITTEN, "; ".join(decision.genres_to_write),
