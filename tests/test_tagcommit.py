@@ -164,17 +164,50 @@ def test_remove_stale_temps(tmp_path):
     assert tagcommit.remove_stale_temps(tmp_path) == []
 
 
-def test_remove_stale_temps_keeps_a_backup_recovery_needs(tmp_path):
-    untouched = tmp_path / "a.mp3"  # killed before the edit began
-    edited = tmp_path / "b.mp3"  # killed mid-edit: only the backup is whole
+def test_remove_stale_temps_removes_the_backups_no_journal_needs(tmp_path):
+    # The journal's recover has run: a backup left now was made before its
+    # edit began, or after the edit was journaled with its delta.
+    untouched = tmp_path / "a.mp3"  # interrupted before the edit began
+    edited = tmp_path / "b.mp3"  # interrupted between journaling the edit and removing it
     for p in (untouched, edited):
         p.write_bytes(b"old tags, audio")
-    unneeded = tmp_path / f".a.mp3{BACKUP_MARKER}1234"
-    needed = tmp_path / f".b.mp3{BACKUP_MARKER}5678"
-    orphan = tmp_path / f".c.mp3{BACKUP_MARKER}9abc"  # its file is gone
-    for p in (unneeded, needed, orphan):
-        p.write_bytes(b"old tags, audio")
-    edited.write_bytes(b"new ta")
+    left = [tagcommit.make_backup(p, p) for p in (untouched, edited)]
+    edited.write_bytes(b"new tags, audio")
+    orphan = tagcommit.make_backup(untouched, untouched).rename(
+        tmp_path / f".c.mp3{BACKUP_MARKER}9abc")  # its file is gone: maybe the only copy
 
-    assert tagcommit.remove_stale_temps(tmp_path) == [unneeded]
-    assert needed.read_bytes() == orphan.read_bytes() == b"old tags, audio"
+    assert tagcommit.remove_stale_temps(tmp_path) == sorted(left)
+    assert orphan.read_bytes() == b"old tags, audio"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [orphan.name, "a.mp3", "b.mp3"]
+
+
+@pytest.mark.parametrize("name", [
+    "幸せな日々" * 8 + ".flac",  # 120 bytes of UTF-8: cut in the backup's name
+    "a" * 100 + ".mp3",  # cut right before the suffix
+    "Track.mp3",
+])
+def test_a_backup_is_matched_to_its_file_whatever_the_names_length(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"tags and audio")
+    (tmp_path / (name[:-2] + "x.mp3")).write_bytes(b"another file")  # a near name
+    backup = tagcommit.make_backup(path, path)
+    assert len(os.fsencode(backup.name)) < 160
+    assert tagcommit.original_of(backup) == path
+    assert tagcommit.remove_stale_temps(tmp_path) == [backup]
+    path.unlink()
+    kept = tagcommit.make_backup(tmp_path / (name[:-2] + "x.mp3"), name)
+    assert tagcommit.original_of(kept) == tmp_path / (name[:-2] + "x.mp3")
+
+
+def test_ctrl_c_mid_copy_leaves_no_partial_copy(library, tmp_path, monkeypatch):
+    path = library.copy("wav", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def interrupted(src, dst, length):
+        dst.write(src.read(length // 64))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tagcommit.shutil, "copyfileobj", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tagcommit.commit(path, never)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []

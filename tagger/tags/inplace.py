@@ -12,11 +12,13 @@ left that nothing needs. Nothing here knows a tag format.
 from __future__ import annotations
 
 import contextlib
-import filecmp
+import hashlib
 import os
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from .delta import Delta, diff, patch
 
 _COPY_BLOCK = 1024 * 1024  # bytes per read when copying a file
 _NAME_BYTES = 100  # at most this much of the file's name in a backup's name
+_NAME_HASH = 8  # hex digits of the hash of the file's whole name in a backup's name
 
 
 def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
@@ -89,27 +92,28 @@ def _commit(path, edit: Callable[[Path, Path], None], check, on_backup, on_edite
     if check is not None:
         check(target)
     backup = make_backup(target, path)
-    try:
-        if on_backup is not None:
-            on_backup(backup)
-    except BaseException:
-        backup.unlink(missing_ok=True)
-        raise
-    try:
-        edit(target, backup)
-        _fsync_file(target)
-        if on_edited is not None:
-            on_edited(diff(backup, target))
-    except (OSError, mutagen.MutagenError, ValueError) as e:
-        _roll_back(backup, target, path, e)
-        raise TagError(f"could not write genres: {e}", path) from e
-    except BaseException as e:  # e.g. KeyboardInterrupt mid-edit
-        _roll_back(backup, target, path, e)
-        raise
-    # The edit is on disk; a backup that cannot be removed is only clutter
-    # (``remove_stale_temps`` keeps it, since it differs from the file).
-    with contextlib.suppress(OSError):
-        backup.unlink()
+    with _ctrl_c_held():  # from here to the backup's removal, a Ctrl-C waits
+        try:
+            if on_backup is not None:
+                on_backup(backup)
+        except BaseException:
+            backup.unlink(missing_ok=True)
+            raise
+        try:
+            edit(target, backup)
+            _fsync_file(target)
+            if on_edited is not None:
+                on_edited(diff(backup, target))
+        except (OSError, mutagen.MutagenError, ValueError) as e:
+            _roll_back(backup, target, path, e)
+            raise TagError(f"could not write genres: {e}", path) from e
+        except BaseException as e:  # e.g. a Ctrl-C that came before it was held
+            _roll_back(backup, target, path, e)
+            raise
+        # The edit is on disk; a backup that cannot be removed is only clutter,
+        # which the next run's ``remove_stale_temps`` removes.
+        with contextlib.suppress(OSError):
+            backup.unlink()
 
 
 def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None:
@@ -135,14 +139,16 @@ def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None
 
 
 def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
-    """Delete what killed writes left under ``root`` that nothing needs; return it.
+    """Delete what interrupted runs left under ``root``; return it.
 
-    Only hidden files are touched: every TEMP_MARKER file (a temp or a backup
-    being copied), and a BACKUP_MARKER backup whose bytes equal its file's
-    (the edit never started). Any other backup is kept for the journal's
-    recovery (``Journal.recover``), which must run first. Run it when no other
-    tagger process is writing in that folder. A file that cannot be removed
-    is skipped.
+    Run it after the journal's ``recover``, which puts back every backup a
+    write still needs, and when no other tagger process is writing in that
+    folder. Only hidden files named by ``make_backup`` are touched: every
+    TEMP_MARKER file (a copy cut short), and every BACKUP_MARKER backup whose
+    file is there, which no journal needs any more: one made before the edit
+    began is a copy of the file, one left after the edit was journaled is
+    what the journal's delta rebuilds. A backup whose file is gone is kept (it
+    may be the only copy). A file that cannot be removed is skipped.
     """
     removed = []
     for folder, _dirs, files in os.walk(root):
@@ -150,7 +156,7 @@ def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
             if not name.startswith("."):
                 continue
             stale = Path(folder) / name
-            if TEMP_MARKER in name or (BACKUP_MARKER in name and _same_as_original(stale)):
+            if TEMP_MARKER in name or (BACKUP_MARKER in name and original_of(stale)):
                 try:
                     stale.unlink()
                 except OSError:
@@ -159,18 +165,38 @@ def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
     return sorted(removed)
 
 
+def original_of(copy: Path) -> Path | None:
+    """The file a backup or temp copy (``make_backup``'s names) was made of,
+    if it is there. Its name may be cut in the copy's name; the hash of the
+    whole name that follows the marker finds it."""
+    marker = TEMP_MARKER if TEMP_MARKER in copy.name else BACKUP_MARKER
+    stem, _, tail = copy.name[1:].partition(marker)
+    if tail[_NAME_HASH:_NAME_HASH + 1] == "-":
+        try:
+            names = [n for n in os.listdir(copy.parent)
+                     if n.startswith(stem) and _name_hash(n) == tail[:_NAME_HASH]]
+        except OSError:
+            return None
+    else:  # an older tagger's backup: the whole name, unless it was cut
+        names = [stem]
+    return next((copy.parent / n for n in names if (copy.parent / n).is_file()), None)
+
+
 def make_backup(target: Path, name: str | os.PathLike) -> Path:
     """A synced copy of ``target`` beside it, under a BACKUP_MARKER name.
 
     It is copied under a TEMP_MARKER name first, so that a half-made backup
-    is never taken for a whole one. Its times are the original's. Raises
-    TagError naming ``name``.
+    is never taken for a whole one; a Ctrl-C mid-copy removes it. Its name:
+    ``.NAME.tagger-backup-HASH-RANDOM``, NAME cut to 100 bytes, HASH that of
+    the whole name (``original_of`` finds the file by it). Its times are the
+    original's. Raises TagError naming ``name``.
     """
     stem = target.name
     while len(os.fsencode(stem)) > _NAME_BYTES:
         stem = stem[:-1]
+    prefix = f".{stem}{TEMP_MARKER}{_name_hash(target.name)}-"
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}{TEMP_MARKER}", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
     except OSError as e:
         raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
     tmp = Path(tmp_name)
@@ -187,6 +213,9 @@ def make_backup(target: Path, name: str | os.PathLike) -> Path:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    except BaseException:  # a Ctrl-C mid-copy: no partial copy is left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return backup
 
 
@@ -220,13 +249,26 @@ def _roll_back(backup: Path, target: Path, name, error: BaseException) -> None:
                        "which tagger's next write or undo run puts back", name) from e
 
 
-def _same_as_original(backup: Path) -> bool:
-    """Whether a backup's bytes equal the file it was made of (if it is there)."""
-    original = backup.with_name(backup.name[1:].split(BACKUP_MARKER, 1)[0])
+def _name_hash(name: str) -> str:
+    """A short hash of a file's whole name, in its backup's name."""
+    return hashlib.blake2b(os.fsencode(name), digest_size=_NAME_HASH // 2).hexdigest()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold back SIGINT (Ctrl-C) until the block ends, so that it never cuts an
+    edit between its steps: it arrives once the file is whole and the journal
+    says so. Only in the main thread (where Python handles signals) on POSIX;
+    a kill (SIGKILL) is the journal's to recover from."""
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return filecmp.cmp(original, backup, shallow=False)
-    except OSError:
-        return False
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _fsync_file(path: Path) -> None:

@@ -13,6 +13,7 @@ from ..errors import TaggerError
 from ..store.journal import Journal, file_state
 from ..tags import inplace
 from ..tags.delta import Delta, sha256_of
+from .writer import clean
 
 # What undo did with each file.
 RESTORED = "restored"  # its bytes are again those from before the write (SHA-256 checked)
@@ -35,10 +36,12 @@ class UndoFile:
 
 @dataclass
 class UndoResult:
-    """What ``undo`` did: the run, and one ``UndoFile`` per file of the run."""
+    """What ``undo`` did: the run, one ``UndoFile`` per file of the run, and
+    the hidden copies interrupted runs had left beside them, which it removed."""
 
     run_id: int
     files: list[UndoFile] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Number of files per outcome, all five outcomes present."""
@@ -59,7 +62,8 @@ class UndoResult:
 def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
     """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
-    First ``recover``s any interrupted edit. Per file: written and
+    First ``recover``s any interrupted edit and removes what interrupted runs
+    left beside the run's files. Per file: written and
     unchanged since -> its bytes from before the write rebuilt from the
     journal's delta and checked against their SHA-256 (restored); when the
     journal holds no delta (an older tagger, a write killed before it was
@@ -82,13 +86,14 @@ def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
             raise TaggerError("no write run to undo")
     run = journal.run(run_id)
     journal.recover()
-    files = [chain for chain in _by_path(journal.entries(run_id))
-             if chain[-1]["undo_outcome"] not in DONE]
+    entries = journal.entries(run_id)
+    cleaned = clean(e["path"] for e in entries)
+    files = [chain for chain in _by_path(entries) if chain[-1]["undo_outcome"] not in DONE]
     if run["undone_at"] and not files:
         raise TaggerError(f"write run {run_id} was already undone "
                           f"at {run['undone_at']}")
     id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
-    result = UndoResult(run_id)
+    result = UndoResult(run_id, cleaned=cleaned)
     for chain in files:
         last = chain[-1]["id"]
         outcome = _undo_file(chain, id3v23,

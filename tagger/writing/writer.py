@@ -25,7 +25,7 @@ from .. import tags
 from ..store.cache import Cache
 from ..errors import TaggerError
 from ..store.journal import Journal, file_state
-from ..library import is_under
+from ..library import top_folders
 from .policy import ERROR, WRITE, Decision, Plan, PlanEntry, decide
 
 WRITTEN = "written"
@@ -47,10 +47,12 @@ class Outcome:
 @dataclass
 class WriteRun:
     """A write run: its journal id (None when the plan had nothing to write,
-    so no run was opened) and one ``Outcome`` per file the plan said to write."""
+    so no run was opened), one ``Outcome`` per file the plan said to write, and
+    the hidden copies interrupted runs had left, which it removed."""
 
     id: int | None
     outcomes: list[Outcome] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[Outcome]:
@@ -73,18 +75,17 @@ def apply(plan: Plan, cache: Cache, *, id3v23: bool = False,
     result (changed or deleted since it was analysed) is not written.
     ``id3v23`` writes ID3v2.3 tags instead of v2.4 on files that have no tag
     yet. Writes a kill interrupted are put back from their backups first,
-    then what killed writes left in the plan's folders is removed.
+    then what interrupted runs left in the plan's folders is removed.
     """
     journal = Journal(cache.db)
     journal.recover()
-    for root in _top_folders(os.path.dirname(e.result.path) for e in plan):
-        if os.path.isdir(root):
-            tagcommit.remove_stale_temps(root)
+    cleaned = clean(e.result.path for e in plan)
     todo = plan.to_write()
     if not todo:
-        return WriteRun(None)
+        return WriteRun(None, cleaned=cleaned)
     # The journal keeps the run's options as JSON (undo honours "id3v23").
-    run = WriteRun(journal.start_run({**dataclasses.asdict(plan.policy), "id3v23": id3v23}))
+    run = WriteRun(journal.start_run({**dataclasses.asdict(plan.policy), "id3v23": id3v23}),
+                   cleaned=cleaned)
     done: dict[tuple[int, int], tuple[str, list[str]]] = {}  # (dev, inode) -> written
     try:
         for entry in todo:
@@ -169,11 +170,12 @@ def _still(entry: PlanEntry, current: list[str], plan: Plan) -> Decision:
     return decide(result, current, plan.policy, album_genres=entry.album_genres)
 
 
-def _top_folders(folders) -> list[str]:
-    """The folders, without those inside another one of them."""
-    out: list[str] = []
-    # Sorted by components, a folder's sub-folders come right after it.
-    for folder in sorted({f for f in folders if f}, key=lambda f: f.split(os.sep)):
-        if not out or not is_under(folder, out[-1]):
-            out.append(folder)
-    return out
+def clean(paths) -> list[str]:
+    """Remove what interrupted runs left beside these files (their folders and
+    the folders under them: ``tags.remove_stale_temps``); return it. Run it
+    after the journal's ``recover``."""
+    removed: list[str] = []
+    for root in top_folders(os.path.dirname(p) for p in paths):
+        if os.path.isdir(root):
+            removed += map(str, tagcommit.remove_stale_temps(root))
+    return removed
