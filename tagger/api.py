@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from .store.cache import Cache, TrackResult, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
-from .store.journal import Journal, file_state, interrupted
+from .store.journal import Journal, interrupted
 from .library import is_under
 from .writing.undo import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
@@ -87,7 +87,7 @@ class ScanRun(Iterator[TrackResult]):
         with _locked(self.db, on_wait) as cache:
             # A file a killed write left half-written is whole again before
             # the scan reads it.
-            self.restored = Journal(cache.db).recover() if interrupted(cache.db) else []
+            self.restored = Journal(cache).recover() if interrupted(cache) else []
             self._scan = Scan(paths, cache, options, on_found=on_found)
             yield from self._scan
 
@@ -164,7 +164,7 @@ def undo(run_id: int | None = None, *, db: PathLike | None = None,
     """Restore the genres write run ``run_id`` (default: the latest) changed;
     files changed since are refused, per file (see ``undoer.undo``)."""
     with _locked(db, on_wait) as cache:
-        return undo_run(Journal(cache.db), run_id)
+        return undo_run(Journal(cache), run_id)
 
 
 def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = None,
@@ -178,18 +178,14 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
     left alone (the next scan looks at it)."""
     with _locked(db, on_wait) as cache:
         for path, genres in files.items():
-            path = os.path.abspath(os.fspath(path))
-            try:
-                state = file_state(path)
-            except OSError:
-                continue
-            cache.update_identity(path, *state, list(genres))
+            with contextlib.suppress(OSError):  # gone or unreadable: the next scan looks
+                cache.retagged(os.path.abspath(os.fspath(path)), genres)
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:
     """The write runs, oldest first (see ``journal.Journal.runs``)."""
     with _opened(db) as cache:
-        return Journal(cache.db).runs()
+        return Journal(cache).runs()
 
 
 def cached(paths: Iterable[PathLike] | None = None, *,

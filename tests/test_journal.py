@@ -10,7 +10,6 @@ import sqlite3
 import mutagen
 import numpy as np
 import pytest
-import sqlite_utils
 from typer.testing import CliRunner
 
 from audiofiles import ALL_FORMATS, STUB_FORMATS, AudioLibrary, decode
@@ -20,7 +19,8 @@ from tagger import tags
 from tagger.store.cache import Cache
 from tagger.cli import app
 from tagger.errors import CacheError, TagError, TaggerError
-from tagger.store.journal import Journal, file_state
+from tagger.store.cache import file_state
+from tagger.store.journal import Journal
 from tagger.writing.undo import (ERROR, NOT_IDENTICAL, REFUSED, RESTORED, UNCHANGED, UndoFile,
                                  undo)
 from unprivileged import run_tagger
@@ -32,15 +32,20 @@ def library(tmp_path_factory):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = sqlite_utils.Database(tmp_path / "cache.db")
-    yield database
-    database.close()
+def cache(tmp_path):
+    opened = Cache(tmp_path / "cache.db")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
-def journal(db):
-    return Journal(db)
+def db(cache):
+    return cache.db
+
+
+@pytest.fixture
+def journal(cache):
+    return Journal(cache)
 
 
 def write(journal, run_id, path, new, id3v23=False):
@@ -283,18 +288,18 @@ def test_write_and_undo_keep_the_files_id3_version(journal, library, tmp_path):
     assert tags.read_genres(path) == ["Rock"]
 
 
-def test_a_journal_without_states_still_undoes(db, library, tmp_path):
+def test_a_journal_without_states_still_undoes(cache, db, library, tmp_path):
     # A cache written before previous_state existed: the column is added and
     # its entries get their previous genres written back.
     path = library.copy("flac", tmp_path, tagged=True)
-    Journal(db)
+    Journal(cache)
     db.execute("alter table write_journal drop column previous_state")
     db["write_runs"].insert({"id": 1, "started_at": "2026-01-01T00:00:00+00:00",
                              "options": "{}"}, pk="id")
     db["write_journal"].insert({
         "id": 1, "run_id": 1, "path": str(path), "previous_genres": '["Rock"]',
         "new_genres": '["Jazz"]', "recorded_at": "2026-01-01T00:00:00+00:00"}, pk="id")
-    journal = Journal(db)
+    journal = Journal(cache)
     tags.write_genres(path, ["Jazz"])
     journal.record_after(1, *file_state(path))
     assert journal.entries(1)[0]["previous_state"] is None
@@ -307,7 +312,7 @@ def test_a_journal_without_states_still_undoes(db, library, tmp_path):
 def test_history_and_undo_say_which_files_cannot_be_given_their_very_bytes(library, tmp_path):
     db = tmp_path / "tagger.db"
     cache = Cache(db)
-    journal = Journal(cache.db)
+    journal = Journal(cache)
     exact, older = library.copy("mp3", tmp_path, stem="exact"), library.copy("ogg", tmp_path)
     run = journal.start_run({})
     write(journal, run, exact, ["Jazz"])
@@ -328,21 +333,20 @@ def test_history_and_undo_say_which_files_cannot_be_given_their_very_bytes(libra
         "Undo of write run 1: 1 not identical, 1 restored\n")
 
 
-def test_undo_function_takes_the_database(db, library, tmp_path):
-    journal = Journal(db)
+def test_undo_function_takes_the_journal(cache, library, tmp_path):
+    journal = Journal(cache)
     path = library.copy("wma", tmp_path, tagged=True)
     run = journal.start_run({})
     write(journal, run, path, ["Jazz"])
     journal.finish_run(run)
-    assert undo(Journal(db)).files == [UndoFile(str(path), RESTORED)]
+    assert undo(Journal(cache)).files == [UndoFile(str(path), RESTORED)]
     assert tags.read_genres(path) == ["Rock"]
 
 
-def test_journal_tables_live_beside_other_tables(db, tmp_path):
-    db["results"].insert({"path": "x", "genre": "rock"})  # the cache's own
-    Journal(db)
-    Journal(db)  # opening again is harmless
-    assert {"results", "write_runs", "write_journal"} <= set(db.table_names())
+def test_journal_tables_live_beside_the_caches(cache):
+    Journal(cache)
+    Journal(cache)  # opening again is harmless
+    assert set(cache.db.table_names()) == {"results", "write_runs", "write_journal"}
 
 
 def test_file_state_changes_with_a_tag_edit(library, tmp_path):
@@ -405,7 +409,7 @@ def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
     from tagger.store.cache import Cache, TrackResult, fingerprint
 
     cache = Cache(tmp_path / "cache.db")
-    journal = Journal(cache.db)
+    journal = Journal(cache)
     path = library.copy("flac", tmp_path, tagged=True)
     link = tmp_path / "link.flac"
     link.symlink_to(path)
@@ -415,7 +419,7 @@ def test_undo_gives_the_cache_each_files_new_identity(tmp_path, library):
                     st.st_size, st.st_mtime_ns, fingerprint(str(name), st.st_size), "m")
     run = journal.start_run({})
     write(journal, run, path, ["Jazz"])
-    cache.update_identity(str(path), *file_state(path), ["Jazz"])
+    cache.retagged(str(path), ["Jazz"])
 
     undo(journal, run)
 
@@ -518,7 +522,7 @@ def test_a_file_whose_bytes_changed_unseen_gets_its_genres_back(journal, library
 
 def _journal_with_a_run(db_path, entries=1):
     cache = Cache(db_path)
-    journal = Journal(cache.db)
+    journal = Journal(cache)
     run = journal.start_run({})
     for i in range(entries):  # long genre lists: the journal fills several pages
         journal.record_before(run, db_path.parent / f"{i:03d}.mp3", None,

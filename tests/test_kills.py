@@ -63,7 +63,7 @@ def recover(db) -> None:
     """tagger's recovery, as the next write run or undo starts with it."""
     if os.path.exists(db):
         cache = Cache(db)
-        Journal(cache.db).recover()
+        Journal(cache).recover()
         cache.close()
 
 

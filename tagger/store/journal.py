@@ -19,11 +19,12 @@ Two tables in the result cache's SQLite file (this module owns only these):
 The pipeline's order for each file::
 
     journal.recover()  # once per run, before anything else
-    previous = tags.read_genres(path) or None
-    entries = []  # record_before runs once the backup is made, before the edit
-    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
-        journal.record_before(run_id, path, previous, new, backup=backup)),
-        on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
+    with tags.parsed_once():  # the file is read once: its genres and their state
+        previous, state = tags.read_genres(path) or None, tags.read_state(path)
+        entries = []  # record_before runs once the backup is made, before the edit
+        tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
+            journal.record_before(run_id, path, previous, new, state, backup=backup)),
+            on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old
@@ -41,55 +42,41 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 from datetime import datetime, timezone
 
-import sqlite_utils
-
-from ..tags import inplace as tagcommit
-from .. import tags
-from ..tags.delta import Delta
-from .cache import cache_error, fingerprint, path_from_key, path_key, update_identity
 from ..errors import CacheError, TaggerError
+from ..tags import inplace as tagcommit
+from ..tags.delta import Delta
+from .cache import Cache, path_from_key, path_key
+from .db import sqlite_errors, wrapped
 
 RUNS = "write_runs"
 ENTRIES = "write_journal"
 # write_journal columns newer than its first version: name -> type.
 _ADDED_COLUMNS = {"previous_state": str, "backup": str, "delta": bytes}
 
-def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
-    """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
-
-    The fingerprint is the cache's (start, middle and end blocks): tag blocks
-    sit at the start or end of a file, so another tagger's edit changes it.
-    """
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
-
-
-def interrupted(db: sqlite_utils.Database) -> bool:
+def interrupted(cache: Cache) -> bool:
     """Whether the journal records a backup for ``Journal.recover`` to put
     back (a kill caught a write or an undo mid-edit). One query, and it
     creates nothing: a scan asks before it reads any file."""
-    try:
-        return ENTRIES in db.table_names() and db.execute(
+    with sqlite_errors(cache.path):
+        return ENTRIES in cache.db.table_names() and cache.db.execute(
             f"select 1 from {ENTRIES} where backup is not null limit 1").fetchone() is not None
-    except sqlite3.Error as e:
-        raise cache_error(e, _db_path(db)) from e
 
 
 class Journal:
-    """The write journal in a sqlite-utils ``Database`` (the result cache's file).
+    """The write journal, in the tables it owns in the result cache's file.
 
     Every record is committed when the method returns, so call these outside
     an open transaction: a record that waits for a later commit would be lost
     if tagger is killed after writing the file.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
-        self.db = db
-        self.path = _db_path(db)  # what its errors name
-        with self._sqlite():
+    def __init__(self, cache: Cache):
+        self.cache = cache  # a restored file's new identity goes there
+        self.db = db = cache.db
+        self.path = cache.path  # what its errors name
+        with sqlite_errors(self.path):
             # A record must outlive a power cut that the file edit after it
             # outlives: every commit on this connection is synced from now on
             # (the cache's WAL default, NORMAL, may lose the last commits).
@@ -128,16 +115,13 @@ class Journal:
         """Record an intended write, committed before the file is touched.
 
         ``previous_genres`` is None when the file had no genre field.
-        ``previous_state`` is the file's ``tags.read_state``; when not given
-        it is read here (TagError if the file exists but cannot be read; a
-        missing file records none). ``backup`` is the file's backup
+        ``previous_state`` is the file's ``tags.read_state``, as the caller
+        read it with its genres (None: not recorded). ``backup`` is the file's backup
         (``tags.write_genres`` passes it to its ``on_backup``), which
         ``recover`` puts back if the write never reaches ``record_after``.
         Returns the entry id for ``record_after``.
         """
         self.run(run_id)
-        if previous_state is None and os.path.isfile(path):
-            previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
             "run_id": run_id, "path": path_key(path),
             "previous_genres": None if previous_genres is None
@@ -170,8 +154,7 @@ class Journal:
         holds no backup. Raises TaggerError naming the file and its backup
         when one cannot be put back; it stays recorded for the next try.
         """
-        with self._sqlite():
-            rows = list(self.db[ENTRIES].rows_where("backup is not null", order_by="id"))
+        rows = self._rows("backup is not null")
         restored = []
         for row in rows:
             path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
@@ -203,7 +186,7 @@ class Journal:
                    count(e.id) as files_recorded
             from {RUNS} r left join {ENTRIES} e on e.run_id = r.id
             group by r.id order by r.id"""
-        with self._sqlite():
+        with sqlite_errors(self.path):
             rows = list(self.db.query(sql))
         for row in rows:
             row["options"] = json.loads(row["options"])
@@ -211,18 +194,15 @@ class Journal:
 
     def latest_run(self) -> int | None:
         """The id of the most recent run, undone or not; None when there is none."""
-        with self._sqlite():
-            row = next(self.db.query(f"select max(id) as id from {RUNS}"))
-        return row["id"]
+        with sqlite_errors(self.path):
+            return next(self.db.query(f"select max(id) as id from {RUNS}"))["id"]
 
     def entries(self, run_id: int) -> list[dict]:
         """The run's entries in the order recorded; genres decoded to lists
         (``previous_genres`` None when the field was absent), ``previous_state``
         to a dict and ``delta`` to a ``Delta`` (None when not recorded)."""
         self.run(run_id)
-        with self._sqlite():
-            rows = list(self.db[ENTRIES].rows_where(
-                "run_id = ?", [run_id], order_by="id"))
+        rows = self._rows("run_id = ?", [run_id])
         for row in rows:
             row["path"] = path_from_key(row["path"])
             if row["backup"] is not None:
@@ -251,59 +231,42 @@ class Journal:
     def finish_undo(self, run_id: int) -> None:
         self._update(RUNS, run_id, {"undone_at": _now()})
 
-    def update_cache(self, path: str) -> None:
-        """Tell the cache the file's identity after undo rewrote its tags."""
-        try:
-            size, mtime_ns, fp = file_state(path)
-            current = tags.read_genres(path)
-        except (OSError, TaggerError):
-            return  # the next scan looks at it again
-        with self._sqlite():
-            update_identity(self.db, path, size, mtime_ns, fp, current)
+    def update_cache(self, path: str, genres: list[str]) -> None:
+        """Tell the cache the file's identity after undo rewrote its tags
+        (``genres``: those it holds now)."""
+        with contextlib.suppress(OSError):  # gone: the next scan looks at it again
+            self.cache.retagged(path, genres)
 
+    @wrapped
     def run(self, run_id: int) -> dict:
         """The row of write run ``run_id``; TaggerError when there is none."""
-        with self._sqlite():
-            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
+        rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
         if not rows:
             raise TaggerError(f"no write run {run_id}")
         return rows[0]
 
     # --- the SQLite boundary ---
 
-    @contextlib.contextmanager
-    def _sqlite(self):
-        """SQLite's errors as the cache's CacheError: the same one line, naming
-        the file and what to do (corrupt, locked, read-only, full)."""
-        try:
-            yield
-        except sqlite3.Error as e:
-            raise cache_error(e, self.path) from e
+    @wrapped
+    def _rows(self, where: str, values: list | None = None) -> list[dict]:
+        return list(self.db[ENTRIES].rows_where(where, values, order_by="id"))
 
+    @wrapped
     def _insert(self, table: str, row: dict) -> int:
-        with self._sqlite():
-            self._no_open_transaction()
-            with self.db.atomic():
-                return self.db[table].insert(row).last_pk
+        self._no_open_transaction()
+        with self.db.atomic():
+            return self.db[table].insert(row).last_pk
 
+    @wrapped
     def _update(self, table: str, pk: int, updates: dict) -> None:
-        with self._sqlite():
-            self._no_open_transaction()
-            with self.db.atomic():
-                self.db[table].update(pk, updates)
+        self._no_open_transaction()
+        with self.db.atomic():
+            self.db[table].update(pk, updates)
 
     def _no_open_transaction(self) -> None:
         if self.db.conn.in_transaction:
             raise CacheError("write journal: a transaction is open, so the "
                              "record would not be committed before the write", self.path)
-
-
-def _db_path(db: sqlite_utils.Database) -> str | None:
-    try:
-        row = db.execute("pragma database_list").fetchone()
-    except sqlite3.Error:
-        return None
-    return (row[2] or None) if row else None
 
 
 def _now() -> str:

@@ -62,11 +62,11 @@ from . import asf as asffields, id3 as id3fields, mp4 as mp4fields, inplace as t
 from ..errors import TagError
 from .id3 import ID3V1_GENRES, ID3V23_SEPARATOR
 from .inplace import remove_stale_temps, restore_backup
-from .fields import GenreField, open_audio
+from .fields import GenreField, open_audio, parsed_once
 
 __all__ = ["GENRE_FIELDS", "ALBUM_KEYS", "GenreField", "ID3V1_GENRES", "ID3V23_SEPARATOR",
            "supports", "read_genres", "read_state", "read_album", "write_genres",
-           "restore_state", "restore_backup", "remove_stale_temps"]
+           "restore_state", "restore_backup", "remove_stale_temps", "parsed_once"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
 _ID3V1_NUMBER = re.compile(r"^\((\d{1,3})\)$|^(\d{1,3})$")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from .. import tags
 from ..errors import TaggerError
-from ..store.journal import Journal, file_state
+from ..store.cache import file_state
+from ..store.journal import Journal
 from ..tags import inplace
 from ..tags.delta import Delta, sha256_of
 from .writer import clean
@@ -101,7 +102,7 @@ def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
         result.files.append(outcome)
         journal.record_undo(last, outcome.outcome, outcome.reason)
         if outcome.outcome in DONE:
-            journal.update_cache(outcome.path)
+            journal.update_cache(outcome.path, chain[0]["previous_genres"] or [])
     if not result.problems():
         journal.finish_undo(run_id)
     return result

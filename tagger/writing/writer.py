@@ -24,7 +24,8 @@ from ..tags import inplace as tagcommit
 from .. import tags
 from ..store.cache import Cache
 from ..errors import TaggerError
-from ..store.journal import Journal, file_state
+from ..store.cache import file_state
+from ..store.journal import Journal
 from ..library import top_folders
 from .policy import ERROR, WRITE, Decision, Plan, PlanEntry, decide
 
@@ -77,7 +78,7 @@ def apply(plan: Plan, cache: Cache, *, id3v23: bool = False,
     yet. Writes a kill interrupted are put back from their backups first,
     then what interrupted runs left in the plan's folders is removed.
     """
-    journal = Journal(cache.db)
+    journal = Journal(cache)
     journal.recover()
     cleaned = clean(e.result.path for e in plan)
     todo = plan.to_write()
@@ -116,27 +117,28 @@ def _write_one(journal: Journal, cache: Cache, run_id: int, entry: PlanEntry, pl
     if identity is not None and (st.st_size, st.st_mtime_ns) != identity:
         return Outcome(path, ERROR, "changed since it was analysed; scan again")
     try:
-        previous = tags.read_genres(path)
-        decision = _still(entry, previous, plan)
-        if decision.action != WRITE:
-            return Outcome(path, SKIPPED, f"its genres changed since the plan to "
-                           f"{'; '.join(previous) or 'none'}: {decision.action} "
-                           f"({decision.reason})")
-        record = state = None
+        with tags.parsed_once():  # one parse: genres, their state, the write's check
+            previous, tag_state = tags.read_genres(path), tags.read_state(path)
+            decision = _still(entry, previous, plan)
+            if decision.action != WRITE:
+                return Outcome(path, SKIPPED, f"its genres changed since the plan to "
+                               f"{'; '.join(previous) or 'none'}: {decision.action} "
+                               f"({decision.reason})")
+            record = state = None
 
-        def journal_backup(backup) -> None:  # the backup is made: journal it before the edit
-            nonlocal record
-            record = journal.record_before(run_id, path, previous or None,
-                                           decision.genres_to_write, backup=backup)
+            def journal_backup(backup) -> None:  # the backup is made: journal it first
+                nonlocal record
+                record = journal.record_before(run_id, path, previous or None,
+                                               decision.genres_to_write, tag_state, backup)
 
-        def journal_edit(delta) -> None:  # the edit is on disk, the backup not yet removed
-            nonlocal state
-            state = file_state(path)
-            journal.record_after(record, *state, delta)
+            def journal_edit(delta) -> None:  # the edit is on disk, its backup not yet gone
+                nonlocal state
+                state = file_state(path)
+                journal.record_after(record, *state, delta)
 
-        tags.write_genres(path, decision.genres_to_write, id3v23=id3v23,
-                          on_backup=journal_backup, on_edited=journal_edit)
-        cache.update_identity(path, *state, decision.genres_to_write)
+            tags.write_genres(path, decision.genres_to_write, id3v23=id3v23,
+                              on_backup=journal_backup, on_edited=journal_edit)
+        cache.retagged(path, decision.genres_to_write, state)
     except TaggerError as e:
         return Outcome(path, ERROR, e.reason)
     return Outcome(path, WRITTEN, "; ".join(decision.genres_to_write),
