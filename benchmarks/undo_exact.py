@@ -30,7 +30,7 @@ def _sha(path: Path) -> str:
 
 def _write(journal, run: int, path: Path, genres: list[str]) -> int:
     from tagger import tags
-    from tagger.store.journal import file_state
+    from tagger.store.cache import file_state
 
     entry: list[int] = []
     tags.write_genres(path, genres, on_backup=lambda backup: entry.append(
@@ -54,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         cache = Cache(folder / "cache.db")
-        journal = Journal(cache.db)
+        journal = Journal(cache)
         (folder / "lib").mkdir()
         library = AudioLibrary(folder / "lib")
         files = {name: build(name, folder / "corpus") for name in CORPUS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 
 import mutagen
@@ -349,12 +350,18 @@ def test_journal_tables_live_beside_the_caches(cache):
     assert set(cache.db.table_names()) == {"results", "write_runs", "write_journal"}
 
 
-def test_file_state_changes_with_a_tag_edit(library, tmp_path):
+def test_file_state_is_the_files_size_time_and_content(library, tmp_path):
     path = library.copy("flac", tmp_path, tagged=True)
-    before = file_state(path)
-    tags.write_genres(path, ["Jazz"])
-    assert file_state(path) != before
-    assert file_state(path) == file_state(path)
+    st = path.stat()
+    size, mtime_ns, fp = file_state(path)
+    assert (size, mtime_ns) == (path.stat().st_size, st.st_mtime_ns) == (
+        len(path.read_bytes()), st.st_mtime_ns)
+    twin = tmp_path / "elsewhere" / "twin.flac"  # the same bytes under another name
+    twin.parent.mkdir()
+    shutil.copy2(path, twin)
+    assert file_state(twin)[::2] == (size, fp)
+    tags.write_genres(path, ["Jazz"])  # a tag edit changes the content
+    assert file_state(path)[2] != fp
 
 
 def test_recover_puts_a_killed_edits_backup_back_into_the_same_file(journal, library,

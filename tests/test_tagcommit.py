@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from mutagen.flac import FLAC
@@ -11,6 +13,7 @@ from audiofiles import AudioLibrary, leftovers
 from tagger.tags import inplace as tagcommit
 from tagger.constants import BACKUP_MARKER, TEMP_MARKER
 from tagger.errors import TagError
+from unprivileged import run_python
 
 
 @pytest.fixture(scope="session")
@@ -210,4 +213,46 @@ def test_ctrl_c_mid_copy_leaves_no_partial_copy(library, tmp_path, monkeypatch):
     monkeypatch.setattr(tagcommit.shutil, "copyfileobj", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tagcommit.commit(path, never)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+# --- real limits: a file size limit (RLIMIT_FSIZE), a read-only mount ---
+
+WRITE = """
+import sys
+from tagger import tags
+from tagger.errors import TagError
+try:
+    tags.write_genres(sys.argv[1], ["Jazz"])
+except TagError as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+def test_a_write_past_a_file_size_limit_leaves_the_file_as_it_was(library, tmp_path):
+    # An untagged WAV: the write appends an id3 chunk, so the file must grow.
+    path = library.copy("wav", tmp_path)
+    data, size = path.read_bytes(), path.stat().st_size
+    no_backup = run_python(WRITE, path, max_file_bytes=size - 1)  # the backup cannot be made
+    assert no_backup.returncode == 1
+    assert no_backup.stderr == f"{path}: cannot create a backup beside it: File too large\n"
+    no_growth = run_python(WRITE, path, max_file_bytes=size)  # the backup fits, the edit not
+    assert no_growth.returncode == 1
+    assert no_growth.stderr == f"{path}: could not write genres: [Errno 27] File too large\n"
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_a_read_only_mount_is_refused_by_name(library, tmp_path):
+    # CI runs as root: a bind mount of the folder, read-only, in a mount
+    # namespace of the child's own.
+    path = library.copy("flac", tmp_path, tagged=True)
+    data = path.read_bytes()
+    script = f'mount --bind -o ro "$1" "$1" && exec "$2" -c \'{WRITE}\' "$3"'
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", tmp_path, sys.executable,
+                           path], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 1 and "mount" in proc.stderr:
+        pytest.skip(f"no read-only bind mount here: {proc.stderr.strip()}")
+    assert proc.returncode == 1
+    assert proc.stderr == f"{path}: the file system it is on is mounted read-only\n"
     assert path.read_bytes() == data and leftovers(tmp_path) == []

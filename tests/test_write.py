@@ -9,11 +9,13 @@ import mutagen
 import pytest
 from mutagen.id3 import ID3, TCON, TIT2
 
-from audiofiles import ALL_FORMATS, AudioLibrary, decode, make_audio
+from audiofiles import ALL_FORMATS, AudioLibrary, decode, leftovers, make_audio
 from tagger import tags
 from tagger.store.cache import Cache, TrackResult, fingerprint
 from tagger.store.journal import Journal
 from tagger.writing.policy import WritePolicy, plan
+from tagger.tags import inplace as tagcommit
+from tagger.writing.undo import RESTORED, undo
 from tagger.writing.writer import SKIPPED, WRITTEN, WriteRun, apply
 
 POLICY = WritePolicy(min_confidence=0.5)
@@ -163,3 +165,43 @@ def test_a_write_parses_each_file_at_most_twice(library, tmp_path, cache, monkey
     assert len(parses) <= 2, parses
     (entry,) = Journal(cache).entries(run.id)
     assert entry["previous_state"] == tags.read_state(library.original(name, tagged=True))
+
+
+def _write_and_undo(cache, files):
+    """Write every file through a plan, then undo the run; returns both."""
+    run = apply(plan([analysed(cache, p) for p in files], POLICY), cache)
+    return run, undo(Journal(cache), run.id)
+
+
+@pytest.mark.parametrize("names", [
+    ["Café.flac", "Cafe\u0301.flac"],  # NFC and NFD: two files in one folder
+    ["夜の街を歩く" * 6 + " (remaster).flac",  # 126 bytes: cut in the backup's name
+     "夜の街を歩く" * 6 + " (live).flac"],  # the same first 100 bytes
+], ids=["nfc-nfd-twins", "long-names"])
+def test_twins_and_long_names_are_written_and_undone_each_as_itself(library, tmp_path, cache,
+                                                                    names):
+    files = [library.copy("flac", tmp_path, stem=name[:-5]) for name in names]
+    assert sorted(p.name for p in tmp_path.glob("*.flac")) == sorted(names)  # two files
+    original = {p: p.read_bytes() for p in files}
+
+    run, undone = _write_and_undo(cache, files)
+
+    assert [(o.path, o.action) for o in run.outcomes] == [(str(p), WRITTEN) for p in files]
+    assert [(f.path, f.outcome) for f in undone.files] == [(str(p), RESTORED) for p in files]
+    assert {p: p.read_bytes() for p in files} == original
+    assert leftovers(tmp_path) == []
+
+
+def test_a_leftover_backup_of_a_long_name_is_told_from_its_twins(library, tmp_path, cache):
+    # Two names alike in their first 100 bytes: the leftover backup of the
+    # one that is gone is kept (it may be the only copy), the other's removed.
+    stem = "夜の街を歩く" * 6
+    gone, kept = (library.copy("flac", tmp_path, stem=stem + end) for end in (" a", " b"))
+    orphan = tagcommit.make_backup(gone, gone)
+    stale = tagcommit.make_backup(kept, kept)
+    gone.unlink()
+
+    run = apply(plan([analysed(cache, kept)], POLICY), cache)
+
+    assert run.cleaned == [str(stale)]
+    assert orphan.exists() and not stale.exists()

@@ -229,10 +229,14 @@ def _writable_stat(target: Path, path: str | os.PathLike) -> None:
     try:
         st = target.stat()
         folder = target.parent.stat()
+        mounted_read_only = hasattr(os, "statvfs") and bool(
+            os.statvfs(target.parent).f_flag & os.ST_RDONLY)
     except OSError as e:
         raise TagError(f"cannot stat file: {e.strerror}", path) from e
     if not stat.S_ISREG(st.st_mode):
         raise TagError("not a regular file", path)
+    if mounted_read_only:
+        raise TagError("the file system it is on is mounted read-only", path)
     if not os.access(target, os.W_OK) or not st.st_mode & 0o222:
         raise TagError("file is read-only", path)
     if not os.access(target.parent, os.W_OK | os.X_OK) or not folder.st_mode & 0o222:
