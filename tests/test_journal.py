@@ -51,11 +51,12 @@ def journal(cache):
 
 def write(journal, run_id, path, new, id3v23=False):
     """What the pipeline does for one file."""
-    previous = tags.read_genres(path) or None
-    entries = []
-    tags.write_genres(path, new, id3v23=id3v23, on_backup=lambda backup: entries.append(
-        journal.record_before(run_id, path, previous, new, backup=backup)),
-        on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
+    with tags.parsed_once():
+        previous, state = tags.read_genres(path) or None, tags.read_state(path)
+        entries = []
+        tags.write_genres(path, new, id3v23=id3v23, on_backup=lambda backup: entries.append(
+            journal.record_before(run_id, path, previous, new, state, backup=backup)),
+            on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
     return entries[0]
 
 
@@ -492,6 +493,21 @@ def test_write_changes_only_genres_and_undo_restores_every_tag(journal, tmp_path
 
     assert dump(path) == before
     assert sha256(path) == hashlib.sha256(raw).hexdigest()  # the very bytes
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_without_its_delta_undo_puts_every_genre_field_back_as_stored(journal, db, tmp_path,
+                                                                      name):
+    path = build(name, tmp_path)
+    before = dump(path)
+    run = journal.start_run({})
+    write(journal, run, path, ["Jazz", "Blues"])
+    db.execute("update write_journal set delta = null")  # as an older tagger journaled it
+
+    [undone] = undo(journal, run).files
+
+    assert undone.outcome == NOT_IDENTICAL
+    assert dump(path) == before
 
 
 def test_the_corpus_has_the_layouts_that_move_bytes(tmp_path):
