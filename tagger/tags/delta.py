@@ -33,8 +33,9 @@ BLOCK = 1024 * 1024  # bytes compared per step: memory stays a few blocks, whate
 MIN_MATCH = 32  # bytes: a shorter match is chance, cheaper stored as a literal than as a step
 SAMPLE = 64  # bytes of the original looked for in the written file, to find a shift
 SAMPLES = 4  # samples per block
-REACH = 256 * 1024  # bytes: how far from its own offset a sample is looked for
-MAX_SHIFTS = 8  # shifts tried per block, at most
+REACHES = (4096, 64 * 1024, 256 * 1024)  # bytes: how far from its own offset a sample is
+# looked for, nearest first (periodic audio, a tone, matches at many shifts)
+MAX_SHIFTS = 12  # shifts tried per block, at most
 
 LITERAL = None  # a step's shift when its bytes are in ``Delta.literals``
 _HEADER = struct.Struct("<4sqq32s32s")  # magic, original size, size change, two SHA-256s
@@ -176,16 +177,17 @@ def _compare(block: np.ndarray, start: int, new: BinaryIO, size: int, grown: int
                 steps.add(shift, len(block))
                 steps.recent = [shift] + [s for s in steps.recent if s != shift]
                 return
-    shifts = list(dict.fromkeys([*likely, *_found_shifts(block, start, new, size)]))
-    masks = []
-    for shift in shifts[:MAX_SHIFTS]:
-        there, inside = _read_at(new, start + shift, len(block), size)
-        masks.append((shift, _long_runs((block == there) & inside)))
-    masks.sort(key=lambda m: -int(m[1].sum()))
-    masks = [m for m in masks if m[1].any()]
-    choice = np.full(len(block), len(masks), np.int64)  # index into masks; len: literal
-    for i, (_shift, mask) in reversed(list(enumerate(masks))):
-        choice[mask] = i
+    at = [(2 * k + 1) * len(block) // (2 * SAMPLES) for k in range(SAMPLES)]
+    shifts = list(dict.fromkeys([*likely, *_found_shifts(block, at, start, new, size)]))
+    masks, choice = _choose(block, start, new, size, shifts)
+    # Bytes no shift covers yet: look for them too (a sample of periodic audio,
+    # a tone, is found at a shift that fits it but not what lies before it).
+    literal = np.diff(np.concatenate(([False], choice == len(masks), [False])).view(np.int8))
+    runs = zip(np.flatnonzero(literal == 1)[:SAMPLES], np.flatnonzero(literal == -1))
+    inside = [at for lo, hi in runs for at in (lo, lo + SAMPLE, (lo + hi) // 2) if at < hi]
+    more = [s for s in _found_shifts(block, inside, start, new, size) if s not in shifts]
+    if more:
+        masks, choice = _choose(block, start, new, size, shifts + more)
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(choice)) + 1, [len(choice)]))
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         i = int(choice[lo])
@@ -193,21 +195,48 @@ def _compare(block: np.ndarray, start: int, new: BinaryIO, size: int, grown: int
     steps.recent = [shift for shift, _mask in masks]
 
 
-def _found_shifts(block: np.ndarray, start: int, new: BinaryIO, size: int) -> list[int]:
-    """Shifts at which samples of the block are found in the written file
-    within REACH of their own offset."""
+def _choose(block: np.ndarray, start: int, new: BinaryIO, size: int, shifts: list[int]):
+    """Per byte of the block, the first shift (by how much of the block it
+    covers) at which it is in a match: (shift, mask) pairs, and an index
+    into them per byte (their number: literal)."""
+    masks = []
+    for shift in shifts[:MAX_SHIFTS]:
+        there, inside = _read_at(new, start + shift, len(block), size)
+        masks.append((shift, _long_runs((block == there) & inside)))
+    masks.sort(key=lambda m: -int(m[1].sum()))
+    masks = [m for m in masks if m[1].any()]
+    choice = np.full(len(block), len(masks), np.int64)
+    for i, (_shift, mask) in reversed(list(enumerate(masks))):
+        choice[mask] = i
+    return masks, choice
+
+
+def _found_shifts(block: np.ndarray, offsets: list[int], start: int, new: BinaryIO,
+                  size: int) -> list[int]:
+    """Shifts at which samples of the block (at these offsets in it) are found
+    in the written file, each the nearest to its own offset within the
+    largest of REACHES."""
     found = []
-    for k in range(SAMPLES):
-        at = (2 * k + 1) * len(block) // (2 * SAMPLES)
+    for at in offsets:
         sample = block[at:at + SAMPLE].tobytes()
-        if len(sample) < SAMPLE:
-            continue
-        lo = max(0, start + at - REACH)
-        new.seek(lo)
-        hit = new.read(min(size, start + at + SAMPLE + REACH) - lo).find(sample)
-        if hit >= 0:
-            found.append(lo + hit - start - at)
+        if len(sample) == SAMPLE:
+            shift = _nearest(sample, start + at, new, size)
+            if shift is not None:
+                found.append(shift)
     return found
+
+
+def _nearest(sample: bytes, position: int, new: BinaryIO, size: int) -> int | None:
+    """The shift from ``position`` of the nearest place ``sample`` is in ``new``."""
+    for reach in REACHES:
+        lo, hi = max(0, position - reach), min(size, position + reach + len(sample))
+        new.seek(lo)
+        window = new.read(hi - lo)
+        hits = [h for h in (window.find(sample, position - lo),
+                            window.rfind(sample, 0, position - lo + len(sample) - 1)) if h >= 0]
+        if hits:
+            return min((lo + h - position for h in hits), key=abs)
+    return None
 
 
 def _read_at(f: BinaryIO, offset: int, length: int, size: int) -> tuple[np.ndarray, np.ndarray]:
