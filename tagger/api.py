@@ -161,8 +161,11 @@ def write(plan: Plan, *, db: PathLike | None = None, id3v23: bool = False,
 
 def undo(run_id: int | None = None, *, db: PathLike | None = None,
          on_wait: Callable[[Path], None] | None = None) -> UndoResult:
-    """Restore the genres write run ``run_id`` (default: the latest) changed;
-    files changed since are refused, per file (see ``undoer.undo``)."""
+    """Give the files write run ``run_id`` (default: the latest) changed their
+    bytes from before it, checked by SHA-256, or, where that cannot be (an
+    older journal, bytes changed unseen since), their genre fields as before
+    ("not identical"); files changed since are refused, per file (see
+    ``writing.undo.undo``)."""
     with _locked(db, on_wait) as cache:
         return undo_run(Journal(cache), run_id)
 
@@ -183,7 +186,9 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:
-    """The write runs, oldest first (see ``journal.Journal.runs``)."""
+    """The write runs, oldest first, each with ``files_written`` and
+    ``files_exact`` (those undo can give back byte for byte); see
+    ``store.journal.Journal.runs``."""
     with _opened(db) as cache:
         return Journal(cache).runs()
 

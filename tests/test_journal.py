@@ -335,6 +335,23 @@ def test_history_and_undo_say_which_files_cannot_be_given_their_very_bytes(libra
         "Undo of write run 1: 1 not identical, 1 restored\n")
 
 
+def test_ctrl_c_during_an_undo_exits_130_saying_what_to_do(library, tmp_path, monkeypatch):
+    db = tmp_path / "tagger.db"
+    cache = Cache(db)
+    journal = Journal(cache)
+    path = library.copy("mp3", tmp_path)
+    write(journal, journal.start_run({}), path, ["Jazz"])
+    cache.close()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tagcommit, "rebuild", interrupted)
+    result = CliRunner().invoke(app, ["undo", "--db", str(db)])
+    assert result.exit_code == 130
+    assert result.output == "Interrupted: run the same command to undo the rest.\n"
+
+
 def test_undo_function_takes_the_journal(cache, library, tmp_path):
     journal = Journal(cache)
     path = library.copy("wma", tmp_path, tagged=True)
