@@ -64,16 +64,17 @@ def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
     """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
     First ``recover``s any interrupted edit and removes what interrupted runs
-    left beside the run's files. Per file: written and
-    unchanged since -> its bytes from before the write rebuilt from the
-    journal's delta and checked against their SHA-256 (restored); when the
-    journal holds no delta (an older tagger, a write killed before it was
-    recorded) or the file's bytes are not those tagger wrote (a change the
-    size, mtime and fingerprint miss), its previous genre fields put back
-    exactly as stored instead (not identical, saying why); changed since
-    (size, mtime or fingerprint differ) or gone -> refused; recorded but never confirmed written (tagger was
-    killed) -> restored only if the file holds the new genres, "unchanged"
-    if it still holds the previous ones, else refused. One file's failure
+    left beside the run's files. Per file: written and unchanged since ->
+    its bytes from before the write rebuilt from the journal's delta and
+    checked against their SHA-256 (restored); when the journal holds no
+    delta (an older tagger, a write killed before it was recorded) or the
+    file's bytes are not those tagger wrote (a change the size, mtime and
+    fingerprint miss), its previous genre fields put back exactly as stored
+    instead (not identical, saying why); changed since (size, mtime or
+    fingerprint differ) or gone -> refused; recorded but never confirmed
+    written (tagger was killed) -> its genre fields put back only if the
+    file holds the new genres, "unchanged" if it still holds the previous
+    ones, else refused. One file's failure
     never stops the others. The cache learns each restored file's new
     identity, so the next scan does not decode it again. The run is marked
     undone once every file is restored (or unchanged); until then, undoing

@@ -8,8 +8,9 @@ genre without changing the file's size or time), make its backup and commit
 it to the journal with the previous genres, edit the tags in place
 (tags.write_genres), then record in the journal the file's new identity and
 the delta that gives its old bytes back (before the backup is removed), and
-the new identity in the cache, so the next scan does not analyse it again. A file reached under
-two names in one run (a symlink and its target, hard links) is written once.
+the new identity in the cache, so the next scan does not analyse it again.
+A file reached under two names in one run (a symlink and its target, hard
+links) is written once.
 One file's failure is recorded and the rest go on.
 """
 
@@ -22,9 +23,8 @@ from dataclasses import dataclass, field
 
 from ..tags import inplace as tagcommit
 from .. import tags
-from ..store.cache import Cache
 from ..errors import TaggerError
-from ..store.cache import file_state
+from ..store.cache import Cache, file_state
 from ..store.journal import Journal
 from ..library import top_folders
 from .policy import ERROR, WRITE, Decision, Plan, PlanEntry, decide
