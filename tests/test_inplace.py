@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -144,7 +145,7 @@ def test_no_room_for_the_backup_is_refused_cleanly(library, tmp_path, monkeypatc
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tagcommit.shutil, "copyfileobj", full)
+    monkeypatch.setattr(tagcommit, "_copy", full)
     with pytest.raises(TagError) as e:
         tagcommit.commit(path, never)
     assert str(e.value) == f"{path}: cannot create a backup beside it: No space left on device"
@@ -206,14 +207,33 @@ def test_ctrl_c_mid_copy_leaves_no_partial_copy(library, tmp_path, monkeypatch):
     path = library.copy("wav", tmp_path, tagged=True)
     data = path.read_bytes()
 
-    def interrupted(src, dst, length):
-        dst.write(src.read(length // 64))
-        raise KeyboardInterrupt
+    real = tagcommit._copy
 
-    monkeypatch.setattr(tagcommit.shutil, "copyfileobj", interrupted)
+    def ctrl_c_mid_copy(src, dst, interrupted):
+        dst.write(src.read(1000))
+        os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it
+        real(src, dst, interrupted)
+
+    monkeypatch.setattr(tagcommit, "_copy", ctrl_c_mid_copy)
     with pytest.raises(KeyboardInterrupt):
         tagcommit.commit(path, never)
     assert path.read_bytes() == data and leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_mid_edit_waits_until_the_edit_is_whole(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    seen = []
+
+    def edit(target):
+        os.kill(os.getpid(), signal.SIGINT)
+        set_genre(target)
+        seen.append("edited")
+
+    with pytest.raises(KeyboardInterrupt):
+        tagcommit.commit(path, edit, on_edited=lambda delta: seen.append("journaled"))
+    assert seen == ["edited", "journaled"]
+    assert FLAC(path)["GENRE"] == ["Jazz"] and leftovers(tmp_path) == []
 
 
 # --- real limits: a file size limit (RLIMIT_FSIZE), a read-only mount ---

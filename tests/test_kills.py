@@ -232,9 +232,10 @@ def test_ctrl_c_during_writes_leaves_nothing_and_undo_gives_every_byte_back(tmp_
             time.sleep(0.005)
         time.sleep(rng.uniform(0.0, 1.0))  # the write has begun: anywhere in it
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=120)
         codes.append(proc.returncode)
-        assert proc.returncode in (0, 130), err.decode()  # 0: it had finished
+        # Unless the run had finished (and maybe got the signal as Python exits).
+        assert proc.returncode == 130 or b"files written" in out, err.decode()
         assert leftovers(lib) == []
         undo = tagger("undo", "--db", db)
         _, err = undo.communicate(timeout=300)

@@ -91,8 +91,8 @@ def _commit(path, edit: Callable[[Path, Path], None], check, on_backup, on_edite
     _writable_stat(target, path)
     if check is not None:
         check(target)
-    backup = make_backup(target, path)
-    with _ctrl_c_held():  # from here to the backup's removal, a Ctrl-C waits
+    with _ctrl_c_held() as interrupted:  # a Ctrl-C stops the copy, else waits to the end
+        backup = make_backup(target, path, interrupted)
         try:
             if on_backup is not None:
                 on_backup(backup)
@@ -182,11 +182,14 @@ def original_of(copy: Path) -> Path | None:
     return next((copy.parent / n for n in names if (copy.parent / n).is_file()), None)
 
 
-def make_backup(target: Path, name: str | os.PathLike) -> Path:
+def make_backup(target: Path, name: str | os.PathLike,
+                interrupted: Callable[[], bool] = lambda: False) -> Path:
     """A synced copy of ``target`` beside it, under a BACKUP_MARKER name.
 
     It is copied under a TEMP_MARKER name first, so that a half-made backup
-    is never taken for a whole one; a Ctrl-C mid-copy removes it. Its name:
+    is never taken for a whole one. A Ctrl-C mid-copy, or ``interrupted()``
+    turning true (checked between blocks), removes it and raises
+    KeyboardInterrupt. Its name:
     ``.NAME.tagger-backup-HASH-RANDOM``, NAME cut to 100 bytes, HASH that of
     the whole name (``original_of`` finds the file by it). Its times are the
     original's. Raises TagError naming ``name``.
@@ -202,7 +205,7 @@ def make_backup(target: Path, name: str | os.PathLike) -> Path:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as dst, open(target, "rb") as src:
-            shutil.copyfileobj(src, dst, _COPY_BLOCK)
+            _copy(src, dst, interrupted)
             dst.flush()
             os.fsync(dst.fileno())
         st = target.stat()
@@ -217,6 +220,14 @@ def make_backup(target: Path, name: str | os.PathLike) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return backup
+
+
+def _copy(src, dst, interrupted: Callable[[], bool]) -> None:
+    """Copy a file's bytes a block at a time, stopping at a Ctrl-C."""
+    while block := src.read(_COPY_BLOCK):
+        if interrupted():
+            raise KeyboardInterrupt
+        dst.write(block)
 
 
 def _writable_stat(target: Path, path: str | os.PathLike) -> None:
@@ -262,17 +273,23 @@ def _name_hash(name: str) -> str:
 def _ctrl_c_held():
     """Hold back SIGINT (Ctrl-C) until the block ends, so that it never cuts an
     edit between its steps: it arrives once the file is whole and the journal
-    says so. Only in the main thread (where Python handles signals) on POSIX;
-    a kill (SIGKILL) is the journal's to recover from."""
-    if not hasattr(signal, "pthread_sigmask") or \
-            threading.current_thread() is not threading.main_thread():
-        yield
+    says so. Yields a function that tells whether one came (a copy checks it
+    to stop early). Python runs signal handlers in the main thread whichever
+    thread the signal reached, so its handler is swapped for one that notes
+    it (a signal mask would not do: other threads, TensorFlow's, take the
+    signal). Only where Python lets a handler be set (the main thread); a
+    kill (SIGKILL) is the journal's to recover from."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
     try:
-        yield
+        yield lambda: bool(caught)
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, caught[0])  # Python's own raises KeyboardInterrupt
 
 
 def _fsync_file(path: Path) -> None:
