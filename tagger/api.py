@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from .results import Action, TrackResult
 from .store.cache import Cache, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
-from .store.journal import Journal, file_state, interrupted
+from .store.journal import Journal, interrupted
 from .library import is_under
 from .writing.undo import UndoResult, undo as undo_run
 from .pipeline import Scan, ScanOptions, ScanStats, order_like
@@ -92,7 +92,7 @@ class ScanRun(Iterator[TrackResult]):
         with _locked(self.db, on_wait) as cache:
             # A file a killed write left half-written is whole again before
             # the scan reads it.
-            self.restored = Journal(cache.db).recover() if interrupted(cache.db) else []
+            self.restored = Journal(cache).recover() if interrupted(cache) else []
             self._scan = Scan(paths, cache, options, on_found=on_found)
             yield from self._scan
 
@@ -165,10 +165,13 @@ def write(plan: Plan, *, db: PathLike | None = None, id3v23: bool = False,
 
 def undo(run_id: int | None = None, *, db: PathLike | None = None,
          on_wait: Callable[[Path], None] | None = None) -> UndoResult:
-    """Restore the genres write run ``run_id`` (default: the latest) changed;
-    files changed since are refused, per file (see ``undoer.undo``)."""
+    """Give the files write run ``run_id`` (default: the latest) changed their
+    bytes from before it, checked by SHA-256, or, where that cannot be (an
+    older journal, bytes changed unseen since), their genre fields as before
+    ("not identical"); files changed since are refused, per file (see
+    ``writing.undo.undo``)."""
     with _locked(db, on_wait) as cache:
-        return undo_run(Journal(cache.db), run_id)
+        return undo_run(Journal(cache), run_id)
 
 
 def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = None,
@@ -182,18 +185,16 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
     left alone (the next scan looks at it)."""
     with _locked(db, on_wait) as cache:
         for path, genres in files.items():
-            path = os.path.abspath(os.fspath(path))
-            try:
-                state = file_state(path)
-            except OSError:
-                continue
-            cache.update_identity(path, *state, list(genres))
+            with contextlib.suppress(OSError):  # gone or unreadable: the next scan looks
+                cache.retagged(os.path.abspath(os.fspath(path)), genres)
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:
-    """The write runs, oldest first (see ``journal.Journal.runs``)."""
+    """The write runs, oldest first, each with ``files_written`` and
+    ``files_exact`` (those undo can give back byte for byte); see
+    ``store.journal.Journal.runs``."""
     with _opened(db) as cache:
-        return Journal(cache.db).runs()
+        return Journal(cache).runs()
 
 
 def cached(paths: Iterable[PathLike] | None = None, *,
@@ -213,7 +214,7 @@ def decided(*, db: PathLike | None = None) -> dict[str, Choice]:
     those a ``tagger undo`` took back are not among them (they are asked again)."""
     with _opened(db) as cache:
         stored = DecisionStore(cache.db, cache.path).all()
-        undone = {r["id"] for r in Journal(cache.db).runs() if r["undone_at"]}
+        undone = {r["id"] for r in Journal(cache).runs() if r["undone_at"]}
     return {p: Choice(d.verdict, d.genres) for p, d in stored.items() if d.run_id not in undone}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 
@@ -143,7 +143,11 @@ def scan(
         plan = api.plan(results, policy, fresh=write)
         _render(records(plan), run.stats, quiet, verbose, report)
         if write:
-            written = api.write(plan, db=db, id3v23=id3v23, on_wait=_waiting)
+            try:
+                written = api.write(plan, db=db, id3v23=id3v23, on_wait=_waiting)
+            except KeyboardInterrupt:
+                _interrupted("every file written so far is journaled: tagger history "
+                             "lists the run, tagger undo undoes it")
             _say_written(written, db)
             if written.failed:
                 raise typer.Exit(1)
@@ -173,7 +177,20 @@ def _say_restored(paths: List[str]) -> None:
                    + ", ".join(paths), err=True)
 
 
+def _interrupted(what_now: str) -> NoReturn:
+    """Ctrl-C during a write or an undo: the file being edited was finished first."""
+    typer.echo(f"Interrupted: {what_now}.", err=True)
+    raise typer.Exit(130)
+
+
+def _say_cleaned(paths: List[str]) -> None:
+    if paths:
+        files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
+        typer.echo(f"Removed {files} an interrupted run left: " + ", ".join(paths), err=True)
+
+
 def _say_written(run, db: Optional[Path] = None) -> None:
+    _say_cleaned(run.cleaned)
     for o in run.failed + run.skipped:
         typer.echo(f"{o.path}: not written: {o.reason}", err=True)
     if run.id is None:
@@ -332,7 +349,10 @@ def undo(
                           on_wait=lambda _: typer.echo("Waiting for another tagger run ...", err=True))
     except TaggerError as e:
         _fail(str(e))
-    for f in result.problems():
+    except KeyboardInterrupt:
+        _interrupted("run the same command to undo the rest")
+    _say_cleaned(result.cleaned)
+    for f in result.not_identical() + result.problems():
         typer.echo(f"{f.path}: {f.outcome}: {f.reason}", err=True)
     counts = result.counts()
     typer.echo(f"Undo of write run {result.run_id}: " +
@@ -356,12 +376,21 @@ def history(db: Optional[Path] = DbOption):
     except TaggerError as e:
         _fail(str(e))
     t = Table(title="Write runs")
-    for col in ("run", "started", "finished", "files written", "undone"):
+    for col in ("run", "started", "finished", "files written", "exact undo", "undone"):
         t.add_column(col)
     for r in runs:
         t.add_row(str(r["id"]), r["started_at"], r["finished_at"] or "(interrupted)",
-                  str(r["files_written"]), r["undone_at"] or "")
+                  str(r["files_written"]), _exact_undo(r), r["undone_at"] or "")
     Console().print(t)
+
+
+def _exact_undo(run: dict) -> str:
+    """Whether undo can give back the very bytes of a run's files: "yes", "no"
+    (genres only: a journal of an older tagger) or "N of M files"."""
+    exact, written = run["files_exact"], run["files_written"]
+    if exact == written:
+        return "yes"
+    return "no" if exact == 0 else f"{exact} of {written} files"
 
 
 DataDirs = typer.Argument(..., exists=True, file_okay=False,

@@ -31,6 +31,16 @@ def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def top_folders(folders: Iterable[str]) -> list[str]:
+    """The folders, without those inside another one of them."""
+    out: list[str] = []
+    # Sorted by components, a folder's sub-folders come right after it.
+    for folder in sorted({f for f in folders if f}, key=lambda f: f.split(os.sep)):
+        if not out or not is_under(folder, out[-1]):
+            out.append(folder)
+    return out
+
+
 def walk(roots: Iterable[str | os.PathLike], follow_symlinks: bool = False,
          on_error=None) -> Iterator[Track]:
     """Yield the audio files under each root (a folder or a single file).

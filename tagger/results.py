@@ -42,7 +42,8 @@ class WriteOutcome(StrEnum):
 class UndoOutcome(StrEnum):
     """What an undo did with one file (``UndoFile.outcome``)."""
 
-    RESTORED = "restored"  # previous genres written back
+    RESTORED = "restored"  # its bytes are again those from before the write (SHA-256 checked)
+    NOT_IDENTICAL = "not identical"  # its previous genre fields put back, not every byte: see why
     UNCHANGED = "unchanged"  # the file already holds its previous genres
     REFUSED = "refused"  # changed since tagger wrote it, or gone: left alone
     ERROR = "error"  # restoring failed (e.g. the file is now read-only)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tagger import tags
 from tagger.cli import app
+from tagger.tags import inplace
 
 
 def pause_before_writes(seconds: float) -> None:
@@ -34,24 +35,24 @@ def pause_before_writes(seconds: float) -> None:
 
 
 def break_edit(n: int, ready: Path) -> None:
-    commit = tags._commit  # applies an edit function to the file, in place
+    commit = inplace._commit  # every in-place edit (a write's, an undo's) goes through it
     calls = 0
 
-    def broken_commit(path, field, real, *args):
-        def edit(target):
+    def broken_commit(path, real, *args):
+        def edit(target, backup):
             nonlocal calls
             calls += 1
             if calls < n:
-                return real(target)
-            half_way(target, real)
+                return real(target, backup)
+            half_way(target, backup, real)
 
-        return commit(path, field, edit, *args)
+        return commit(path, edit, *args)
 
-    def half_way(target, real):
+    def half_way(target, backup, real):
         with tempfile.TemporaryDirectory() as folder:  # what the edit would write
             done = Path(folder) / Path(target).name
             shutil.copyfile(target, done)
-            real(done)
+            real(done, backup)
             new = done.read_bytes()
         with open(target, "r+b") as f:
             f.write(new[: len(new) // 2])
@@ -61,7 +62,7 @@ def break_edit(n: int, ready: Path) -> None:
         ready.write_text(str(target), encoding="utf-8")
         time.sleep(3600)
 
-    tags._commit = broken_commit
+    inplace._commit = broken_commit
 
 
 def main(argv: list[str]) -> None:

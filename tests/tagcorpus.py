@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import subprocess
 from pathlib import Path
 
 import mutagen
@@ -28,7 +29,7 @@ from mutagen.asf import ASF
 from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover
 
-from audiofiles import add_existing_tags, make_format
+from audiofiles import add_existing_tags, ffmpeg_exe, make_format
 
 # --- raw ID3v2 ---
 
@@ -196,10 +197,10 @@ def _aiff_v23(folder):
     return path
 
 
-def _set_comments(path, comments):
+def _set_comments(path, comments, padding=None):
     audio = mutagen.File(path)
     audio.tags[:] = comments
-    audio.save()
+    audio.save(**({} if padding is None else {"padding": lambda info: padding}))
 
 
 def _flac_numeric_picture(folder):
@@ -242,6 +243,37 @@ def _m4a_gnre(folder):
     assert data.count(text_atom) == 1
     path.write_bytes(data.replace(text_atom, gnre))
     return path
+
+
+def _m4a_moov_first(folder):
+    """ffmpeg puts the moov atom after the audio (mdat); "faststart" moves it before."""
+    path = make_format(folder, "aac", "moov-last", metadata={"title": "T", "genre": "Rock"})
+    first = path.with_name("moov-first.m4a")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-c", "copy",
+                    "-map_metadata", "0", "-movflags", "+faststart", str(first)], check=True)
+    path.unlink()
+    return first
+
+
+def _ogg_pages(path) -> int:
+    return path.read_bytes().count(b"OggS")
+
+
+def _ogg_comment_pages(folder):
+    """A comment header over many pages, so full that a longer genre adds a
+    page and every later page is renumbered."""
+    for size in range(100_000, 110_000, 50):
+        path = make_format(folder, "ogg", "pages")
+        _set_comments(path, [("TITLE", "t"), ("COMMENT", "x" * size)], padding=0)
+        probe = path.with_name("probe.ogg")
+        probe.write_bytes(path.read_bytes())
+        _set_comments(probe, [("TITLE", "t"), ("COMMENT", "x" * size),
+                              ("GENRE", "Jazz"), ("GENRE", "Blues")], padding=0)
+        grows = _ogg_pages(probe) > _ogg_pages(path)
+        probe.unlink()
+        if grows:
+            return path
+    raise AssertionError("no comment size fills an Ogg page")
 
 
 def _m4a_two_genres(folder):
@@ -289,6 +321,8 @@ CORPUS = {
     "opus-empty": _opus_empty,
     "m4a-gnre": _m4a_gnre,
     "m4a-two-genres": _m4a_two_genres,
+    "m4a-moov-first": _m4a_moov_first,
+    "ogg-comment-pages": _ogg_comment_pages,
     "wma-genre-id": _wma_genre_id,
     "wv-binary-genre": _ape_kind("wv", BINARY, b"\x00\x01binary"),
     "ape-external-genre": _ape_kind("ape", EXTERNAL, "http://example.org/g"),

@@ -99,7 +99,7 @@ def test_chosen_genres_are_written_journalled_and_undone(tmp_path, cache):
     run = apply(plan_choices([r], {r.path: Choice.pick("metal")}, POLICY), cache)
     assert [(o.action, o.genres) for o in run.outcomes] == [(WRITTEN, ("Metal",))]
     assert tags.read_genres(mp3) == ["Metal"] and decode(mp3) == audio
-    assert undo(Journal(cache.db), run.id).counts()["restored"] == 1
+    assert undo(Journal(cache), run.id).counts()["restored"] == 1
     assert tags.read_genres(mp3) == ["Pop"]
 
 

@@ -182,6 +182,7 @@ def test_write_then_undo_restores_tags_and_never_touches_audio(music, db):
     files = [p for p in music.rglob("*") if tags.supports(p) and ".hidden" not in str(p)]
     audio = {p: decode(p) for p in files}
     before = {p: tags.read_genres(p) for p in files}
+    raw = {p: p.read_bytes() for p in files}
 
     result = run("scan", music, "--db", db, "--write", "--overwrite", "--min-confidence", "0", "-q")
     assert result.exit_code == 0, result.output
@@ -199,12 +200,13 @@ def test_write_then_undo_restores_tags_and_never_touches_audio(music, db):
     assert history.exit_code == 0
     (row,) = [line for line in history.output.splitlines() if line.startswith("│ 1 ")]
     assert "(interrupted)" not in row and row.split("│")[4].strip() == "6"
+    assert row.split("│")[5].strip() == "yes"  # exact undo
 
     undone = run("undo", "--db", db)
     assert undone.exit_code == 0, undone.output
     assert undone.output.strip() == "Undo of write run 1: 6 restored"
     assert {p: tags.read_genres(p) for p in files} == before
-    assert all(decode(p) == audio[p] for p in files)
+    assert {p: p.read_bytes() for p in files} == raw  # the very bytes
     assert tags.read_genres(wav) == []
     # Nor after an undo: the cache learnt each restored file's identity.
     again = run("scan", music, "--db", db, "-q")

@@ -7,6 +7,7 @@ temp file or backup left, and undo restores everything.
 The runs are started through tests/killable.py, which patches pauses into
 tagger's tag writes (tagger itself has no test switches)."""
 
+import hashlib
 import os
 import random
 import re
@@ -62,7 +63,7 @@ def recover(db) -> None:
     """tagger's recovery, as the next write run or undo starts with it."""
     if os.path.exists(db):
         cache = Cache(db)
-        Journal(cache.db).recover()
+        Journal(cache).recover()
         cache.close()
 
 
@@ -202,6 +203,46 @@ def test_kills_inside_the_in_place_edit_are_recovered(library, tmp_path):
     _, err = undo.communicate(timeout=120)
     assert undo.returncode == 0, err.decode()
     check(before.__getitem__)
+
+
+def test_ctrl_c_during_writes_leaves_nothing_and_undo_gives_every_byte_back(tmp_path):
+    """Issue 23.2: Ctrl-C (SIGINT) at random moments of a 24-file write, each
+    followed by tagger undo, four times: the write exits 130 with no file of
+    ours beside the music, and undo gives every file back its very bytes."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(8):  # big enough that a Ctrl-C often lands in a backup copy
+        make_audio(lib / f"{i} big.wav", 40.0, "noise", metadata={"genre": "Old"})
+    for i, (name, codec) in enumerate((FORMATS * 2)[:16]):
+        make_audio(lib / f"{i}{name}", 2.0, "drums", codec=codec,
+                   metadata={"genre": "Old"} if i % 2 else None)
+    files = sorted(lib.iterdir())
+    original = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    db = tmp_path / "cache.db"
+    assert tagger("scan", lib, "--db", db, "-q", "-j", "2").wait(timeout=600) == 0
+    rng = random.Random(23)
+    codes = []
+    for _ in range(4):
+        entries = _journal_entries(db)
+        proc = tagger("scan", lib, "--db", db, "--write", "--overwrite", "--min-confidence",
+                      "0", "-q", "-j", "2")
+        deadline = time.monotonic() + 120
+        while _journal_entries(db) == entries and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 1.0))  # the write has begun: anywhere in it
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        codes.append(proc.returncode)
+        # Unless the run had finished (and maybe got the signal as Python exits).
+        assert proc.returncode == 130 or b"files written" in out, err.decode()
+        assert leftovers(lib) == []
+        undo = tagger("undo", "--db", db)
+        _, err = undo.communicate(timeout=300)
+        assert undo.returncode == 0, err.decode()
+        assert leftovers(lib) == []
+        assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files} == original
+    assert 130 in codes
 
 
 def test_a_plain_scan_after_a_killed_write_reads_the_file_as_it_was(tmp_path):

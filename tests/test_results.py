@@ -12,7 +12,7 @@ def test_outcomes_are_exported_and_keep_the_words_reports_and_journals_hold():
     assert (tagger.Action, tagger.WriteOutcome, tagger.UndoOutcome) == (
         Action, WriteOutcome, UndoOutcome)
     assert list(WriteOutcome) == ["written", "skipped", "error"]
-    assert list(UndoOutcome) == ["restored", "unchanged", "refused", "error"]
+    assert list(UndoOutcome) == ["restored", "not identical", "unchanged", "refused", "error"]
     assert json.dumps([Action.KEEP, UndoOutcome.REFUSED]) == '["keep existing", "refused"]'
     assert f"{Action.BELOW}: {WriteOutcome.SKIPPED}" == "below threshold: skipped"
 

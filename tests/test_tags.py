@@ -380,6 +380,8 @@ CORPUS_GENRES = {
     "opus-empty": [],
     "m4a-gnre": ["Rock"],
     "m4a-two-genres": ["Rock", "Pop"],
+    "m4a-moov-first": ["Rock"],
+    "ogg-comment-pages": [],
     "wma-genre-id": ["Rock"],  # WM/Genre + WM/GenreID "(17)"
     "wv-binary-genre": [],  # a binary value is not a name
     "ape-external-genre": [],

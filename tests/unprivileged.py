@@ -58,6 +58,13 @@ def run_tagger(*args, max_file_bytes: int | None = None, timeout: float = 600
                           preexec_fn=_limits(max_file_bytes))
 
 
+def run_python(code: str, *args, max_file_bytes: int | None = None, timeout: float = 600
+               ) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS`` in such a child (``sys.argv[1:]`` are ARGS)."""
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, preexec_fn=_limits(max_file_bytes))
+
+
 def can_read(path: str | os.PathLike) -> bool:
     """Whether such a child can read ``path`` (a check that the setup works)."""
     code = "import sys; open(sys.argv[1], 'rb').close()"

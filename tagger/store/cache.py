@@ -1,7 +1,7 @@
 """The result cache: SQLite through sqlite-utils.
 
 Every SQLite error (a corrupt, locked, read-only or unreachable file, a full
-disk) leaves this module as a CacheError that says what to do.
+disk) leaves this module as a CacheError that says what to do (``db``).
 
 One row per file path in ``results``: the file's identity (size, mtime and a
 cheap content fingerprint), the model that analysed it, and what it found.
@@ -14,7 +14,6 @@ arrive, so a killed scan loses only the tracks in flight.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -27,48 +26,28 @@ import sqlite_utils
 from ..constants import APP_NAME, FINGERPRINT_BLOCK
 from ..errors import CacheError
 from ..results import TrackResult  # noqa: F401  (also imported from here)
+from .db import sqlite_errors, wrapped
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
 ADDED_COLUMNS = {"album": str, "unsure": int, "unsure_reason": str}
-
-# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
-# the user can do about them.
-_ADVICE = {
-    **dict.fromkeys((11, 26), "the cache is corrupt ({}); move it away or use --db"),  # CORRUPT, NOTADB
-    13: "the disk holding the cache is full ({}); free some space or use --db",  # FULL
-    **dict.fromkeys((5, 6), "the cache is locked by another program ({}); close it or "
-                            "use --db"),  # BUSY, LOCKED
-    **dict.fromkeys((3, 8, 14), "the cache cannot be written ({}); check the permissions of "
-                                "the file and its folder, or use --db"),  # PERM, READONLY, CANTOPEN
-    10: "cannot read or write the cache ({}); check the disk, or use --db",  # IOERR
-}
-
-
-def cache_error(e: sqlite3.Error, path: str | os.PathLike) -> CacheError:
-    """The CacheError for an SQLite error on the cache file ``path``."""
-    code = getattr(e, "sqlite_errorcode", None)
-    advice = _ADVICE.get(code & 0xFF if code is not None else None,
-                         "cache error ({}); move the cache away or use --db")
-    return CacheError(advice.format(e), path)
-
-
-def _sqlite_errors(method):
-    """Raise SQLite's errors from a Cache method as CacheError."""
-    @functools.wraps(method)
-    def wrapped(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as e:
-            raise cache_error(e, self.path) from e
-    return wrapped
-
 
 def default_db_path() -> Path:
     """The cache in the user's cache directory, e.g. ~/.cache/tagger/tagger.db."""
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME)) / f"{APP_NAME}.db"
+
+
+def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(size in bytes, mtime in ns, fingerprint) of a file: its identity.
+
+    The fingerprint (start, middle and end blocks) changes with another
+    tagger's edit too: tag blocks sit at the start or end of a file. Raises
+    OSError.
+    """
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
 
 
 def fingerprint(path: str, size: int) -> str:
@@ -113,14 +92,14 @@ class Cache:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT / 1000, isolation_level=None)
-            self.db = sqlite_utils.Database(conn)
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self._ensure_schema()
-        except sqlite3.Error as e:
-            raise cache_error(e, self.path) from e
+            with sqlite_errors(self.path):
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT / 1000,
+                                       isolation_level=None)
+                self.db = sqlite_utils.Database(conn)
+                self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._ensure_schema()
         except OSError as e:
             raise CacheError(f"cannot create the cache: {e.strerror}", self.path) from e
 
@@ -169,7 +148,7 @@ class Cache:
 
     # -- reading -------------------------------------------------------------
 
-    @_sqlite_errors
+    @wrapped
     def known(self, model_id: str) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every ok row for this model: one query,
         so a warm re-scan checks each file with a dict look-up."""
@@ -178,14 +157,14 @@ class Cache:
             [model_id]).fetchall()
         return {path_from_key(p): (s, m) for p, s, m in rows}
 
-    @_sqlite_errors
+    @wrapped
     def identity(self, path: str) -> tuple[int, int] | None:
         """(size, mtime_ns) the file had when its cached result was made, or None."""
         row = self.db.execute("select size, mtime_ns from results where path = ?",
                               [path_key(path)]).fetchone()
         return None if row is None else (row[0], row[1])
 
-    @_sqlite_errors
+    @wrapped
     def find_moved(self, fp: str, size: int, model_id: str) -> TrackResult | None:
         """An ok result for the same content under another path that no
         longer exists: the file was moved or renamed."""
@@ -196,7 +175,7 @@ class Cache:
                 return _to_result(row, from_cache=True)
         return None
 
-    @_sqlite_errors
+    @wrapped
     def find_identical(self, fp: str, size: int, model_id: str, path: str) -> TrackResult | None:
         """An ok result of this model for the same content under another
         path than ``path`` (a copy, a hard link, the same track on another
@@ -206,7 +185,7 @@ class Cache:
             [fp, size, model_id, path_key(path)], limit=1), None)
         return None if row is None else _to_result(row, from_cache=True)
 
-    @_sqlite_errors
+    @wrapped
     def results(self, paths: list[str] | None = None) -> list[TrackResult]:
         """Cached results, for the given paths (in that order) or all (by path)."""
         if paths is None:
@@ -222,7 +201,7 @@ class Cache:
 
     # -- writing -------------------------------------------------------------
 
-    @_sqlite_errors
+    @wrapped
     def store(self, result: TrackResult, size: int, mtime_ns: int, fp: str | None,
               model_id: str | None) -> None:
         """Commit one result now (autocommit): a kill later cannot lose it."""
@@ -236,43 +215,43 @@ class Cache:
             "unsure_reason": result.unsure_reason,
         }, pk="path")
 
-    @_sqlite_errors
+    @wrapped
     def update_identity(self, path: str, size: int, mtime_ns: int, fp: str,
                         current_genres: list[str]) -> None:
-        """After tagger itself rewrote a file's tags: same audio, new identity."""
-        update_identity(self.db, path, size, mtime_ns, fp, current_genres)
+        """Give a file whose tags were rewritten, never its audio, its new
+        identity: the next scan need not decode it.
 
-    @_sqlite_errors
+        Every row that is the same file is updated: the path's own, and the
+        rows of other names of it (a symlink, a hard link) that held its old
+        identity. A file the cache does not hold has nothing to update.
+        """
+        key = path_key(path)
+        row = next(self.db["results"].rows_where("path = ?", [key]), None)
+        keys = [key]
+        if row is not None and row["fingerprint"] is not None:
+            for other in self.db["results"].rows_where(
+                    "fingerprint = ? and size = ? and path != ?",
+                    [row["fingerprint"], row["size"], key]):
+                with contextlib.suppress(OSError):
+                    if os.path.samefile(path_from_key(other["path"]), path):
+                        keys.append(other["path"])
+        for k in keys:
+            with contextlib.suppress(sqlite_utils.db.NotFoundError):
+                self.db["results"].update(k, {
+                    "size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
+                    "current_genres": json.dumps(current_genres)})
+
+    def retagged(self, path: str, genres: list[str],
+                 state: tuple[int, int, str] | None = None) -> None:
+        """``update_identity`` after a tag write (tagger's, its undo's, or
+        another program's): ``genres`` are the file's now, ``state`` its
+        ``file_state`` if the caller has it, else read here (OSError)."""
+        self.update_identity(path, *(state or file_state(path)), list(genres))
+
+    @wrapped
     def forget(self, path: str) -> None:
         with contextlib.suppress(sqlite_utils.db.NotFoundError):
             self.db["results"].delete(path_key(path))
-
-
-def update_identity(db: sqlite_utils.Database, path: str, size: int, mtime_ns: int,
-                    fp: str, current_genres: list[str]) -> None:
-    """Give a file whose tags tagger rewrote (a write or an undo) its new
-    identity in the cache: same audio, so the next scan need not decode it.
-
-    Every row that is the same file is updated: the path's own, and the rows
-    of other names of it (a symlink, a hard link) that held its old identity.
-    A file the cache does not hold has nothing to update.
-    """
-    if "results" not in db.table_names():
-        return
-    key = path_key(path)
-    row = next(db["results"].rows_where("path = ?", [key]), None)
-    keys = [key]
-    if row is not None and row["fingerprint"] is not None:
-        for other in db["results"].rows_where(
-                "fingerprint = ? and size = ? and path != ?",
-                [row["fingerprint"], row["size"], key]):
-            with contextlib.suppress(OSError):
-                if os.path.samefile(path_from_key(other["path"]), path):
-                    keys.append(other["path"])
-    for k in keys:
-        with contextlib.suppress(sqlite_utils.db.NotFoundError):
-            db["results"].update(k, {"size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
-                                     "current_genres": json.dumps(current_genres)})
 
 
 def _to_result(row: dict, from_cache: bool) -> TrackResult:

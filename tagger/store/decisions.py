@@ -11,17 +11,16 @@ row: they are asked again. Every method commits before it returns.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlite_utils
 
-from .cache import cache_error, path_from_key, path_key
+from .cache import path_from_key, path_key
+from .db import sqlite_errors
 
 TABLE = "review_decisions"
 
@@ -41,7 +40,7 @@ class DecisionStore:
 
     def __init__(self, db: sqlite_utils.Database, path: str | os.PathLike):
         self.db, self.path = db, path  # path: what its errors name
-        with self._sqlite():
+        with sqlite_errors(self.path):
             db[TABLE].create({"path": str, "verdict": str, "genres": str, "decided_at": str,
                               "run_id": int}, pk="path", not_null=["verdict", "genres"],
                              if_not_exists=True)
@@ -52,32 +51,26 @@ class DecisionStore:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         rows = [{"path": path_key(p), "verdict": v, "genres": json.dumps(list(g)),
                  "decided_at": now, "run_id": None} for p, (v, g) in decisions.items()]
-        with self._sqlite(), self.db.atomic():
+        with sqlite_errors(self.path), self.db.atomic():
             self.db[TABLE].upsert_all(rows, pk="path")
 
     def all(self) -> dict[str, StoredDecision]:
         """Every decision, by path."""
-        with self._sqlite():
+        with sqlite_errors(self.path):
             rows = self.db.execute(f"select path, verdict, genres, run_id from {TABLE}").fetchall()
         return {path_from_key(p): StoredDecision(path_from_key(p), v, tuple(json.loads(g)), r)
                 for p, v, g, r in rows}
 
     def mark_written(self, paths: Iterable[str], run_id: int) -> None:
         """These files' decisions were written by write run ``run_id``."""
-        with self._sqlite(), self.db.atomic():
+        with sqlite_errors(self.path), self.db.atomic():
             for p in paths:
                 self.db.execute(f"update {TABLE} set run_id = ? where path = ?",
                                 [run_id, path_key(p)])
 
     def forget(self, paths: Iterable[str]) -> None:
         """Drop these files' decisions: they are asked again."""
-        with self._sqlite(), self.db.atomic():
+        with sqlite_errors(self.path), self.db.atomic():
             for p in paths:
                 self.db.execute(f"delete from {TABLE} where path = ?", [path_key(p)])
 
-    @contextlib.contextmanager
-    def _sqlite(self):
-        try:
-            yield
-        except sqlite3.Error as e:
-            raise cache_error(e, self.path) from e

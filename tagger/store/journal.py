@@ -12,25 +12,28 @@ Two tables in the result cache's SQLite file (this module owns only these):
     written before it existed), the genres written and the path of the
     file's backup (``tags.write_genres`` makes it), committed *before* the
     file is touched; after a successful write the file's size, mtime and
-    fingerprint, and no backup. While an undo rewrites the file, ``backup``
-    holds its backup again.
+    fingerprint, the ``delta`` that gives back its bytes from before the
+    write (``tags.delta``, a zlib blob; NULL in older journals), and no
+    backup. While an undo rewrites the file, ``backup`` holds its backup again.
 
 The pipeline's order for each file::
 
     journal.recover()  # once per run, before anything else
-    previous = tags.read_genres(path) or None
-    entries = []  # record_before runs once the backup is made, before the edit
-    tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
-        journal.record_before(run_id, path, previous, new, backup=backup)))
-    journal.record_after(entries[0], *file_state(path))
+    with tags.parsed_once():  # the file is read once: its genres and their state
+        previous, state = tags.read_genres(path) or None, tags.read_state(path)
+        entries = []  # record_before runs once the backup is made, before the edit
+        tags.write_genres(path, new, id3v23=..., on_backup=lambda backup: entries.append(
+            journal.record_before(run_id, path, previous, new, state, backup=backup)),
+            on_edited=lambda delta: journal.record_after(entries[0], *file_state(path), delta))
 
 ``recover`` puts back every backup still recorded: a kill caught that file
 mid-edit, so its backup's bytes go back into it and it is whole with its old
-tags. ``undoer.undo`` recovers first, then restores the previous genre fields
-of a run's files exactly as they were stored (``tags.restore_state``; an
-entry without a state, from an older journal, gets its previous genres
-written back), refusing any file changed since tagger wrote it (other
-software edited it, or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
+tags. ``undo.undo`` recovers first, then gives each file of a run back its
+bytes from before the write (``tags.inplace.rebuild`` from the delta), or,
+when it cannot (an older journal, a file whose bytes changed since), its
+previous genre fields exactly as they were stored (``tags.restore_state``),
+refusing any file changed since tagger wrote it (other software edited it,
+or it was replaced); this module keeps its records. Times are ISO 8601 in UTC. Paths are stored as
 ``cache.path_key`` makes them (bytes for a name that is not UTF-8).
 """
 
@@ -39,52 +42,41 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 from datetime import datetime, timezone
 
-import sqlite_utils
-
-from ..tags import inplace as tagcommit
-from .. import tags
-from .cache import cache_error, fingerprint, path_from_key, path_key, update_identity
 from ..errors import CacheError, TaggerError
+from ..tags import inplace
+from ..tags.delta import Delta
+from .cache import Cache, path_from_key, path_key
+from .db import sqlite_errors, wrapped
 
 RUNS = "write_runs"
 ENTRIES = "write_journal"
+# write_journal columns newer than its first version: name -> type.
+_ADDED_COLUMNS = {"previous_state": str, "backup": str, "delta": bytes}
 
-def file_state(path: str | os.PathLike) -> tuple[int, int, str]:
-    """(size in bytes, mtime in ns, fingerprint) of a file, for ``record_after``.
-
-    The fingerprint is the cache's (start, middle and end blocks): tag blocks
-    sit at the start or end of a file, so another tagger's edit changes it.
-    """
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, fingerprint(os.fspath(path), st.st_size)
-
-
-def interrupted(db: sqlite_utils.Database) -> bool:
+def interrupted(cache: Cache) -> bool:
     """Whether the journal records a backup for ``Journal.recover`` to put
     back (a kill caught a write or an undo mid-edit). One query, and it
     creates nothing: a scan asks before it reads any file."""
-    try:
-        return ENTRIES in db.table_names() and db.execute(
+    with sqlite_errors(cache.path):
+        return ENTRIES in cache.db.table_names() and cache.db.execute(
             f"select 1 from {ENTRIES} where backup is not null limit 1").fetchone() is not None
-    except sqlite3.Error as e:
-        raise cache_error(e, _db_path(db)) from e
 
 
 class Journal:
-    """The write journal in a sqlite-utils ``Database`` (the result cache's file).
+    """The write journal, in the tables it owns in the result cache's file.
 
     Every record is committed when the method returns, so call these outside
     an open transaction: a record that waits for a later commit would be lost
     if tagger is killed after writing the file.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
-        self.db = db
-        self.path = _db_path(db)  # what its errors name
-        with self._sqlite():
+    def __init__(self, cache: Cache):
+        self.cache = cache  # a restored file's new identity goes there
+        self.db = db = cache.db
+        self.path = cache.path  # what its errors name
+        with sqlite_errors(self.path):
             # A record must outlive a power cut that the file edit after it
             # outlives: every commit on this connection is synced from now on
             # (the cache's WAL default, NORMAL, may lose the last commits).
@@ -98,13 +90,13 @@ class Journal:
                 "previous_genres": str, "new_genres": str, "recorded_at": str,
                 "written_at": str, "size": int, "mtime_ns": int,
                 "fingerprint": str, "undo_outcome": str, "undo_reason": str,
-                "previous_state": str, "backup": str,
+                "previous_state": str, "backup": str, "delta": bytes,
             }, pk="id", foreign_keys=[("run_id", RUNS, "id")],
                 not_null=["run_id", "path", "new_genres", "recorded_at"],
                 if_not_exists=True)
-            for column in ("previous_state", "backup"):  # an older journal
+            for column, kind in _ADDED_COLUMNS.items():  # an older journal
                 if column not in db[ENTRIES].columns_dict:
-                    db[ENTRIES].add_column(column, str)
+                    db[ENTRIES].add_column(column, kind)
             db[ENTRIES].create_index(["run_id"], if_not_exists=True)
 
     def start_run(self, options: dict) -> int:
@@ -123,16 +115,13 @@ class Journal:
         """Record an intended write, committed before the file is touched.
 
         ``previous_genres`` is None when the file had no genre field.
-        ``previous_state`` is the file's ``tags.read_state``; when not given
-        it is read here (TagError if the file exists but cannot be read; a
-        missing file records none). ``backup`` is the file's backup
+        ``previous_state`` is the file's ``tags.read_state``, as the caller
+        read it with its genres (None: not recorded). ``backup`` is the file's backup
         (``tags.write_genres`` passes it to its ``on_backup``), which
         ``recover`` puts back if the write never reaches ``record_after``.
         Returns the entry id for ``record_after``.
         """
         self.run(run_id)
-        if previous_state is None and os.path.isfile(path):
-            previous_state = tags.read_state(path)
         return self._insert(ENTRIES, {
             "run_id": run_id, "path": path_key(path),
             "previous_genres": None if previous_genres is None
@@ -145,12 +134,14 @@ class Journal:
         })
 
     def record_after(self, entry_id: int, size: int, mtime_ns: int,
-                     fingerprint: str) -> None:
-        """Record the file's state once the write succeeded (see ``file_state``);
-        its backup is gone."""
+                     fingerprint: str, delta: Delta | None = None) -> None:
+        """Record the file's state once the write succeeded (see ``file_state``)
+        and the ``delta`` that gives its old bytes back; its backup is no
+        longer needed (``remove_stale_temps`` removes it if a kill left it)."""
         self._update(ENTRIES, entry_id, {
             "written_at": _now(), "size": size, "mtime_ns": mtime_ns,
-            "fingerprint": fingerprint, "backup": None})
+            "fingerprint": fingerprint, "backup": None,
+            "delta": None if delta is None else delta.to_blob()})
 
     def recover(self) -> list[str]:
         """Put back the backup of every file a kill caught mid-edit (a write or
@@ -163,14 +154,13 @@ class Journal:
         holds no backup. Raises TaggerError naming the file and its backup
         when one cannot be put back; it stays recorded for the next try.
         """
-        with self._sqlite():
-            rows = list(self.db[ENTRIES].rows_where("backup is not null", order_by="id"))
+        rows = self._rows("backup is not null")
         restored = []
         for row in rows:
             path, backup = path_from_key(row["path"]), path_from_key(row["backup"])
             if os.path.lexists(backup):
                 try:
-                    tagcommit.restore_backup(backup, os.path.realpath(path))
+                    inplace.restore_backup(backup, os.path.realpath(path))
                 except OSError as e:
                     raise TaggerError(
                         f"a write was interrupted and its backup {backup} could not "
@@ -186,14 +176,17 @@ class Journal:
 
     def runs(self) -> list[dict]:
         """All runs, oldest first: id, started_at, finished_at, options (a dict),
-        files_written (files with a completed write), files_recorded, undone_at."""
+        files_written (files with a completed write), files_exact (those of
+        them whose bytes undo can give back exactly: the journal holds their
+        delta), files_recorded, undone_at."""
         sql = f"""
             select r.id, r.started_at, r.finished_at, r.options, r.undone_at,
                    count(e.written_at) as files_written,
+                   count(case when e.written_at is not null then e.delta end) as files_exact,
                    count(e.id) as files_recorded
             from {RUNS} r left join {ENTRIES} e on e.run_id = r.id
             group by r.id order by r.id"""
-        with self._sqlite():
+        with sqlite_errors(self.path):
             rows = list(self.db.query(sql))
         for row in rows:
             row["options"] = json.loads(row["options"])
@@ -201,18 +194,15 @@ class Journal:
 
     def latest_run(self) -> int | None:
         """The id of the most recent run, undone or not; None when there is none."""
-        with self._sqlite():
-            row = next(self.db.query(f"select max(id) as id from {RUNS}"))
-        return row["id"]
+        with sqlite_errors(self.path):
+            return next(self.db.query(f"select max(id) as id from {RUNS}"))["id"]
 
     def entries(self, run_id: int) -> list[dict]:
         """The run's entries in the order recorded; genres decoded to lists
         (``previous_genres`` None when the field was absent), ``previous_state``
-        to a dict (None when not recorded)."""
+        to a dict and ``delta`` to a ``Delta`` (None when not recorded)."""
         self.run(run_id)
-        with self._sqlite():
-            rows = list(self.db[ENTRIES].rows_where(
-                "run_id = ?", [run_id], order_by="id"))
+        rows = self._rows("run_id = ?", [run_id])
         for row in rows:
             row["path"] = path_from_key(row["path"])
             if row["backup"] is not None:
@@ -221,6 +211,11 @@ class Journal:
                 if row[key] is not None:
                     row[key] = json.loads(row[key])
             row["new_genres"] = json.loads(row["new_genres"])
+            if row["delta"] is not None:
+                try:
+                    row["delta"] = Delta.from_blob(row["delta"])
+                except ValueError:  # a damaged record: undo puts the genres back instead
+                    row["delta"] = None
         return rows
 
     def record_undo(self, entry_id: int, outcome: str, reason: str) -> None:
@@ -236,59 +231,42 @@ class Journal:
     def finish_undo(self, run_id: int) -> None:
         self._update(RUNS, run_id, {"undone_at": _now()})
 
-    def update_cache(self, path: str) -> None:
-        """Tell the cache the file's identity after undo rewrote its tags."""
-        try:
-            size, mtime_ns, fp = file_state(path)
-            current = tags.read_genres(path)
-        except (OSError, TaggerError):
-            return  # the next scan looks at it again
-        with self._sqlite():
-            update_identity(self.db, path, size, mtime_ns, fp, current)
+    def update_cache(self, path: str, genres: list[str]) -> None:
+        """Tell the cache the file's identity after undo rewrote its tags
+        (``genres``: those it holds now)."""
+        with contextlib.suppress(OSError):  # gone: the next scan looks at it again
+            self.cache.retagged(path, genres)
 
+    @wrapped
     def run(self, run_id: int) -> dict:
         """The row of write run ``run_id``; TaggerError when there is none."""
-        with self._sqlite():
-            rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
+        rows = list(self.db[RUNS].rows_where("id = ?", [run_id]))
         if not rows:
             raise TaggerError(f"no write run {run_id}")
         return rows[0]
 
     # --- the SQLite boundary ---
 
-    @contextlib.contextmanager
-    def _sqlite(self):
-        """SQLite's errors as the cache's CacheError: the same one line, naming
-        the file and what to do (corrupt, locked, read-only, full)."""
-        try:
-            yield
-        except sqlite3.Error as e:
-            raise cache_error(e, self.path) from e
+    @wrapped
+    def _rows(self, where: str, values: list | None = None) -> list[dict]:
+        return list(self.db[ENTRIES].rows_where(where, values, order_by="id"))
 
+    @wrapped
     def _insert(self, table: str, row: dict) -> int:
-        with self._sqlite():
-            self._no_open_transaction()
-            with self.db.atomic():
-                return self.db[table].insert(row).last_pk
+        self._no_open_transaction()
+        with self.db.atomic():
+            return self.db[table].insert(row).last_pk
 
+    @wrapped
     def _update(self, table: str, pk: int, updates: dict) -> None:
-        with self._sqlite():
-            self._no_open_transaction()
-            with self.db.atomic():
-                self.db[table].update(pk, updates)
+        self._no_open_transaction()
+        with self.db.atomic():
+            self.db[table].update(pk, updates)
 
     def _no_open_transaction(self) -> None:
         if self.db.conn.in_transaction:
             raise CacheError("write journal: a transaction is open, so the "
                              "record would not be committed before the write", self.path)
-
-
-def _db_path(db: sqlite_utils.Database) -> str | None:
-    try:
-        row = db.execute("pragma database_list").fetchone()
-    except sqlite3.Error:
-        return None
-    return (row[2] or None) if row else None
 
 
 def _now() -> str:

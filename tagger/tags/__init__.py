@@ -64,11 +64,13 @@ from mutagen.wavpack import WavPack
 from . import asf, id3, inplace, mp4, vorbis
 from ..errors import TagError
 from .id3 import ID3V1_GENRES
-from .fields import GenreField, open_audio
+from .inplace import remove_stale_temps, restore_backup
+from .fields import GenreField, open_audio, parsed_once
 from .length import header_length
 
 __all__ = ["GENRE_FIELDS", "supports", "read_genres", "read_state", "read_album", "read_tags",
-           "FileTags", "write_genres", "restore_state"]
+           "FileTags", "write_genres", "restore_state", "restore_backup", "remove_stale_temps",
+           "parsed_once"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
 _ID3V1_NUMBER = re.compile(r"^\((\d{1,3})\)$|^(\d{1,3})$")
@@ -211,7 +213,8 @@ def read_tags(path: str | os.PathLike) -> FileTags:
 
 def write_genres(path: str | os.PathLike, genres: list[str], *,
                  id3v23: bool = False,
-                 on_backup: Callable[[Path], None] | None = None) -> None:
+                 on_backup: Callable[[Path], None] | None = None,
+                 on_edited: Callable[[inplace.Delta], None] | None = None) -> None:
     """Set a file's genres in place; an empty list removes the genre fields.
 
     Only the genre fields change (see ``fields.Family``): every other
@@ -223,15 +226,15 @@ def write_genres(path: str | os.PathLike, genres: list[str], *,
     APEv2 ``Genre`` beside ID3 and a WAV's INFO ``IGNR`` are rewritten, a
     WMA's ``WM/GenreID`` and an M4A's ``gnre`` are removed.
 
-    See ``inplace.commit`` for how the file is edited in place and
-    ``on_backup``. Raises TagError naming the file when the format is unsupported, the file
+    See ``inplace.commit`` for how the file is edited in place, ``on_backup``
+    and ``on_edited`` (the delta that gives the old bytes back). Raises TagError naming the file when the format is unsupported, the file
     is missing or read-only, its folder is read-only (the backup goes there),
     or anything fails; the file is then as it was.
     """
     genres = _clean(genres)
     field = _field(path)
     _commit(path, field, lambda target: field.family.write(target, field, genres, id3v23),
-            on_backup)
+            on_backup, on_edited)
 
 
 def restore_state(path: str | os.PathLike, state: dict, *,
@@ -247,10 +250,11 @@ def restore_state(path: str | os.PathLike, state: dict, *,
 
 
 def _commit(path: str | os.PathLike, field: GenreField, edit: Callable[[Path], None],
-            on_backup: Callable[[Path], None] | None) -> None:
+            on_backup: Callable[[Path], None] | None,
+            on_edited: Callable[[inplace.Delta], None] | None = None) -> None:
     """``edit`` the file in place (``inplace.commit``), refusing before any
     copy a file the field's mutagen classes cannot read."""
-    inplace.commit(path, edit, on_backup=on_backup,
+    inplace.commit(path, edit, on_backup=on_backup, on_edited=on_edited,
                      check=lambda target: open_audio(target, field, path))
 
 

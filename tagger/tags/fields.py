@@ -19,8 +19,10 @@ here too: the one place its open errors become a TagError.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import mutagen
@@ -54,11 +56,41 @@ class GenreField:
     container: str = ""
 
 
+# The files parsed in a ``parsed_once`` block: (real path, field) -> mutagen object.
+_PARSED: ContextVar[dict | None] = ContextVar("tagger_parsed", default=None)
+
+
+@contextlib.contextmanager
+def parsed_once():
+    """Within the block, ``open_audio`` parses each file once: a caller that
+    reads a file's genres, their state and then writes it (the writer) makes
+    one parse for the reads and the write's check, and the edit its own
+    (``open_tagged`` parses afresh and forgets the file). Read nothing of a
+    file in the block after editing it."""
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
 def open_audio(path: str | os.PathLike, field: GenreField, name=None):
-    """Load a file with the first of the field's mutagen classes that reads it.
+    """Load a file with the first of the field's mutagen classes that reads it
+    (in a ``parsed_once`` block, the object of its first load).
 
     ``name`` is the path errors report (the original, when opening a temp copy).
     """
+    parsed = _PARSED.get()
+    key = (os.path.realpath(path), field)
+    if parsed is not None and key in parsed:
+        return parsed[key]
+    audio = _parse(path, field, name)
+    if parsed is not None:
+        parsed[key] = audio
+    return audio
+
+
+def _parse(path: str | os.PathLike, field: GenreField, name=None):
     name = path if name is None else name
     if not os.path.isfile(path):
         raise TagError("file not found", name)
@@ -72,9 +104,13 @@ def open_audio(path: str | os.PathLike, field: GenreField, name=None):
 
 
 def open_tagged(path, field: GenreField, needed: bool):
-    """The file opened, with a tag block added if it has none and ``needed``;
-    None when it has none and none is needed (nothing to write)."""
-    audio = open_audio(path, field)
+    """The file opened for an edit (parsed afresh), with a tag block added if
+    it has none and ``needed``; None when it has none and none is needed
+    (nothing to write)."""
+    parsed = _PARSED.get()
+    if parsed is not None:
+        parsed.pop((os.path.realpath(path), field), None)
+    audio = _parse(path, field)
     if audio.tags is None:
         if not needed:
             return None

@@ -2,19 +2,23 @@
 
 ``commit`` runs a tag edit on the file itself (same inode, links, owner,
 mode, xattrs) after copying it to a hidden backup that the caller records in
-its journal; ``restore_backup`` puts such a backup back (a failed edit, or
-the journal's recovery after a kill); ``remove_stale_temps`` clears what
-killed writes left that nothing needs. Nothing here knows a tag format.
+its journal, and can hand the caller the ``delta`` that gives the old bytes
+back; ``rebuild`` gives them back (undo), in place the same way;
+``restore_backup`` puts a backup back (a failed edit, or the journal's
+recovery after a kill); ``remove_stale_temps`` clears what killed writes
+left that nothing needs. Nothing here knows a tag format.
 """
 
 from __future__ import annotations
 
 import contextlib
-import filecmp
+import hashlib
 import os
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,14 +26,17 @@ import mutagen
 
 from ..constants import BACKUP_MARKER, TEMP_MARKER
 from ..errors import TagError
+from .delta import Delta, diff, patch
 
 _COPY_BLOCK = 1024 * 1024  # bytes per read when copying a file
 _NAME_BYTES = 100  # at most this much of the file's name in a backup's name
+_NAME_HASH = 8  # hex digits of the hash of the file's whole name in a backup's name
 
 
 def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
            check: Callable[[Path], object] | None = None,
-           on_backup: Callable[[Path], None] | None = None) -> None:
+           on_backup: Callable[[Path], None] | None = None,
+           on_edited: Callable[[Delta], None] | None = None) -> None:
     """Apply ``edit`` (a genre edit of the file at the path it is given) in place.
 
     The file keeps its identity: the same inode, so hard links stay one file
@@ -46,37 +53,67 @@ def commit(path: str | os.PathLike, edit: Callable[[Path], None], *,
        the file untouched);
     3. ``edit`` changes the file itself (mutagen edits in place), which is
        then synced;
-    4. the backup is removed.
+    4. ``on_edited(delta)`` is called with the ``delta.Delta`` that rebuilds
+       the old bytes from the new ones: the caller commits it to its journal
+       (an exception there rolls the edit back and is re-raised);
+    5. the backup is removed.
 
-    After a kill between 2 and 4, ``restore_backup`` copies the backup's bytes
-    back into the file (the journal's recovery does this). A failed edit is
-    rolled back from the backup at once. A symlink is followed. Raises
-    TagError naming ``path``; the file is then as it was.
+    After a kill between 2 and 5, ``restore_backup`` copies the backup's bytes
+    back into the file (the journal's recovery does this, for a backup its
+    journal still records). A failed edit is rolled back from the backup at
+    once. A symlink is followed. Raises TagError naming ``path``; the file is
+    then as it was.
     """
+    _commit(path, lambda target, _backup: edit(target), check, on_backup, on_edited)
+
+
+def rebuild(path: str | os.PathLike, delta: Delta, *,
+            on_backup: Callable[[Path], None] | None = None) -> None:
+    """Put back the bytes the edit ``delta`` records replaced, in place and
+    kill-safe as ``commit`` edits (``on_backup`` likewise). The caller checks
+    first that the file holds the bytes that edit left (``delta.written_sha256``);
+    bytes rebuilt that are not the original's (``delta.original_sha256``)
+    are rolled back. Raises TagError naming ``path``; the file is then as it was.
+    """
+    def edit(target: Path, backup: Path) -> None:
+        with open(backup, "rb") as written, open(target, "r+b") as out:
+            digest = patch(delta, written, out)
+            out.truncate()
+        if digest != delta.original_sha256:
+            raise ValueError("the bytes rebuilt are not those from before the write")
+
+    _commit(path, edit, None, on_backup, None)
+
+
+def _commit(path, edit: Callable[[Path, Path], None], check, on_backup, on_edited) -> None:
+    """``commit``, with ``edit(target, backup)``."""
     target = Path(os.path.realpath(path))
     _writable_stat(target, path)
     if check is not None:
         check(target)
-    backup = make_backup(target, path)
-    try:
-        if on_backup is not None:
-            on_backup(backup)
-    except BaseException:
-        backup.unlink(missing_ok=True)
-        raise
-    try:
-        edit(target)
-        _fsync_file(target)
-    except (OSError, mutagen.MutagenError, ValueError) as e:
-        _roll_back(backup, target, path, e)
-        raise TagError(f"could not write genres: {e}", path) from e
-    except BaseException as e:  # e.g. KeyboardInterrupt mid-edit
-        _roll_back(backup, target, path, e)
-        raise
-    # The edit is on disk; a backup that cannot be removed is only clutter
-    # (``remove_stale_temps`` keeps it, since it differs from the file).
-    with contextlib.suppress(OSError):
-        backup.unlink()
+    with _ctrl_c_held() as interrupted:  # a Ctrl-C stops the copy, else waits to the end
+        backup = make_backup(target, path, interrupted)
+        try:
+            if on_backup is not None:
+                on_backup(backup)
+        except BaseException:
+            backup.unlink(missing_ok=True)
+            raise
+        try:
+            edit(target, backup)
+            _fsync_file(target)
+            if on_edited is not None:
+                on_edited(diff(backup, target))
+        except (OSError, mutagen.MutagenError, ValueError) as e:
+            _roll_back(backup, target, path, e)
+            raise TagError(f"could not write genres: {e}", path) from e
+        except BaseException as e:  # e.g. a Ctrl-C that came before it was held
+            _roll_back(backup, target, path, e)
+            raise
+        # The edit is on disk; a backup that cannot be removed is only clutter,
+        # which the next run's ``remove_stale_temps`` removes.
+        with contextlib.suppress(OSError):
+            backup.unlink()
 
 
 def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None:
@@ -102,14 +139,16 @@ def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None
 
 
 def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
-    """Delete what killed writes left under ``root`` that nothing needs; return it.
+    """Delete what interrupted runs left under ``root``; return it.
 
-    Only hidden files are touched: every TEMP_MARKER file (a temp or a backup
-    being copied), and a BACKUP_MARKER backup whose bytes equal its file's
-    (the edit never started). Any other backup is kept for the journal's
-    recovery (``Journal.recover``), which must run first. Run it when no other
-    tagger process is writing in that folder. A file that cannot be removed
-    is skipped.
+    Run it after the journal's ``recover``, which puts back every backup a
+    write still needs, and when no other tagger process is writing in that
+    folder. Only hidden files named by ``make_backup`` are touched: every
+    TEMP_MARKER file (a copy cut short), and every BACKUP_MARKER backup whose
+    file is there, which no journal needs any more: one made before the edit
+    began is a copy of the file, one left after the edit was journaled is
+    what the journal's delta rebuilds. A backup whose file is gone is kept (it
+    may be the only copy). A file that cannot be removed is skipped.
     """
     removed = []
     for folder, _dirs, files in os.walk(root):
@@ -117,7 +156,7 @@ def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
             if not name.startswith("."):
                 continue
             stale = Path(folder) / name
-            if TEMP_MARKER in name or (BACKUP_MARKER in name and _same_as_original(stale)):
+            if TEMP_MARKER in name or (BACKUP_MARKER in name and original_of(stale)):
                 try:
                     stale.unlink()
                 except OSError:
@@ -126,24 +165,47 @@ def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
     return sorted(removed)
 
 
-def make_backup(target: Path, name: str | os.PathLike) -> Path:
+def original_of(copy: Path) -> Path | None:
+    """The file a backup or temp copy (``make_backup``'s names) was made of,
+    if it is there. Its name may be cut in the copy's name; the hash of the
+    whole name that follows the marker finds it."""
+    marker = TEMP_MARKER if TEMP_MARKER in copy.name else BACKUP_MARKER
+    stem, _, tail = copy.name[1:].partition(marker)
+    if tail[_NAME_HASH:_NAME_HASH + 1] == "-":
+        try:
+            names = [n for n in os.listdir(copy.parent)
+                     if n.startswith(stem) and _name_hash(n) == tail[:_NAME_HASH]]
+        except OSError:
+            return None
+    else:  # an older tagger's backup: the whole name, unless it was cut
+        names = [stem]
+    return next((copy.parent / n for n in names if (copy.parent / n).is_file()), None)
+
+
+def make_backup(target: Path, name: str | os.PathLike,
+                interrupted: Callable[[], bool] = lambda: False) -> Path:
     """A synced copy of ``target`` beside it, under a BACKUP_MARKER name.
 
     It is copied under a TEMP_MARKER name first, so that a half-made backup
-    is never taken for a whole one. Its times are the original's. Raises
-    TagError naming ``name``.
+    is never taken for a whole one. A Ctrl-C mid-copy, or ``interrupted()``
+    turning true (checked between blocks), removes it and raises
+    KeyboardInterrupt. Its name:
+    ``.NAME.tagger-backup-HASH-RANDOM``, NAME cut to 100 bytes, HASH that of
+    the whole name (``original_of`` finds the file by it). Its times are the
+    original's. Raises TagError naming ``name``.
     """
     stem = target.name
     while len(os.fsencode(stem)) > _NAME_BYTES:
         stem = stem[:-1]
+    prefix = f".{stem}{TEMP_MARKER}{_name_hash(target.name)}-"
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}{TEMP_MARKER}", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
     except OSError as e:
         raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as dst, open(target, "rb") as src:
-            shutil.copyfileobj(src, dst, _COPY_BLOCK)
+            _copy(src, dst, interrupted)
             dst.flush()
             os.fsync(dst.fileno())
         st = target.stat()
@@ -154,7 +216,18 @@ def make_backup(target: Path, name: str | os.PathLike) -> Path:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise TagError(f"cannot create a backup beside it: {e.strerror or e}", name) from e
+    except BaseException:  # a Ctrl-C mid-copy: no partial copy is left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return backup
+
+
+def _copy(src, dst, interrupted: Callable[[], bool]) -> None:
+    """Copy a file's bytes a block at a time, stopping at a Ctrl-C."""
+    while block := src.read(_COPY_BLOCK):
+        if interrupted():
+            raise KeyboardInterrupt
+        dst.write(block)
 
 
 def _writable_stat(target: Path, path: str | os.PathLike) -> None:
@@ -167,10 +240,14 @@ def _writable_stat(target: Path, path: str | os.PathLike) -> None:
     try:
         st = target.stat()
         folder = target.parent.stat()
+        mounted_read_only = hasattr(os, "statvfs") and bool(
+            os.statvfs(target.parent).f_flag & os.ST_RDONLY)
     except OSError as e:
         raise TagError(f"cannot stat file: {e.strerror}", path) from e
     if not stat.S_ISREG(st.st_mode):
         raise TagError("not a regular file", path)
+    if mounted_read_only:
+        raise TagError("the file system it is on is mounted read-only", path)
     if not os.access(target, os.W_OK) or not st.st_mode & 0o222:
         raise TagError("file is read-only", path)
     if not os.access(target.parent, os.W_OK | os.X_OK) or not folder.st_mode & 0o222:
@@ -187,13 +264,32 @@ def _roll_back(backup: Path, target: Path, name, error: BaseException) -> None:
                        "which tagger's next write or undo run puts back", name) from e
 
 
-def _same_as_original(backup: Path) -> bool:
-    """Whether a backup's bytes equal the file it was made of (if it is there)."""
-    original = backup.with_name(backup.name[1:].split(BACKUP_MARKER, 1)[0])
+def _name_hash(name: str) -> str:
+    """A short hash of a file's whole name, in its backup's name."""
+    return hashlib.blake2b(os.fsencode(name), digest_size=_NAME_HASH // 2).hexdigest()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold back SIGINT (Ctrl-C) until the block ends, so that it never cuts an
+    edit between its steps: it arrives once the file is whole and the journal
+    says so. Yields a function that tells whether one came (a copy checks it
+    to stop early). Python runs signal handlers in the main thread whichever
+    thread the signal reached, so its handler is swapped for one that notes
+    it (a signal mask would not do: other threads, TensorFlow's, take the
+    signal). Only where Python lets a handler be set (the main thread); a
+    kill (SIGKILL) is the journal's to recover from."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(frame))
     try:
-        return filecmp.cmp(original, backup, shallow=False)
-    except OSError:
-        return False
+        yield lambda: bool(caught)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, caught[0])  # Python's own raises KeyboardInterrupt
 
 
 def _fsync_file(path: Path) -> None:

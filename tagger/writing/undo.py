@@ -1,6 +1,6 @@
-"""Undo: put back the genre fields a write run replaced, file by file,
-refusing any file changed since tagger wrote it. The records it reads and
-writes are the journal's (journal.py)."""
+"""Undo: give each file a write run changed its bytes from before the write,
+or at least its genre fields, refusing any file changed since tagger wrote
+it. The records it reads and writes are the journal's (store/journal.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from dataclasses import dataclass, field
 
 from .. import tags
 from ..errors import TaggerError
-from ..store.journal import Journal, file_state
+from ..results import UndoOutcome
+from ..store.cache import file_state
+from ..store.journal import Journal
+from ..tags import inplace
+from ..tags.delta import Delta, sha256_of
+from .writer import clean
 
 # What undo did with each file.
-RESTORED = "restored"  # previous genres written back
-UNCHANGED = "unchanged"  # the file already holds its previous genres
-REFUSED = "refused"  # changed since tagger wrote it, or gone: left alone
-ERROR = "error"  # restoring failed (e.g. the file is now read-only)
+RESTORED, NOT_IDENTICAL, UNCHANGED, REFUSED, ERROR = UndoOutcome  # what undo did with a file
+OUTCOMES = (RESTORED, NOT_IDENTICAL, UNCHANGED, REFUSED, ERROR)
+DONE = (RESTORED, NOT_IDENTICAL, UNCHANGED)  # nothing left to undo in that file
 
 
 @dataclass(frozen=True)
 class UndoFile:
-    """The outcome of undoing one file: one of the four outcomes above, and why."""
+    """The outcome of undoing one file: one of the five outcomes above, and why."""
 
     path: str
     outcome: str
@@ -30,14 +34,16 @@ class UndoFile:
 
 @dataclass
 class UndoResult:
-    """What ``undo`` did: the run, and one ``UndoFile`` per file of the run."""
+    """What ``undo`` did: the run, one ``UndoFile`` per file of the run, and
+    the hidden copies interrupted runs had left beside them, which it removed."""
 
     run_id: int
     files: list[UndoFile] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Number of files per outcome, all four outcomes present."""
-        counts = dict.fromkeys((RESTORED, UNCHANGED, REFUSED, ERROR), 0)
+        """Number of files per outcome, all five outcomes present."""
+        counts = dict.fromkeys(OUTCOMES, 0)
         for f in self.files:
             counts[f.outcome] += 1
         return counts
@@ -46,17 +52,26 @@ class UndoResult:
         """The files undo could not restore (refused or error)."""
         return [f for f in self.files if f.outcome in (REFUSED, ERROR)]
 
+    def not_identical(self) -> list[UndoFile]:
+        """The files whose genres undo put back but not their very bytes."""
+        return [f for f in self.files if f.outcome == NOT_IDENTICAL]
+
 
 def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
     """Restore the genres a run replaced (the latest run when ``run_id`` is None).
 
-    First ``recover``s any interrupted edit. Per file: written and
-    unchanged since -> previous genre fields put back exactly as stored
-    (fields tagger added removed again, an ID3 tag or chunk tagger created
-    removed whole); changed since (size, mtime or fingerprint differ) or
-    gone -> refused; recorded but never confirmed written (tagger was
-    killed) -> restored only if the file holds the new genres, "unchanged"
-    if it still holds the previous ones, else refused. One file's failure
+    First ``recover``s any interrupted edit and removes what interrupted runs
+    left beside the run's files. Per file: written and unchanged since ->
+    its bytes from before the write rebuilt from the journal's delta and
+    checked against their SHA-256 (restored); when the journal holds no
+    delta (an older tagger, a write killed before it was recorded) or the
+    file's bytes are not those tagger wrote (a change the size, mtime and
+    fingerprint miss), its previous genre fields put back exactly as stored
+    instead (not identical, saying why); changed since (size, mtime or
+    fingerprint differ) or gone -> refused; recorded but never confirmed
+    written (tagger was killed) -> its genre fields put back only if the
+    file holds the new genres, "unchanged" if it still holds the previous
+    ones, else refused. One file's failure
     never stops the others. The cache learns each restored file's new
     identity, so the next scan does not decode it again. The run is marked
     undone once every file is restored (or unchanged); until then, undoing
@@ -70,40 +85,41 @@ def undo(journal: Journal, run_id: int | None = None) -> UndoResult:
             raise TaggerError("no write run to undo")
     run = journal.run(run_id)
     journal.recover()
-    files = [(first, last) for first, last in _by_path(journal.entries(run_id))
-             if last["undo_outcome"] not in (RESTORED, UNCHANGED)]
+    entries = journal.entries(run_id)
+    cleaned = clean(e["path"] for e in entries)
+    files = [chain for chain in _by_path(entries) if chain[-1]["undo_outcome"] not in DONE]
     if run["undone_at"] and not files:
         raise TaggerError(f"write run {run_id} was already undone "
                           f"at {run['undone_at']}")
     id3v23 = bool(json.loads(run["options"]).get("id3v23", False))
-    result = UndoResult(run_id)
-    for first, last in files:
-        outcome = _undo_file(first, last, id3v23,
-                             lambda backup, entry=last["id"]: journal.record_backup(entry, backup))
+    result = UndoResult(run_id, cleaned=cleaned)
+    for chain in files:
+        last = chain[-1]["id"]
+        outcome = _undo_file(chain, id3v23,
+                             lambda backup, entry=last: journal.record_backup(entry, backup))
         result.files.append(outcome)
-        journal.record_undo(last["id"], outcome.outcome, outcome.reason)
-        if outcome.outcome in (RESTORED, UNCHANGED):
-            journal.update_cache(outcome.path)
+        journal.record_undo(last, outcome.outcome, outcome.reason)
+        if outcome.outcome in DONE:
+            journal.update_cache(outcome.path, chain[0]["previous_genres"] or [])
     if not result.problems():
         journal.finish_undo(run_id)
     return result
 
 
-def _by_path(entries: list[dict]) -> list[tuple[dict, dict]]:
-    """(first, last) entry per path, in first-recorded order.
+def _by_path(entries: list[dict]) -> list[list[dict]]:
+    """The entries of each path in the order recorded, paths in first-recorded order.
 
-    A file written twice in one run goes back to its genres before the first
+    A file written twice in one run goes back to its state before the first
     write, provided it is still as the last write left it.
     """
-    firsts: dict[str, dict] = {}
-    lasts: dict[str, dict] = {}
+    chains: dict[str, list[dict]] = {}
     for entry in entries:
-        firsts.setdefault(entry["path"], entry)
-        lasts[entry["path"]] = entry
-    return [(firsts[p], lasts[p]) for p in firsts]
+        chains.setdefault(entry["path"], []).append(entry)
+    return list(chains.values())
 
 
-def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
+def _undo_file(chain: list[dict], id3v23: bool, on_backup) -> UndoFile:
+    first, last = chain[0], chain[-1]
     path = last["path"]
     previous = first["previous_genres"] or []
     state = first.get("previous_state")
@@ -124,13 +140,33 @@ def _undo_file(first: dict, last: dict, id3v23: bool, on_backup) -> UndoFile:
             if current != last["new_genres"]:
                 return UndoFile(path, REFUSED, "write not confirmed and genres "
                                 "are neither the previous nor tagger's")
+        deltas, why = _deltas(chain, path)
+        for delta in reversed(deltas):
+            inplace.rebuild(path, delta, on_backup=on_backup)
+        if deltas:
+            return UndoFile(path, RESTORED, "")
         if state is not None:
             tags.restore_state(path, state, on_backup=on_backup)
         else:  # a journal from before states were recorded
             tags.write_genres(path, previous, id3v23=id3v23, on_backup=on_backup)
     except (TaggerError, OSError) as e:
         return UndoFile(path, ERROR, getattr(e, "reason", None) or str(e))
-    return UndoFile(path, RESTORED, "")
+    return UndoFile(path, NOT_IDENTICAL, f"{why}; its genres are put back as they were")
+
+
+def _deltas(chain: list[dict], path: str) -> tuple[list[Delta], str]:
+    """The deltas that give the file back its bytes from before the chain's
+    first write, last write's first; or none, and why."""
+    if any(entry["written_at"] is None for entry in chain):
+        return [], "the write was interrupted before its bytes were recorded"
+    deltas = [entry["delta"] for entry in chain]
+    if None in deltas:
+        return [], "the journal holds no record of its bytes (an older tagger wrote it)"
+    if any(a.written_sha256 != b.original_sha256 for a, b in zip(deltas, deltas[1:])):
+        return [], "it was changed between the run's writes"
+    if sha256_of(path) != deltas[-1].written_sha256:
+        return [], "its bytes changed since tagger wrote it"
+    return deltas, ""
 
 
 def _changed_since(path: str, entry: dict) -> str:

@@ -6,9 +6,11 @@ is still the file that was analysed, read its genres again and decide again
 if they are no longer the ones the plan saw (another program may have set a
 genre without changing the file's size or time), make its backup and commit
 it to the journal with the previous genres, edit the tags in place
-(tags.write_genres), then record the file's new identity in the journal and
-the cache, so the next scan does not analyse it again. A file reached under
-two names in one run (a symlink and its target, hard links) is written once.
+(tags.write_genres), then record in the journal the file's new identity and
+the delta that gives its old bytes back (before the backup is removed), and
+the new identity in the cache, so the next scan does not analyse it again.
+A file reached under two names in one run (a symlink and its target, hard
+links) is written once.
 One file's failure is recorded and the rest go on.
 """
 
@@ -19,19 +21,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..tags import inplace as tagcommit
+from ..tags import inplace
 from .. import tags
-from ..store.cache import Cache
 from ..errors import TaggerError
-from ..store.journal import Journal, file_state
-from ..library import is_under
-from ..results import Action
+from ..store.cache import Cache, file_state
+from ..store.journal import Journal
+from ..library import top_folders
+from ..results import Action, WriteOutcome
 from .policy import Decision, Plan, PlanEntry, decide
 
-ERROR, KEEP, WRITE = Action.ERROR, Action.KEEP, Action.WRITE
-
-WRITTEN = "written"
-SKIPPED = "skipped"  # the file's genres changed since the plan, and the policy now says no
+WRITTEN, SKIPPED, ERROR = WriteOutcome.WRITTEN, WriteOutcome.SKIPPED, WriteOutcome.ERROR
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,12 @@ class Outcome:
 @dataclass
 class WriteRun:
     """A write run: its journal id (None when the plan had nothing to write,
-    so no run was opened) and one ``Outcome`` per file the plan said to write."""
+    so no run was opened), one ``Outcome`` per file the plan said to write, and
+    the hidden copies interrupted runs had left, which it removed."""
 
     id: int | None
     outcomes: list[Outcome] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[Outcome]:
@@ -75,18 +76,17 @@ def apply(plan: Plan, cache: Cache, *, id3v23: bool = False,
     result (changed or deleted since it was analysed) is not written.
     ``id3v23`` writes ID3v2.3 tags instead of v2.4 on files that have no tag
     yet. Writes a kill interrupted are put back from their backups first,
-    then what killed writes left in the plan's folders is removed.
+    then what interrupted runs left in the plan's folders is removed.
     """
-    journal = Journal(cache.db)
+    journal = Journal(cache)
     journal.recover()
-    for root in _top_folders(os.path.dirname(e.result.path) for e in plan):
-        if os.path.isdir(root):
-            tagcommit.remove_stale_temps(root)
+    cleaned = clean(e.result.path for e in plan)
     todo = plan.to_write()
     if not todo:
-        return WriteRun(None)
+        return WriteRun(None, cleaned=cleaned)
     # The journal keeps the run's options as JSON (undo honours "id3v23").
-    run = WriteRun(journal.start_run({**dataclasses.asdict(plan.policy), "id3v23": id3v23}))
+    run = WriteRun(journal.start_run({**dataclasses.asdict(plan.policy), "id3v23": id3v23}),
+                   cleaned=cleaned)
     done: dict[tuple[int, int], tuple[str, list[str]]] = {}  # (dev, inode) -> written
     try:
         for entry in todo:
@@ -117,24 +117,28 @@ def _write_one(journal: Journal, cache: Cache, run_id: int, entry: PlanEntry, pl
     if identity is not None and (st.st_size, st.st_mtime_ns) != identity:
         return Outcome(path, ERROR, "changed since it was analysed; scan again")
     try:
-        previous = tags.read_genres(path)
-        decision = _still(entry, previous, plan)
-        if decision.action != WRITE:
-            return Outcome(path, SKIPPED, f"its genres changed since the plan to "
-                           f"{'; '.join(previous) or 'none'}: {decision.action} "
-                           f"({decision.reason})")
-        record = None
+        with tags.parsed_once():  # one parse: genres, their state, the write's check
+            previous, tag_state = tags.read_genres(path), tags.read_state(path)
+            decision = _still(entry, previous, plan)
+            if decision.action != Action.WRITE:
+                return Outcome(path, SKIPPED, f"its genres changed since the plan to "
+                               f"{'; '.join(previous) or 'none'}: {decision.action} "
+                               f"({decision.reason})")
+            record = state = None
 
-        def journal_backup(backup) -> None:  # the backup is made: journal it before the edit
-            nonlocal record
-            record = journal.record_before(run_id, path, previous or None,
-                                           decision.genres_to_write, backup=backup)
+            def journal_backup(backup) -> None:  # the backup is made: journal it first
+                nonlocal record
+                record = journal.record_before(run_id, path, previous or None,
+                                               decision.genres_to_write, tag_state, backup)
 
-        tags.write_genres(path, decision.genres_to_write, id3v23=id3v23,
-                          on_backup=journal_backup)
-        size, mtime_ns, fp = file_state(path)
-        journal.record_after(record, size, mtime_ns, fp)
-        cache.update_identity(path, size, mtime_ns, fp, decision.genres_to_write)
+            def journal_edit(delta) -> None:  # the edit is on disk, its backup not yet gone
+                nonlocal state
+                state = file_state(path)
+                journal.record_after(record, *state, delta)
+
+            tags.write_genres(path, decision.genres_to_write, id3v23=id3v23,
+                              on_backup=journal_backup, on_edited=journal_edit)
+        cache.retagged(path, decision.genres_to_write, state)
     except TaggerError as e:
         return Outcome(path, ERROR, e.reason)
     return Outcome(path, WRITTEN, "; ".join(decision.genres_to_write),
@@ -166,16 +170,17 @@ def _still(entry: PlanEntry, current: list[str], plan: Plan) -> Decision:
         return entry.decision
     if entry.chosen:  # a person decided on the genres it had then
         seen = "; ".join(entry.result.current_genres) or "none"
-        return Decision(KEEP, [], f"decided when it had {seen}; review it again")
+        return Decision(Action.KEEP, [], f"decided when it had {seen}; review it again")
     result = dataclasses.replace(entry.result, current_genres=list(current))
     return decide(result, current, plan.policy, album_genres=entry.album_genres)
 
 
-def _top_folders(folders) -> list[str]:
-    """The folders, without those inside another one of them."""
-    out: list[str] = []
-    # Sorted by components, a folder's sub-folders come right after it.
-    for folder in sorted({f for f in folders if f}, key=lambda f: f.split(os.sep)):
-        if not out or not is_under(folder, out[-1]):
-            out.append(folder)
-    return out
+def clean(paths) -> list[str]:
+    """Remove what interrupted runs left beside these files (their folders and
+    the folders under them: ``tags.remove_stale_temps``); return it. Run it
+    after the journal's ``recover``."""
+    removed: list[str] = []
+    for root in top_folders(os.path.dirname(p) for p in paths):
+        if os.path.isdir(root):
+            removed += map(str, inplace.remove_stale_temps(root))
+    return removed

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from mutagen.flac import FLAC
@@ -11,6 +14,7 @@ from audiofiles import AudioLibrary, leftovers
 from tagger.tags import inplace as tagcommit
 from tagger.constants import BACKUP_MARKER, TEMP_MARKER
 from tagger.errors import TagError
+from unprivileged import run_python
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +145,7 @@ def test_no_room_for_the_backup_is_refused_cleanly(library, tmp_path, monkeypatc
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tagcommit.shutil, "copyfileobj", full)
+    monkeypatch.setattr(tagcommit, "_copy", full)
     with pytest.raises(TagError) as e:
         tagcommit.commit(path, never)
     assert str(e.value) == f"{path}: cannot create a backup beside it: No space left on device"
@@ -164,17 +168,111 @@ def test_remove_stale_temps(tmp_path):
     assert tagcommit.remove_stale_temps(tmp_path) == []
 
 
-def test_remove_stale_temps_keeps_a_backup_recovery_needs(tmp_path):
-    untouched = tmp_path / "a.mp3"  # killed before the edit began
-    edited = tmp_path / "b.mp3"  # killed mid-edit: only the backup is whole
+def test_remove_stale_temps_removes_the_backups_no_journal_needs(tmp_path):
+    # The journal's recover has run: a backup left now was made before its
+    # edit began, or after the edit was journaled with its delta.
+    untouched = tmp_path / "a.mp3"  # interrupted before the edit began
+    edited = tmp_path / "b.mp3"  # interrupted between journaling the edit and removing it
     for p in (untouched, edited):
         p.write_bytes(b"old tags, audio")
-    unneeded = tmp_path / f".a.mp3{BACKUP_MARKER}1234"
-    needed = tmp_path / f".b.mp3{BACKUP_MARKER}5678"
-    orphan = tmp_path / f".c.mp3{BACKUP_MARKER}9abc"  # its file is gone
-    for p in (unneeded, needed, orphan):
-        p.write_bytes(b"old tags, audio")
-    edited.write_bytes(b"new ta")
+    left = [tagcommit.make_backup(p, p) for p in (untouched, edited)]
+    edited.write_bytes(b"new tags, audio")
+    orphan = tagcommit.make_backup(untouched, untouched).rename(
+        tmp_path / f".c.mp3{BACKUP_MARKER}9abc")  # its file is gone: maybe the only copy
 
-    assert tagcommit.remove_stale_temps(tmp_path) == [unneeded]
-    assert needed.read_bytes() == orphan.read_bytes() == b"old tags, audio"
+    assert tagcommit.remove_stale_temps(tmp_path) == sorted(left)
+    assert orphan.read_bytes() == b"old tags, audio"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [orphan.name, "a.mp3", "b.mp3"]
+
+
+@pytest.mark.parametrize("name", [
+    "幸せな日々" * 8 + ".flac",  # 120 bytes of UTF-8: cut in the backup's name
+    "a" * 100 + ".mp3",  # cut right before the suffix
+    "Track.mp3",
+])
+def test_a_backup_is_matched_to_its_file_whatever_the_names_length(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"tags and audio")
+    (tmp_path / (name[:-2] + "x.mp3")).write_bytes(b"another file")  # a near name
+    backup = tagcommit.make_backup(path, path)
+    assert len(os.fsencode(backup.name)) < 160
+    assert tagcommit.original_of(backup) == path
+    assert tagcommit.remove_stale_temps(tmp_path) == [backup]
+    path.unlink()
+    kept = tagcommit.make_backup(tmp_path / (name[:-2] + "x.mp3"), name)
+    assert tagcommit.original_of(kept) == tmp_path / (name[:-2] + "x.mp3")
+
+
+def test_ctrl_c_mid_copy_leaves_no_partial_copy(library, tmp_path, monkeypatch):
+    path = library.copy("wav", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    real = tagcommit._copy
+
+    def ctrl_c_mid_copy(src, dst, interrupted):
+        dst.write(src.read(1000))
+        os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it
+        real(src, dst, interrupted)
+
+    monkeypatch.setattr(tagcommit, "_copy", ctrl_c_mid_copy)
+    with pytest.raises(KeyboardInterrupt):
+        tagcommit.commit(path, never)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_mid_edit_waits_until_the_edit_is_whole(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    seen = []
+
+    def edit(target):
+        os.kill(os.getpid(), signal.SIGINT)
+        set_genre(target)
+        seen.append("edited")
+
+    with pytest.raises(KeyboardInterrupt):
+        tagcommit.commit(path, edit, on_edited=lambda delta: seen.append("journaled"))
+    assert seen == ["edited", "journaled"]
+    assert FLAC(path)["GENRE"] == ["Jazz"] and leftovers(tmp_path) == []
+
+
+# --- real limits: a file size limit (RLIMIT_FSIZE), a read-only mount ---
+
+WRITE = """
+import sys
+from tagger import tags
+from tagger.errors import TagError
+try:
+    tags.write_genres(sys.argv[1], ["Jazz"])
+except TagError as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+def test_a_write_past_a_file_size_limit_leaves_the_file_as_it_was(library, tmp_path):
+    # An untagged WAV: the write appends an id3 chunk, so the file must grow.
+    path = library.copy("wav", tmp_path)
+    data, size = path.read_bytes(), path.stat().st_size
+    no_backup = run_python(WRITE, path, max_file_bytes=size - 1)  # the backup cannot be made
+    assert no_backup.returncode == 1
+    assert no_backup.stderr == f"{path}: cannot create a backup beside it: File too large\n"
+    no_growth = run_python(WRITE, path, max_file_bytes=size)  # the backup fits, the edit not
+    assert no_growth.returncode == 1
+    assert no_growth.stderr == f"{path}: could not write genres: [Errno 27] File too large\n"
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+
+
+def test_a_read_only_mount_is_refused_by_name(library, tmp_path):
+    # CI runs as root: a bind mount of the folder, read-only, in a mount
+    # namespace of the child's own.
+    path = library.copy("flac", tmp_path, tagged=True)
+    data = path.read_bytes()
+    script = f'mount --bind -o ro "$1" "$1" && exec "$2" -c \'{WRITE}\' "$3"'
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", tmp_path, sys.executable,
+                           path], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 1 and "mount" in proc.stderr:
+        pytest.skip(f"no read-only bind mount here: {proc.stderr.strip()}")
+    assert proc.returncode == 1
+    assert proc.stderr == f"{path}: the file system it is on is mounted read-only\n"
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
