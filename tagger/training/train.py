@@ -159,8 +159,8 @@ class Fitted:
         return {**(rule or {}), "dims": int(self.ref["points"].shape[1]),
                 "points": int(self.ref["points"].shape[0]),
                 "point_labels": self.point_labels.tolist(),
-                "tag_centre": np.round(self.tags["centre"], 4).tolist(),
-                "tag_spread": np.round(self.tags["spread"], 4).tolist()}
+                "tag_centre": np.round(self.tags["centre"].astype(float), 4).tolist(),
+                "tag_spread": np.round(self.tags["spread"].astype(float), 4).tolist()}
 
     def verdicts(self, prep: "Prepared", aggregation: str) -> dict[str, np.ndarray]:
         """What a scan sees of the tracks of ``prep``, from their held-out
