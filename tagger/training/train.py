@@ -202,15 +202,15 @@ class Prepared:
     emb: list[np.ndarray] | None
     test_emb: list[np.ndarray] | None = None  # CV's held-out embeddings, if not emb
     precision: str = "float32"  # of test_emb (or emb)
-    silent: np.ndarray | None = None  # from chunks when not given
-    variation: np.ndarray | None = None
+    silent: np.ndarray | None = None  # (n_tracks,) bool: model.is_silent
+    variation: np.ndarray | None = None  # (n_tracks,) dB: model.band_variation
 
     def __post_init__(self):
-        from ..model.inference import band_variation, is_silent
+        if self.chunks is not None and self.silent is None:
+            from ..model.inference import band_variation, is_silent
 
-        if self.silent is None or self.variation is None:
-            fps = MUSICNN_FRONTEND.frames_per_second  # every arch's (frontend_for)
-            self.silent = np.array([is_silent(c.spec) for c in self.chunks], bool)
+            fps = MUSICNN_FRONTEND.frames_per_second  # every architecture's front-end rate
+            self.silent = np.array([is_silent(c.spec) for c in self.chunks])
             self.variation = np.array([band_variation(c.spec, fps) for c in self.chunks])
 
     def subset(self, index) -> "Prepared":
@@ -342,7 +342,12 @@ class CVRun:
 def run_cv(data: Dataset, settings: Settings, k: int, say: Progress = print) -> CVRun:
     """Decode once, K-fold cross-validate, calibrate the unsure rule on the
     CV's predictions and score them (per source, with the default writes)."""
-    prep = prepare(data, settings, say)
+    return run_cv_prepared(prepare(data, settings, say), settings, k, say)
+
+
+def run_cv_prepared(prep: Prepared, settings: Settings, k: int, say: Progress = print) -> CVRun:
+    """run_cv on data already prepared; the unsure rule with its per-genre
+    limits (CrossValidated.calibrate), as train gives every model."""
     cv = cross_validate(prep, settings, k, say)
     trust = cv.calibrate(prep.data)
     return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
