@@ -292,3 +292,47 @@ def test_trust_distance_is_the_distance_to_the_nearest_training_track():
     assert not rule.unsure(0.7, got) and rule.unsure(0.59, got) and rule.unsure(0.9, got * 1.02)
     assert rule.unsure(0.99, got, silent=True)
     assert rule.unsure(0.99, got, variation=0.9) and not rule.unsure(0.99, got, variation=1.1)
+
+
+def test_trust_genre_and_tag_distances_make_music_unlike_its_genre_unsure():
+    """The distance to the nearest training track of the top genre (the
+    points of other genres do not count) and the MSD tags' distance from
+    that genre's profile, each against the genre's own limit: a track near
+    the training tracks, confidently given a genre, is unsure when it is
+    unlike that genre's tracks. The rule before issue 24 wrote it."""
+    from tagger.model.trust import Trust
+    from tagger.model.network import genre_head
+
+    rng = np.random.default_rng(1)
+    dims, size = 3, 10
+    points = np.array([[0, 0, 0], [0, 0, 1], [5, 0, 0]], float)  # genres 0, 0, 1
+    head = genre_head(2, size, reference=(dims, 3), tags=True)
+    P = np.zeros((size, dims))
+    P[:dims] = np.eye(dims)
+    head.get_layer("ood_projection").set_weights([P, np.zeros(dims)])
+    head.get_layer("ood_reference").set_weights([points.T, -(points ** 2).sum(axis=1) / 2])
+    tag_kernel = rng.normal(size=(size, 50))
+    head.get_layer("msd_tags").set_weights([tag_kernel, np.zeros(50)])
+    chunks = np.zeros((4, size), np.float32)
+    chunks[:, 0] = 4.0  # the track's point is (4, 0, 0): nearest is genre 1's
+    out = {k: np.asarray(v) for k, v in head(chunks).items()}
+    centre, spread = np.zeros((2, 50)), np.ones((2, 50))
+    centre[1] = chunks.mean(axis=0) @ tag_kernel  # the track's tags are genre 1's
+    trust = Trust(0.5, 2.0, dims, 3, None, (0, 0, 1), (1.5, 1.5), tuple(map(tuple, centre)),
+                  tuple(map(tuple, spread)), (0.5, 0.5))
+    for genre, want in ((0, 4.0), (1, 1.0)):
+        got = trust.evidence(out, genre)
+        assert got["distance"] == pytest.approx(1.0, abs=1e-4)
+        assert got["genre_distance"] == pytest.approx(want, abs=1e-4)
+    assert trust.evidence(out, 1)["tag_distance"] == pytest.approx(0.0, abs=1e-3)
+    tag_far = trust.evidence(out, 0)["tag_distance"]
+    assert tag_far > 0.5
+    before = Trust(0.5, 2.0, dims, 3)  # confidence and distance only
+    assert not before.unsure(0.9, 1.0, genre=0, genre_distance=4.0, tag_distance=tag_far)
+    assert trust.unsure(0.9, 1.0, genre=0, genre_distance=4.0, tag_distance=0.0)
+    assert trust.unsure(0.9, 1.0, genre=1, genre_distance=1.0, tag_distance=0.6)
+    assert not trust.unsure(0.9, 1.0, genre=1, genre_distance=1.0, tag_distance=0.4)
+    unsure = {"min_confidence": 0.5, "max_distance": 2.0, "point_labels": [0, 0, 1],
+              "max_genre_distance": [1.5, 1.5], "tag_centre": centre.tolist(),
+              "tag_spread": spread.tolist(), "max_tag_distance": [0.5, 0.5]}
+    assert Trust.from_dict(unsure).evidence(out, 0) == pytest.approx(trust.evidence(out, 0))
