@@ -54,7 +54,7 @@ def db(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def trusting_model(tmp_path_factory) -> Path:
     """The shipped model with its "unsure" rule switched off (no confidence
-    floor, no distance limit, no steadiness limit; silence is still unsure).
+    floor, no distance limits, no steadiness limit; silence is still unsure).
     The shipped model rightly calls generated tones, noise and drum hits
     (a steady loop) unsure and never
     writes them; the tests of writing, undo and recovery need files that get
@@ -70,6 +70,7 @@ def trusting_model(tmp_path_factory) -> Path:
             shutil.copy(f, folder / f.name)
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     meta["unsure"] = {**meta["unsure"], "min_confidence": 0.0, "max_distance": None,
-                      "min_variation": None}
+                      "min_variation": None, "max_genre_distance": None,
+                      "max_tag_distance": None}
     (folder / "metadata.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return folder

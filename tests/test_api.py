@@ -191,7 +191,7 @@ def test_the_policy_threshold_comes_from_the_option_the_config_or_the_model_card
         tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
     card = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text())["scores"]
-    assert tagger.write_policy().min_confidence == card["min_confidence"] == 0.75
+    assert tagger.write_policy().min_confidence == card["min_confidence"] == 0.8
     config = tmp_path / "config.toml"
     config.write_text("min_confidence = 0.7\n", encoding="utf-8")
     assert tagger.write_policy(config).min_confidence == 0.7

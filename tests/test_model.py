@@ -296,17 +296,20 @@ def test_trust_distance_is_the_distance_to_the_nearest_training_track():
 
 # One clearly typed real clip per genre (gtzan-dev; emotify-dev for
 # electronic, which GTZAN lacks): the shipped model gives each its genre at
-# 0.96 to 1.00 and is sure (measured at commit 4dfa32b).
+# 0.96 to 1.00 and is sure (measured at commit 4dfa32b; hiphop.00001 and
+# pop.00000 became unsure with the open-set rule of the model retrained in
+# 28330f5, their MSD tags past their genre's limit, so hiphop.00003 and
+# pop.00003, which it is sure of, stand for those genres).
 REAL_CLIPS = {
     "gtzan-dev/blues/blues.00002.ogg": "blues",
     "gtzan-dev/classical/classical.00004.ogg": "classical",
     "gtzan-dev/country/country.00000.ogg": "country",
     "gtzan-dev/disco/disco.00002.ogg": "disco",
     "emotify-dev/electronic/9.ogg": "electronic",
-    "gtzan-dev/hiphop/hiphop.00001.ogg": "hiphop",
+    "gtzan-dev/hiphop/hiphop.00003.ogg": "hiphop",
     "gtzan-dev/jazz/jazz.00004.ogg": "jazz",
     "gtzan-dev/metal/metal.00000.ogg": "metal",
-    "gtzan-dev/pop/pop.00000.ogg": "pop",
+    "gtzan-dev/pop/pop.00003.ogg": "pop",
     "gtzan-dev/reggae/reggae.00004.ogg": "reggae",
     "gtzan-dev/rock/rock.00004.ogg": "rock",
 }
@@ -380,3 +383,47 @@ def test_the_shipped_network_and_head_match_an_independent_computation(model):
     np.testing.assert_allclose(np.log(got[likely]), np.log(expected[likely]), atol=1e-3)
     np.testing.assert_allclose([p.distance for p in preds], distances, rtol=1e-3)
     assert np.abs(expected[0] - expected[1]).max() > 0.05  # two different verdicts
+
+
+def test_trust_genre_and_tag_distances_make_music_unlike_its_genre_unsure():
+    """The distance to the nearest training track of the top genre (the
+    points of other genres do not count) and the MSD tags' distance from
+    that genre's profile, each against the genre's own limit: a track near
+    the training tracks, confidently given a genre, is unsure when it is
+    unlike that genre's tracks. The rule before issue 24 wrote it."""
+    from tagger.model.trust import Trust
+    from tagger.model.network import genre_head
+
+    rng = np.random.default_rng(1)
+    dims, size = 3, 10
+    points = np.array([[0, 0, 0], [0, 0, 1], [5, 0, 0]], float)  # genres 0, 0, 1
+    head = genre_head(2, size, reference=(dims, 3), tags=True)
+    P = np.zeros((size, dims))
+    P[:dims] = np.eye(dims)
+    head.get_layer("ood_projection").set_weights([P, np.zeros(dims)])
+    head.get_layer("ood_reference").set_weights([points.T, -(points ** 2).sum(axis=1) / 2])
+    tag_kernel = rng.normal(size=(size, 50))
+    head.get_layer("msd_tags").set_weights([tag_kernel, np.zeros(50)])
+    chunks = np.zeros((4, size), np.float32)
+    chunks[:, 0] = 4.0  # the track's point is (4, 0, 0): nearest is genre 1's
+    out = {k: np.asarray(v) for k, v in head(chunks).items()}
+    centre, spread = np.zeros((2, 50)), np.ones((2, 50))
+    centre[1] = chunks.mean(axis=0) @ tag_kernel  # the track's tags are genre 1's
+    trust = Trust(0.5, 2.0, dims, 3, None, (0, 0, 1), (1.5, 1.5), tuple(map(tuple, centre)),
+                  tuple(map(tuple, spread)), (0.5, 0.5))
+    for genre, want in ((0, 4.0), (1, 1.0)):
+        got = trust.evidence(out, genre)
+        assert got["distance"] == pytest.approx(1.0, abs=1e-4)
+        assert got["genre_distance"] == pytest.approx(want, abs=1e-4)
+    assert trust.evidence(out, 1)["tag_distance"] == pytest.approx(0.0, abs=1e-3)
+    tag_far = trust.evidence(out, 0)["tag_distance"]
+    assert tag_far > 0.5
+    before = Trust(0.5, 2.0, dims, 3)  # confidence and distance only
+    assert not before.unsure(0.9, 1.0, genre=0, genre_distance=4.0, tag_distance=tag_far)
+    assert trust.unsure(0.9, 1.0, genre=0, genre_distance=4.0, tag_distance=0.0)
+    assert trust.unsure(0.9, 1.0, genre=1, genre_distance=1.0, tag_distance=0.6)
+    assert not trust.unsure(0.9, 1.0, genre=1, genre_distance=1.0, tag_distance=0.4)
+    unsure = {"min_confidence": 0.5, "max_distance": 2.0, "point_labels": [0, 0, 1],
+              "max_genre_distance": [1.5, 1.5], "tag_centre": centre.tolist(),
+              "tag_spread": spread.tolist(), "max_tag_distance": [0.5, 0.5]}
+    assert Trust.from_dict(unsure).evidence(out, 0) == pytest.approx(trust.evidence(out, 0))

@@ -55,3 +55,11 @@ def test_the_card_holds_the_unsure_rule_and_threshold_as_stored(tmp_path):
     (copy / "metadata.json").write_text(json.dumps(meta))
     card = read_card(copy)
     assert card.trust == Trust(0.6, 2.5, 3, 7, 1.0) and card.min_confidence == 0.65
+    # The per-genre limits and tag profile (issue 24), typed once: tuples.
+    meta["unsure"].update({"point_labels": [0, 1, 1, 0, 1, 0, 0], "max_genre_distance": [1.5, 2],
+                           "tag_centre": [[0, 0.5], [1, -1]], "tag_spread": [[1, 1], [0.5, 2]],
+                           "max_tag_distance": [0.8, 0.9]})
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    assert read_card(copy).trust == Trust(
+        0.6, 2.5, 3, 7, 1.0, (0, 1, 1, 0, 1, 0, 0), (1.5, 2.0), ((0.0, 0.5), (1.0, -1.0)),
+        ((1.0, 1.0), (0.5, 2.0)), (0.8, 0.9))

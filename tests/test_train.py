@@ -78,7 +78,8 @@ def test_train_save_load_and_evaluate(labelled, tmp_path, arch):
         assert meta["unsure"]["min_variation"] == STEADY_DB
         # The CV's scores name the whole rule they were scored with.
         assert meta["scores"]["cv"]["unsure_rule"] == {
-            k: meta["unsure"][k] for k in ("min_confidence", "max_distance", "min_variation")}
+            k: meta["unsure"][k] for k in ("min_confidence", "max_distance", "min_variation",
+                                           "max_genre_distance", "max_tag_distance")}
     else:  # no embedding, no distance: the threshold alone
         assert meta["scores"]["cv"]["unsure_rule"]["max_distance"] is None  # was NaN
     model = GenreModel(out, device="cpu")

@@ -157,13 +157,16 @@ class GenreModel:
             part = {k: v[start: start + len(t)] for k, v in outs.items()}
             start += len(t)
             pred = aggregate(part["genres"], self.labels, self.aggregation)
-            if "projection" in part:
-                pred.distance = self.trust.distance(part["projection"], part["reference"])
+            genre = self.labels.index(pred.genres[0][0])
+            evidence = self.trust.evidence(part, genre)
+            pred.distance = evidence.get("distance")
             silent = is_silent(t.spec)
             if self.trust.min_variation is not None:
                 pred.variation = band_variation(t.spec, self.frontend.frames_per_second)
             pred.unsure = self.trust.unsure(pred.genres[0][1], pred.distance, silent,
-                                            pred.variation)
+                                            pred.variation, genre,
+                                            evidence.get("genre_distance"),
+                                            evidence.get("tag_distance"))
             preds.append(pred)
         return preds
 

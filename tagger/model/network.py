@@ -102,7 +102,7 @@ def musicnn_backbone(n_mels: int = MUSICNN_N_MELS, frames: int | None = None) ->
 
 
 def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
-               reference: tuple[int, int] | None = None) -> keras.Model:
+               reference: tuple[int, int] | None = None, tags: bool = False) -> keras.Model:
     """Embedding (batch, input_size) -> probabilities (batch, n_labels): one
     softmax layer, a multinomial logistic regression whose weights already
     include the standardisation of its inputs (see head.fit_head).
@@ -113,7 +113,11 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
     ``reference``, q . r - |r|^2 / 2 for each training track's point r. Both
     are linear, so their means over a track's chunks give the squared
     distance of the track's mean to its nearest training track:
-    |q|^2 - 2 max(reference) (model.Trust.distance)."""
+    |q|^2 - 2 max(reference) (model.Trust.distance).
+
+    With ``tags`` it also outputs ``tags``: musicnn's MSD_TAGS tag logits
+    (its last layer on the embedding's penultimate part), standardised over
+    the training tracks (calibration.fit_tag_profile); linear too."""
     x = keras.Input((input_size,), name="embedding")
     out = layers.Dense(n_labels, activation="softmax", name="genres")(x)
     if reference is None:
@@ -121,7 +125,10 @@ def genre_head(n_labels: int, input_size: int = EMBEDDING_SIZE,
     dims, points = reference
     q = layers.Dense(dims, name="ood_projection")(x)
     m = layers.Dense(points, name="ood_reference")(q)
-    return keras.Model(x, {"genres": out, "projection": q, "reference": m}, name="genre_head")
+    outputs = {"genres": out, "projection": q, "reference": m}
+    if tags:
+        outputs["tags"] = layers.Dense(MSD_TAGS, name="msd_tags")(x)
+    return keras.Model(x, outputs, name="genre_head")
 
 
 # The front-end filters of the MSD checkpoint that are dead: 496 of its 561
@@ -298,7 +305,8 @@ def build_network(card: ModelCard):
         backbone = musicnn_backbone(fe.n_mels, None)
         trust = card.trust
         reference = (trust.dims, trust.points) if trust.dims else None
-        return musicnn_genre_model(backbone, genre_head(n, reference=reference))
+        return musicnn_genre_model(backbone, genre_head(n, reference=reference,
+                                                        tags=trust.tag_centre is not None))
     if arch == "cnn":
         return cnn(n, fe.chunk_frames, fe.n_mels)
     if arch == "crnn":

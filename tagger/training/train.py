@@ -14,6 +14,7 @@ folder (modelstore.py) each have their own module; this one runs them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .calibration import calibrate, fit_reference, reference_distance
+from .calibration import calibrate, fit_reference, fit_tag_profile, head_outputs
 from ..constants import (MUSICNN_CHUNK_FRAMES, MUSICNN_N_MELS, MUSICNN_WEIGHTS,
                         SCRATCH_CHUNK_FRAMES, SCRATCH_CHUNK_HOP_FRAMES)
 from .dataset import Dataset, folds, max_folds
@@ -89,16 +90,18 @@ def embeddings(tracks: list[Chunked], verbose: bool = False,
     return [embed_fn(pool_chunks(frames_fn, t)).numpy() for t in tracks]
 
 
-def musicnn_network(head: dict, n_labels: int, ref: dict | None = None):
+def musicnn_network(head: dict, n_labels: int, ref: dict | None = None, tags: dict | None = None):
     """The full Keras model: frozen backbone + the fitted head (+ the
-    reference outputs of model.Trust)."""
+    reference and tag outputs of model.Trust)."""
     from ..model.network import genre_head, musicnn_backbone, musicnn_genre_model
 
     backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
     load_musicnn_weights(backbone)
     shape = None if ref is None else ref["points"].shape[::-1]
-    net = genre_head(n_labels, reference=shape)
+    net = genre_head(n_labels, reference=shape, tags=tags is not None)
     net.get_layer("genres").set_weights([head["W"], head["b"]])
+    if tags is not None:
+        net.get_layer("msd_tags").set_weights([tags["projection"], tags["offset"]])
     if ref is not None:
         net.get_layer("ood_projection").set_weights([ref["projection"], ref["offset"]])
         # q . r - |r|^2 / 2 for every training point r.
@@ -108,18 +111,97 @@ def musicnn_network(head: dict, n_labels: int, ref: dict | None = None):
     return musicnn_genre_model(backbone, net)
 
 
+@functools.lru_cache(maxsize=1)
+def msd_tag_layer() -> tuple[np.ndarray, np.ndarray]:
+    """musicnn's MSD tag layer (dense_1): kernel (200, 50) and bias (50,),
+    from the penultimate layer to the 50 tag logits (read once)."""
+    import_tensorflow()
+    from ..model.network import musicnn_backbone
+
+    backbone = musicnn_backbone(MUSICNN_N_MELS, MUSICNN_CHUNK_FRAMES)
+    load_musicnn_weights(backbone)
+    kernel, bias = backbone.get_layer("dense_1").get_weights()
+    return kernel, bias
+
+
+@dataclass
+class Fitted:
+    """A musicnn model in numpy form: the head (head.fit_head), the training
+    tracks as reference points (calibration.fit_reference), their genres,
+    and each genre's MSD tags (calibration.fit_tag_profile)."""
+
+    head: dict
+    ref: dict
+    point_labels: np.ndarray
+    tags: dict
+
+    def trust(self, rule: dict | None = None) -> dict:
+        """metadata.json's "unsure": the calibrated ``rule`` (calibrate) and
+        what model.Trust needs of the fit to apply it."""
+        return {**(rule or {}), "dims": int(self.ref["points"].shape[1]),
+                "points": int(self.ref["points"].shape[0]),
+                "point_labels": self.point_labels.tolist(),
+                "tag_centre": np.round(self.tags["centre"].astype(float), 4).tolist(),
+                "tag_spread": np.round(self.tags["spread"].astype(float), 4).tolist()}
+
+    def verdicts(self, prep: "Prepared", aggregation: str) -> dict[str, np.ndarray]:
+        """What a scan sees of the tracks of ``prep``, from their held-out
+        embeddings (test_emb, the scan's precision) if any: ``probs`` (n,
+        n_labels) and model.Trust's evidence for the top genre (n,):
+        ``distance``, ``genre_distance``, ``tag_distance``."""
+        from ..model.trust import Trust
+
+        emb = prep.test_emb if prep.test_emb is not None else prep.emb
+        probs = track_probs([head_probs(self.head, e) for e in emb], prep.data.labels,
+                            aggregation)
+        trust = Trust.from_dict(self.trust())
+        found = [trust.evidence(head_outputs(self.ref, e, self.tags), int(g))
+                 for e, g in zip(emb, probs.argmax(axis=1))]
+        return {"probs": probs, **{k: np.array([f[k] for f in found]) for k in found[0]}}
+
+
+def fit_musicnn(prep: "Prepared", settings: Settings) -> Fitted:
+    """The head, the reference points and the tag profile fitted on every
+    track of ``prep`` (float32 embeddings)."""
+    data = prep.data
+    head = fit_head(prep.emb, data.y, len(data.labels), settings.head_c, settings.seed,
+                    data.sources)
+    return Fitted(head, fit_reference(prep.emb), np.asarray(data.y),
+                  fit_tag_profile(prep.emb, data.y, len(data.labels), *msd_tag_layer()))
+
+
 # -- the commands' work ----------------------------------------------------------
 
 @dataclass
 class Prepared:
     """A dataset decoded once: per-track chunks, and for musicnn the frozen
-    backbone's embeddings, shared by cross-validation and the final fit."""
+    backbone's embeddings, shared by cross-validation and the final fit;
+    per track whether it is silent and how much its loudness varies
+    (model.band_variation, dB), for the unsure rule."""
 
     data: Dataset
     chunks: list[Chunked]
     emb: list[np.ndarray] | None
     test_emb: list[np.ndarray] | None = None  # CV's held-out embeddings, if not emb
     precision: str = "float32"  # of test_emb (or emb)
+    silent: np.ndarray | None = None  # (n_tracks,) bool: model.is_silent
+    variation: np.ndarray | None = None  # (n_tracks,) dB: model.band_variation
+
+    def __post_init__(self):
+        if self.chunks is not None and self.silent is None:
+            from ..model.inference import band_variation, is_silent
+
+            fps = MUSICNN_FRONTEND.frames_per_second  # every architecture's front-end rate
+            self.silent = np.array([is_silent(c.spec) for c in self.chunks])
+            self.variation = np.array([band_variation(c.spec, fps) for c in self.chunks])
+
+    def subset(self, index) -> "Prepared":
+        """The same, for the tracks ``index`` (positions or a boolean mask)."""
+        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+        pick = lambda items: None if items is None else [items[i] for i in index]  # noqa: E731
+        return Prepared(self.data.subset(index), pick(self.chunks), pick(self.emb),
+                        pick(self.test_emb), self.precision, self.silent[index],
+                        self.variation[index])
 
 
 def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepared:
@@ -138,6 +220,12 @@ def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepare
     return Prepared(data, chunks, emb, test_emb, precision)
 
 
+# What calibrate fits: the rule a CV's scores name (the rest of metadata.json's
+# "unsure" describes the fitted model: Fitted.trust).
+RULE_KEYS = ("min_confidence", "max_distance", "min_variation", "max_genre_distance",
+             "max_tag_distance")
+
+
 @dataclass
 class CrossValidated:
     """Per-track results of K-fold CV, each from the fold that held the
@@ -150,23 +238,35 @@ class CrossValidated:
     silent: np.ndarray
     folds: int
     variation: np.ndarray
+    genre_distance: np.ndarray | None = None  # to the top genre's nearest track (musicnn)
+    tag_distance: np.ndarray | None = None  # of the MSD tags from the top genre's (musicnn)
+
+    def calibrate(self, data: Dataset) -> dict:
+        """The unsure rule calibrated on these predictions (calibrate)."""
+        return calibrate(data, self.probs, self.distance, self.genre_distance,
+                         self.tag_distance)
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
         from ..model.trust import Trust
 
         rule = Trust.from_dict(trust)
-        return np.array([rule.unsure(c, None if np.isnan(d) else d, s, v)
-                         for c, d, s, v in zip(self.probs.max(axis=1), self.distance,
-                                               self.silent, self.variation)])
+        n = len(self.probs)
+        nan = np.full(n, np.nan)
+        value = lambda x: None if np.isnan(x) else float(x)  # noqa: E731
+        return np.array([rule.unsure(c, value(d), s, v, int(g), value(gd), value(td))
+                         for c, d, s, v, g, gd, td in zip(
+                             self.probs.max(axis=1), self.distance, self.silent,
+                             self.variation, self.probs.argmax(axis=1),
+                             nan if self.genre_distance is None else self.genre_distance,
+                             nan if self.tag_distance is None else self.tag_distance)])
 
     def scores(self, data: Dataset, trust: dict, seed: int) -> dict:
         """The CV's scores per source and overall (evaluate.source_scores),
         with the writes ``trust`` (calibrate) makes, and the rule itself."""
         from .evaluate import source_scores
 
-        rule = {k: trust[k] for k in ("min_confidence", "max_distance", "min_variation")
-                if k in trust}
+        rule = {k: trust[k] for k in RULE_KEYS if k in trust}
         return {"folds": self.folds, "seed": seed, "by": data.split_by(), "unsure_rule": rule,
                 **source_scores(data, self.probs, self.unsure(trust))}
 
@@ -175,34 +275,38 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
                    ) -> CrossValidated:
     """K-fold CV by artist where the folders name them, by track otherwise
     (dataset.folds)."""
-    from ..model.inference import band_variation, is_silent
-
-    data, chunks, emb = prep.data, prep.chunks, prep.emb
+    data, chunks = prep.data, prep.chunks
     fe = frontend_for(settings.arch)
     n = len(data.labels)
     probs = np.zeros((len(data.y), n))
-    distance = np.full(len(data.y), np.nan)
+    evidence = {}
     for f, (tr, te) in enumerate(folds(data, k, settings.seed), 1):
         say(f"fold {f}/{k}: training on {len(tr)} tracks, testing on {len(te)}")
         if settings.arch == "musicnn":
-            train_emb = [emb[i] for i in tr]
-            head = fit_head(train_emb, data.y[tr], n, settings.head_c, settings.seed,
-                            [data.sources[i] for i in tr])
-            ref = fit_reference(train_emb)
-            test = prep.test_emb if prep.test_emb is not None else emb
-            chunk_probs = [head_probs(head, test[i]) for i in te]
-            distance[te] = [reference_distance(ref, test[i]) for i in te]
+            found = fit_musicnn(prep.subset(tr), settings).verdicts(prep.subset(te),
+                                                                    settings.aggregation)
+            probs[te] = found.pop("probs")
+            for key, values in found.items():
+                evidence.setdefault(key, np.full(len(data.y), np.nan))[te] = values
         else:
             model = fit_scratch(settings.arch, [chunks[i].take() for i in tr], data.y[tr], n,
                                 fe, settings, say)
-            chunk_probs = predict_scratch(model, [chunks[i].take() for i in te])
-        for i, p in zip(te, chunk_probs):
-            probs[i] = [c for _, c in sorted(
-                ((data.labels.index(g), c) for g, c in
-                 aggregate(p, data.labels, settings.aggregation).genres))]
-    silent = np.array([is_silent(c.spec) for c in chunks])
-    variation = np.array([band_variation(c.spec, fe.frames_per_second) for c in chunks])
-    return CrossValidated(probs, distance, silent, k, variation)
+            probs[te] = track_probs(predict_scratch(model, [chunks[i].take() for i in te]),
+                                    data.labels, settings.aggregation)
+    return CrossValidated(probs, evidence.get("distance", np.full(len(data.y), np.nan)),
+                          prep.silent, k, prep.variation, evidence.get("genre_distance"),
+                          evidence.get("tag_distance"))
+
+
+def track_probs(chunk_probs: list[np.ndarray], labels: list[str], aggregation: str
+                ) -> np.ndarray:
+    """Per track chunk probabilities -> track probabilities (n, n_labels) in
+    label order, as the scan aggregates them (model.aggregate)."""
+    out = np.zeros((len(chunk_probs), len(labels)))
+    for i, p in enumerate(chunk_probs):
+        out[i] = [c for _, c in sorted((labels.index(g), c)
+                                       for g, c in aggregate(p, labels, aggregation).genres)]
+    return out
 
 
 @dataclass
@@ -220,13 +324,29 @@ class CVRun:
 def run_cv(data: Dataset, settings: Settings, k: int, say: Progress = print) -> CVRun:
     """Decode once, K-fold cross-validate, calibrate the unsure rule on the
     CV's predictions and score them (per source, with the default writes)."""
-    prep = prepare(data, settings, say)
+    return run_cv_prepared(prepare(data, settings, say), settings, k, say)
+
+
+def run_cv_prepared(prep: Prepared, settings: Settings, k: int, say: Progress = print) -> CVRun:
+    """run_cv on data already prepared; the unsure rule with its per-genre
+    limits (CrossValidated.calibrate), as train gives every model."""
     cv = cross_validate(prep, settings, k, say)
-    trust = calibrate(prep.data, cv.probs, cv.distance)
+    trust = cv.calibrate(prep.data)
     return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
 
 
 CALIBRATION_FOLDS = 4  # musicnn's "unsure" is calibrated by this CV when train runs none
+
+
+def calibration_cv(prep: Prepared, settings: Settings
+                   ) -> tuple[CrossValidated | None, dict | None]:
+    """A CALIBRATION_FOLDS-fold CV of ``prep`` (fewer if the data allows no
+    more) and the unsure rule calibrated on it; (None, None) below 2 folds."""
+    k = min(CALIBRATION_FOLDS, max_folds(prep.data))
+    if k < 2:
+        return None, None
+    cv = cross_validate(prep, settings, k, lambda m: None)
+    return cv, cv.calibrate(prep.data)
 
 
 def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progress = print,
@@ -242,19 +362,14 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
     scores = {} if run is None else {"cv": run.scores}
     cv, calibrated = (None, None) if run is None else (run.cv, run.trust)
     if settings.arch == "musicnn" and cv is None:
-        k = min(CALIBRATION_FOLDS, max_folds(data))
-        if k >= 2:
-            cv = cross_validate(prep, settings, k, lambda m: None)
-            calibrated = calibrate(data, cv.probs, cv.distance)
+        cv, calibrated = calibration_cv(prep, settings)
     trust = None
     if settings.arch == "musicnn":
-        head = fit_head(prep.emb, data.y, n, settings.head_c, settings.seed, data.sources)
-        ref = fit_reference(prep.emb)
-        network = musicnn_network(head, n, ref)
-        trust = dict(calibrated or {"min_confidence": 0.0, "max_distance": None,
-                                    "min_variation": STEADY_DB})
-        trust.update({"dims": int(ref["points"].shape[1]), "points": int(ref["points"].shape[0]),
-                      "calibrated_by": None if cv is None else f"{cv.folds}-fold CV"})
+        fitted = fit_musicnn(prep, settings)
+        network = musicnn_network(fitted.head, n, fitted.ref, fitted.tags)
+        trust = fitted.trust(calibrated or {"min_confidence": 0.0, "max_distance": None,
+                                            "min_variation": STEADY_DB})
+        trust["calibrated_by"] = None if cv is None else f"{cv.folds}-fold CV"
         scores["min_confidence"] = trust["min_confidence"]
     else:
         network = fit_scratch(settings.arch, [c.take() for c in chunks], data.y, n, fe,
