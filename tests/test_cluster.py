@@ -202,12 +202,11 @@ def test_ship_audio_reports_a_file_the_driver_cannot_read_with_its_reason(
 
     lib = tmp_path / "lib"
     shutil.copytree(library, lib)
-    source = lib / "00 drums.flac"
     victims = {lib / "90 gone.flac": "No such file or directory",
                lib / "91 folder.flac": "Is a directory",
                lib / "92 locked.flac": "Permission denied"}
-    for path in victims:
-        shutil.copyfile(source, path)
+    for i, path in enumerate(victims):  # each its own music: a copy would take its twin's result
+        make_audio(path, 3.0 + i, "drums")
     report = tmp_path / "ray.json"
     proc = subprocess.run(
         cluster.command([sys.executable, "-c", CHANGING_DRIVER, *map(str, victims), "scan",
