@@ -123,13 +123,18 @@ def write_policy(config: PathLike | None = None, *, model: PathLike | None = Non
     """The policy from the config file (default: the user's, if any), with
     non-None ``overrides`` (WritePolicy fields) winning. Without a
     ``min_confidence`` in either, the model card's calibrated threshold
-    (``scores.min_confidence`` of the model's metadata), if it has one."""
+    (``scores.min_confidence`` of the model's metadata), if it has one. A
+    model's own ``display_names`` (a model learnt from a library's tags
+    writes its labels as the library spells them) come before the config's."""
     from .model.card import read_metadata
 
     values = load_config(config)
+    meta = read_metadata(model or DEFAULT_MODEL_DIR)
     if overrides.get("min_confidence") is None and "min_confidence" not in values:
-        meta = read_metadata(model or DEFAULT_MODEL_DIR)
         overrides["min_confidence"] = meta.get("scores", {}).get("min_confidence")
+    if meta.get("display_names"):
+        values = {**values, "display_names": {**meta["display_names"],
+                                              **values.get("display_names", {})}}
     return WritePolicy.from_config(values, **overrides)
 
 

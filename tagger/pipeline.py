@@ -133,7 +133,8 @@ class Scan:
             result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
                                  item.current_genres, False, pred.distribution,
                                  album=item.album, unsure=pred.unsure)
-            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
+            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id,
+                             pred.embedding)
             if item.duration:
                 self.stats.audio_seconds += item.duration
             yield self._count(result)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from ..constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, EMBEDDING_DTYPE
 from .device import resolve_device, resolve_precision
 from ..errors import ModelError
 from ..audio.features import FrontEnd
@@ -33,6 +33,9 @@ class Prediction:
     unsure: bool = False
     distance: float | None = None  # to the nearest training track (Trust)
     variation: float | None = None  # dB, how much its loudness changes (band_variation)
+    # The mean of its chunk embeddings (1706,) in EMBEDDING_DTYPE (musicnn models): what
+    # training a head needs, kept in the cache so that training decodes nothing.
+    embedding: np.ndarray | None = None
 
 
 # A track whose log-mel (log10(10000 mel + 1)) never exceeds this is silent:
@@ -209,6 +212,8 @@ class GenreModel:
             part = {k: v[start: start + len(t)] for k, v in outs.items()}
             start += len(t)
             pred = aggregate(part["genres"], self.labels, self.aggregation)
+            if "embedding" in part:
+                pred.embedding = part["embedding"].mean(axis=0).astype(EMBEDDING_DTYPE)
             if "projection" in part:
                 pred.distance = self.trust.distance(part["projection"], part["reference"])
             silent = is_silent(t.spec)

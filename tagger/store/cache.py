@@ -30,7 +30,7 @@ from ..errors import CacheError
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
-ADDED_COLUMNS = {"album": str, "unsure": int}
+ADDED_COLUMNS = {"album": str, "unsure": int, "embedding": bytes}
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) -> what
 # the user can do about them.
@@ -239,8 +239,12 @@ class Cache:
 
     @_sqlite_errors
     def store(self, result: TrackResult, size: int, mtime_ns: int, fp: str | None,
-              model_id: str | None) -> None:
-        """Commit one result now (autocommit): a kill later cannot lose it."""
+              model_id: str | None, embedding=None) -> None:
+        """Commit one result now (autocommit): a kill later cannot lose it.
+        ``embedding``: the track's mean chunk embedding, for training
+        (store.embeddings); None clears an older one."""
+        from .embeddings import encode
+
         self.db["results"].upsert({
             "path": path_key(result.path), "size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
             "model_id": model_id, "status": result.status,
@@ -248,6 +252,7 @@ class Cache:
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
             "analysed_at": time.time(), "album": result.album, "unsure": int(result.unsure),
+            "embedding": encode(embedding),
         }, pk="path")
 
     @_sqlite_errors

@@ -65,7 +65,7 @@ from .inplace import remove_stale_temps, restore_backup
 from .fields import GenreField, open_audio
 
 __all__ = ["GENRE_FIELDS", "ALBUM_KEYS", "GenreField", "ID3V1_GENRES", "ID3V23_SEPARATOR",
-           "supports", "read_genres", "read_state", "read_album", "write_genres",
+           "supports", "read_genres", "read_state", "read_album", "read_artist", "write_genres",
            "restore_state", "restore_backup", "remove_stale_temps"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
@@ -151,11 +151,29 @@ def read_album(path: str | os.PathLike) -> str | None:
 
     Raises TagError for a missing, unreadable or unsupported file.
     """
+    return _read_text(path, ALBUM_KEYS)
+
+
+# The (track) artist tag's key per format family, like ALBUM_KEYS.
+ARTIST_KEYS = {"TCON": "TPE1", "GENRE": "ARTIST", "\xa9gen": "\xa9ART",
+               "WM/Genre": "Author", "Genre": "Artist"}
+
+
+def read_artist(path: str | os.PathLike) -> str | None:
+    """The file's artist tag (its first non-empty value, stripped), or None.
+
+    Raises TagError for a missing, unreadable or unsupported file.
+    """
+    return _read_text(path, ARTIST_KEYS)
+
+
+def _read_text(path: str | os.PathLike, keys: dict[str, str]) -> str | None:
+    """The first non-empty value of the text tag ``keys`` names for the file's format."""
     from mutagen.apev2 import TEXT
 
     field = _field(path)
     audio = open_audio(path, field)
-    value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
+    value = None if audio.tags is None else audio.tags.get(keys[field.key])
     if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
         return None
     values = value.text if hasattr(value, "text") else list(value)

@@ -131,13 +131,29 @@ def musicnn_network(head: dict, n_labels: int, ref: dict | None = None):
 @dataclass
 class Prepared:
     """A dataset decoded once: per-track chunks, and for musicnn the frozen
-    backbone's embeddings, shared by cross-validation and the final fit."""
+    backbone's embeddings, shared by cross-validation and the final fit.
+
+    From a scan's cache (training.fromcache) there are no chunks: ``emb``
+    holds each track's mean embedding as one row (the head and the unsure
+    rule only use the mean), and ``silent`` / ``variation`` what is known."""
 
     data: Dataset
-    chunks: list[Chunked]
+    chunks: list[Chunked] | None
     emb: list[np.ndarray] | None
     test_emb: list[np.ndarray] | None = None  # CV's held-out embeddings, if not emb
     precision: str = "float32"  # of test_emb (or emb)
+    silent: np.ndarray | None = None  # (n_tracks,) bool: model.is_silent
+    variation: np.ndarray | None = None  # (n_tracks,) dB: model.band_variation; NaN unknown
+    n_chunks: int | None = None  # chunks of all tracks, where known
+
+    def __post_init__(self):
+        if self.chunks is not None and self.silent is None:
+            from ..model.inference import band_variation, is_silent
+
+            fps = MUSICNN_FRONTEND.frames_per_second  # every architecture's front-end rate
+            self.silent = np.array([is_silent(c.spec) for c in self.chunks])
+            self.variation = np.array([band_variation(c.spec, fps) for c in self.chunks])
+            self.n_chunks = int(sum(map(len, self.chunks)))
 
 
 def prepare(data: Dataset, settings: Settings, say: Progress = print) -> Prepared:
@@ -193,8 +209,6 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
                    ) -> CrossValidated:
     """K-fold CV by artist where the folders name them, by track otherwise
     (dataset.folds)."""
-    from ..model.inference import band_variation, is_silent
-
     data, chunks, emb = prep.data, prep.chunks, prep.emb
     fe = frontend_for(settings.arch)
     n = len(data.labels)
@@ -218,9 +232,7 @@ def cross_validate(prep: Prepared, settings: Settings, k: int, say: Progress = p
             probs[i] = [c for _, c in sorted(
                 ((data.labels.index(g), c) for g, c in
                  aggregate(p, data.labels, settings.aggregation).genres))]
-    silent = np.array([is_silent(c.spec) for c in chunks])
-    variation = np.array([band_variation(c.spec, fe.frames_per_second) for c in chunks])
-    return CrossValidated(probs, distance, silent, k, variation)
+    return CrossValidated(probs, distance, prep.silent, k, prep.variation)
 
 
 @dataclass
@@ -238,7 +250,11 @@ class CVRun:
 def run_cv(data: Dataset, settings: Settings, k: int, say: Progress = print) -> CVRun:
     """Decode once, K-fold cross-validate, calibrate the unsure rule on the
     CV's predictions and score them (per source, with the default writes)."""
-    prep = prepare(data, settings, say)
+    return run_cv_prepared(prepare(data, settings, say), settings, k, say)
+
+
+def run_cv_prepared(prep: Prepared, settings: Settings, k: int, say: Progress = print) -> CVRun:
+    """run_cv on data already prepared (decoded, or from a scan's cache)."""
     cv = cross_validate(prep, settings, k, say)
     trust = calibrate(prep.data, cv.probs, cv.distance)
     return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
@@ -248,15 +264,17 @@ CALIBRATION_FOLDS = 4  # musicnn's "unsure" is calibrated by this CV when train 
 
 
 def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progress = print,
-          run: CVRun | None = None) -> dict:
+          run: CVRun | None = None, card: dict | None = None) -> dict:
     """Fit on every track and save the model folder ``out``. The "unsure"
     rule (model.Trust) and the scores are ``run``'s (run_cv on ``prep``); a
     musicnn model without one runs a CALIBRATION_FOLDS-fold CV for the rule
-    (the embeddings are there, it takes seconds)."""
+    (the embeddings are there, it takes seconds). ``card``: more entries for
+    the metadata (e.g. what a library's tags gave, fromtags)."""
     data, chunks = prep.data, prep.chunks
     fe = frontend_for(settings.arch)
     n = len(data.labels)
-    say(f"training {settings.arch} on {len(data.y)} tracks, {sum(map(len, chunks))} chunks")
+    say(f"training {settings.arch} on {len(data.y)} tracks"
+        + ("" if prep.n_chunks is None else f", {prep.n_chunks} chunks"))
     scores = {} if run is None else {"cv": run.scores}
     cv, calibrated = (None, None) if run is None else (run.cv, run.trust)
     if settings.arch == "musicnn" and cv is None:
@@ -293,7 +311,7 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
             "backbone": "MSD musicnn (Pons & Serra, ISC licence), frozen"
             if settings.arch == "musicnn" else None,
         },
-        "data": {"tracks": len(data.y), "chunks": int(sum(map(len, chunks))),
+        "data": {"tracks": len(data.y), "chunks": prep.n_chunks,
                  "per_label": data.counts(),
                  "sources": {s: {"tracks": data.sources.count(s), "split_by": by}
                              for s, by in data.split_by().items()}},
@@ -303,6 +321,7 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
     }
     if trust is not None:
         meta["unsure"] = trust
+    meta.update(card or {})
     save(network, meta, out)
     return meta
 
