@@ -66,7 +66,9 @@ def genre_key(value: str) -> str:
     text = unicodedata.normalize("NFKD", value.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     words = re.findall(r"[^\W_]+|[&+]", text)
-    key = "".join(_WORDS.get(w, w) for w in words)
+    # "n" is "and" between two words ("Drum 'n' Bass"), not at an end ("N/A").
+    key = "".join(w if w == "n" and not 0 < i < len(words) - 1 else _WORDS.get(w, w)
+                  for i, w in enumerate(words))
     if key.isdigit() or key in _PLACEHOLDERS:
         return ""
     return key
