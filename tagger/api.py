@@ -36,6 +36,8 @@ from .writing.writer import Outcome, WriteRun, apply
 
 if TYPE_CHECKING:
     from .cluster.driver import ClusterOptions
+    from .training.fromcache import Learnt
+    from .training.fromtags import TaggedFile
 
 PathLike = str | os.PathLike
 
@@ -189,6 +191,38 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
             except OSError:
                 continue
             cache.update_identity(path, *state, list(genres))
+
+
+def learn(source: Iterable[PathLike] | Iterable[TaggedFile], out: PathLike, *,
+          db: PathLike | None = None, folds: int | None = None, jobs: int | None = None,
+          min_tracks: int | None = None, seed: int = 0, precision: str = "auto",
+          on_progress: Callable[[str], None] | None = None) -> Learnt:
+    """Train a model folder ``out`` on a library's own genres, in its own
+    spelling (``tagger train --from-tags``; the rules: training.fromtags).
+
+    source: folders and files whose genre tags are the labels, or
+    ``fromtags.TaggedFile`` s whose genres are given (a beets library's).
+    Tracks the cache ``db`` holds from a scan are not decoded again.
+    folds: the cross-validation that scores it and calibrates its unsure
+    rule (default 4, at most what the genres' albums allow). Returns the
+    labels taken (``labels.summary()`` says what was left out, and why), the
+    CV scores and the model's metadata. Needs the ``train`` extra."""
+    from .training.fromcache import train_library
+    from .training.fromtags import MIN_TRACKS, TaggedFile, label_files, read_library
+    from .training.train import Settings
+
+    source = list(source)
+    min_tracks = min_tracks or MIN_TRACKS
+    if all(isinstance(s, TaggedFile) for s in source):
+        labels = label_files(source, min_tracks)
+    else:
+        labels = read_library(source, min_tracks=min_tracks)
+    say = on_progress or (lambda m: None)
+    for line in labels.summary():
+        say(line)
+    settings = Settings(jobs=jobs, seed=seed, precision=precision)
+    return train_library(labels, db if db is not None else default_db_path(), out, settings,
+                         folds, say)
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:

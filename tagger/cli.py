@@ -354,10 +354,11 @@ def train(
             if arch != "musicnn":
                 raise TaggerError("--from-tags trains the musicnn head only (--arch musicnn)")
             labels = _library_labels(data_dirs, min_tracks, say)
-            run, meta = train_library(labels, db or default_db_path(), out, settings, cv, say)
-            _print_scores(run.scores, run.trust["min_confidence"])
-            typer.echo(f"Model written to {out} ({meta['data']['tracks']} tracks, genres: "
-                       f"{', '.join(meta['labels'])})")
+            settings.precision = "auto"  # embedded as a scan does, like those in its cache
+            learnt = train_library(labels, db or default_db_path(), out, settings, cv, say)
+            _print_scores(learnt.run.scores, learnt.min_confidence)
+            typer.echo(f"Model written to {out} ({learnt.metadata['data']['tracks']} tracks, "
+                       f"genres: {', '.join(learnt.metadata['labels'])})")
             return
         data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))

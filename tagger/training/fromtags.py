@@ -40,7 +40,7 @@ import numpy as np
 
 from .. import tags
 from ..errors import DataError, TagError
-from ..library import Track, walk
+from ..library import walk
 from .dataset import Dataset
 
 MIN_TRACKS = 5  # files a genre needs to be learnt ...
@@ -174,42 +174,70 @@ def _album_key(path: str, album: str | None) -> str:
     return "album:" + os.path.dirname(path) + "\0" + (album or "").casefold()
 
 
+@dataclass(frozen=True)
+class TaggedFile:
+    """One file and what its owner says of it: genre values as stored
+    (several, or one holding several), album and artist (None: unknown);
+    size and mtime_ns as listed, to match a scan's cache."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    genres: list[str]
+    album: str | None = None
+    artist: str | None = None
+
+
+def read_tagged(roots: Iterable[str | os.PathLike], follow_symlinks: bool = False
+                ) -> tuple[list[TaggedFile], list[tuple[str, str]]]:
+    """Every audio file under ``roots`` with its genre, album and artist
+    tags (tagger.tags, every format), and (path, reason) of those that
+    could not be listed or read."""
+    unreadable: list[tuple[str, str]] = []
+    files = []
+    for t in walk([os.path.abspath(os.fspath(r)) for r in roots], follow_symlinks,
+                  lambda p, why: unreadable.append((p, str(why)))):
+        try:
+            files.append(TaggedFile(t.path, t.size, t.mtime_ns, tags.read_genres(t.path),
+                                    tags.read_album(t.path), tags.read_artist(t.path)))
+        except TagError as e:
+            unreadable.append((t.path, str(e)))
+    return files, unreadable
+
+
 def read_library(roots: Iterable[str | os.PathLike], follow_symlinks: bool = False,
                  min_tracks: int = MIN_TRACKS) -> LibraryLabels:
-    """The labelled files of the library under ``roots`` by the module's
-    rules. DataError when fewer than two genres can be learnt (the message
-    lists the genres left out, and why)."""
-    unreadable: list[tuple[str, str]] = []
-    tracks: list[Track] = list(walk([os.path.abspath(os.fspath(r)) for r in roots],
-                                    follow_symlinks,
-                                    lambda p, why: unreadable.append((p, str(why)))))
+    """The labelled files of the library under ``roots`` (read_tagged,
+    label_files)."""
+    files, unreadable = read_tagged(roots, follow_symlinks)
+    return label_files(files, min_tracks, unreadable)
+
+
+def label_files(files: Iterable[TaggedFile], min_tracks: int = MIN_TRACKS,
+                unreadable: list[tuple[str, str]] | None = None) -> LibraryLabels:
+    """The training labels ``files`` give by the module's rules (a beets
+    library hands in its items this way). DataError when fewer than two
+    genres can be learnt (the message lists the genres left out, and why)."""
+    files = list(files)
     ignored: Counter = Counter()
     spellings: dict[str, Counter] = {}
     first: dict[str, str] = {}  # path -> genre key
     groups = _Groups()
-    track_of: dict[str, Track] = {}
     album_of: dict[str, str] = {}  # path -> its album key
     untagged = several = 0
-    for t in tracks:
-        try:
-            values = tags.read_genres(t.path)
-            album, artist = tags.read_album(t.path), tags.read_artist(t.path)
-        except TagError as e:
-            unreadable.append((t.path, str(e)))
-            continue
-        named, many = _first_genre(values, ignored)
+    for f in files:
+        named, many = _first_genre(f.genres, ignored)
         if not named:
             untagged += 1
             continue
         several += many
         for key, spelled in named:
             spellings.setdefault(key, Counter())[spelled] += 1
-        first[t.path] = named[0][0]
-        track_of[t.path] = t
-        album_of[t.path] = _album_key(t.path, album)
-        groups.find(album_of[t.path])
-        if artist:
-            groups.join("artist:" + artist.casefold(), album_of[t.path])
+        first[f.path] = named[0][0]
+        album_of[f.path] = _album_key(f.path, f.album)
+        groups.find(album_of[f.path])
+        if f.artist:
+            groups.join("artist:" + f.artist.casefold(), album_of[f.path])
     label_of = {k: c.most_common(1)[0][0] for k, c in spellings.items()}
     kept, left_out = [], []
     for key in sorted(set(first.values()), key=lambda k: label_of[k].casefold()):
@@ -228,11 +256,15 @@ def read_library(roots: Iterable[str | os.PathLike], follow_symlinks: bool = Fal
         raise DataError("the library's tags give fewer than two genres to learn"
                         + "".join(f"; left out {lo.genre}: {lo.reason}" for lo in left_out))
     labels = [label_of[k] for k in kept]
-    paths = [t.path for t in tracks if first.get(t.path) in kept]
+    chosen = [f for f in files if first.get(f.path) in kept]
+    paths = [f.path for f in chosen]
+    number = {}  # a group's number, in order of appearance
+    group_names = [f"{SOURCE}:{number.setdefault(groups.find(album_of[p]), len(number))}"
+                   for p in paths]
     data = Dataset(paths, np.array([kept.index(first[p]) for p in paths], dtype=np.int64),
-                   labels, [SOURCE] * len(paths),
-                   [f"{SOURCE}:{groups.find(album_of[p])}" for p in paths])
+                   labels, [SOURCE] * len(paths), group_names)
     return LibraryLabels(
-        data, {p: (track_of[p].size, track_of[p].mtime_ns) for p in paths},
+        data, {f.path: (f.size, f.mtime_ns) for f in chosen},
         {label_of[k]: dict(spellings[k].most_common()) for k in kept},
-        left_out, untagged, several, dict(ignored.most_common()), unreadable, min_tracks)
+        left_out, untagged, several, dict(ignored.most_common()), list(unreadable or []),
+        min_tracks)
