@@ -39,8 +39,9 @@ def prepare_library(labels: LibraryLabels, db: str | os.PathLike, settings: Sett
     silent = dict.fromkeys(found, False)  # a scan's music; silence is the scan's to flag
     variation = dict.fromkeys(found, np.nan)  # unknown: never "steady"
     missing = [i for i, p in enumerate(data.paths) if p not in found]
-    precision = precision_on("auto", settings.precision, settings.verbose)
+    precision = "scan"  # the cached embeddings': whatever the scans ran
     if missing:
+        precision = precision_on("auto", settings.precision, settings.verbose)  # loads TensorFlow
         # Embedded at the scan's precision, like the cached ones: the head
         # and its unsure rule are fitted and calibrated on what a scan sees.
         say(f"decoding {len(missing)} tracks")
