@@ -52,28 +52,31 @@ def test_a_changed_file_has_no_cached_embedding(scanned):
     cache.close()
 
 
-def test_a_tag_write_keeps_the_embedding_under_the_new_identity(scanned, tmp_path):
+@pytest.fixture
+def cache_copy(scanned, tmp_path):
+    """The scanned track's path and a Cache on a copy of its cache file, safe to change."""
     path, db = scanned
     copy = tmp_path / "cache.db"
     copy.write_bytes(db.read_bytes())
     cache = Cache(copy)
+    yield path, cache
+    cache.close()
+
+
+def test_a_tag_write_keeps_the_embedding_under_the_new_identity(cache_copy):
+    path, cache = cache_copy
     (size, mtime_ns), = _identity(path).values()
     old = cached_embeddings(cache, {path: (size, mtime_ns)})[path]
     cache.update_identity(path, size + 10, mtime_ns + 5, "new-fingerprint", ["Jazz"])
     assert np.array_equal(cached_embeddings(cache, {path: (size + 10, mtime_ns + 5)})[path], old)
-    cache.close()
 
 
-def test_a_result_stored_without_an_embedding_clears_the_old_one(scanned, tmp_path):
-    path, db = scanned
-    copy = tmp_path / "cache.db"
-    copy.write_bytes(db.read_bytes())
-    cache = Cache(copy)
+def test_a_result_stored_without_an_embedding_clears_the_old_one(cache_copy):
+    path, cache = cache_copy
     identity = _identity(path)
-    result = cache.get(path)
-    cache.store(result, *identity[path], "fp", "another-model")
+    assert cached_embeddings(cache, identity)
+    cache.store(cache.get(path), *identity[path], "fp", "another-model")
     assert cached_embeddings(cache, identity) == {}
-    cache.close()
 
 
 def test_encode_decode_round_trip():
