@@ -348,14 +348,12 @@ def train(
         require_train("tagger train", "sklearn")
         check_out(out)  # before hours of training, not after
         if from_tags:
-            from .store.cache import default_db_path
-            from .training.fromcache import train_library
+            from . import api
 
             if arch != "musicnn":
                 raise TaggerError("--from-tags trains the musicnn head only (--arch musicnn)")
-            labels = _library_labels(data_dirs, min_tracks, say)
-            settings.precision = "auto"  # embedded as a scan does, like those in its cache
-            learnt = train_library(labels, db or default_db_path(), out, settings, cv, say)
+            learnt = api.learn(data_dirs, out, db=db, folds=cv, jobs=jobs, min_tracks=min_tracks,
+                               seed=seed, on_progress=say)
             _print_scores(learnt.run.scores, learnt.min_confidence)
             typer.echo(f"Model written to {out} ({learnt.metadata['data']['tracks']} tracks, "
                        f"genres: {', '.join(learnt.metadata['labels'])})")
