@@ -5,6 +5,7 @@ them into the untagged half in the library's own spelling."""
 import json
 import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -140,3 +141,29 @@ def test_a_models_display_names_come_before_the_defaults_and_after_the_config(tm
     assert policy.display("pop") == "pop"
     assert policy.display("rock") == "Rock music"
     assert tagger.write_policy(config).display("pop") == "Pop"  # the shipped model: as before
+
+
+def test_files_of_genres_left_out_calibrate_the_writes_as_wrong_ones(library, tmp_path,
+                                                                      monkeypatch):
+    """The library's own music of genres it cannot learn is what a default
+    write would get wrong: the threshold is calibrated with it."""
+    from tagger.training import fromcache
+
+    root, db = library
+    extra = make_library(tmp_path / "extra", [("Gil Horns", "Brass", "keys", "Brass", ".ogg")])
+    shutil.move(str(extra / "Gil Horns"), str(root / "Gil Horns"))  # 3 files: left out
+    seen = {}
+    real = fromcache.calibrate
+
+    def calibrate(data, probs, distance):
+        seen.update(y=data.y.tolist(), probs=probs, distance=distance)
+        return real(data, probs, distance)
+
+    monkeypatch.setattr(fromcache, "calibrate", calibrate)
+    _scan([root], db)
+    result = runner.invoke(app, ["evaluate", str(root), "--from-tags", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "left out Brass: 3 files, fewer than 5" in result.output
+    assert "calibrating the writes with 3 files of the genres left out" in result.output
+    assert seen["y"].count(-1) == 3 and len(seen["y"]) == LABELLED + 3
+    assert seen["probs"].shape == (LABELLED + 3, 2) and not np.isnan(seen["distance"]).any()

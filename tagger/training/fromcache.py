@@ -10,17 +10,20 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..model.device import precision_on
-from .dataset import max_folds
-from .fromtags import MIN_GROUPS, LibraryLabels
 from ..audio.features import MUSICNN_FRONTEND
-from .train import (CVRun, Prepared, Progress, Settings, chunks_per_track, embeddings,
-                    run_cv_prepared, train)
+from ..model.device import precision_on
+from .calibration import calibrate, fit_reference, reference_distance
+from .dataset import Dataset, max_folds
+from .fromtags import MIN_GROUPS, SOURCE, LibraryLabels
+from .head import fit_head, head_probs
+from .train import (CVRun, Prepared, Progress, Settings, chunks_per_track, cross_validate,
+                    embeddings, train)
 
 
 def prepare_library(labels: LibraryLabels, db: str | os.PathLike, settings: Settings,
-                    say: Progress = print) -> Prepared:
-    """A Prepared (musicnn) of the library's labelled files: cached
+                    say: Progress = print) -> tuple[Prepared, list[np.ndarray]]:
+    """A Prepared (musicnn) of the library's labelled files, and the mean
+    embeddings of its files of genres left out (``labels.outside``): cached
     embeddings as they are, the rest decoded and embedded at the precision
     a scan runs (``settings.precision``, "auto" by default). Each track's
     embedding is its mean, one row (n = 1). A track that fails to decode is
@@ -31,31 +34,33 @@ def prepare_library(labels: LibraryLabels, db: str | os.PathLike, settings: Sett
     data = labels.data
     cache = Cache(db)
     try:
-        found = cached_embeddings(cache, labels.identity)
+        found = cached_embeddings(cache, {**labels.identity, **labels.outside})
     finally:
         cache.close()
-    say(f"{len(found)} of {len(data.paths)} tracks' embeddings are in the cache")
+    wanted = data.paths + list(labels.outside)
+    say(f"{len(found)} of {len(wanted)} tracks' embeddings are in the cache")
     emb = {p: e[None, :] for p, e in found.items()}
     silent = dict.fromkeys(found, False)  # a scan's music; silence is the scan's to flag
     variation = dict.fromkeys(found, np.nan)  # unknown: never "steady"
-    missing = [i for i, p in enumerate(data.paths) if p not in found]
+    missing = [p for p in wanted if p not in found]
     precision = "scan"  # the cached embeddings': whatever the scans ran
     if missing:
         precision = precision_on("auto", settings.precision, settings.verbose)  # loads TensorFlow
         # Embedded at the scan's precision, like the cached ones: the head
         # and its unsure rule are fitted and calibrated on what a scan sees.
         say(f"decoding {len(missing)} tracks")
-        part_data, chunks = chunks_per_track(data.subset(missing), MUSICNN_FRONTEND,
-                                             settings.jobs, say)
+        part_data, chunks = chunks_per_track(Dataset(missing, np.zeros(len(missing), int), [""]),
+                                             MUSICNN_FRONTEND, settings.jobs, say)
         say(f"computing musicnn embeddings of {sum(map(len, chunks))} chunks in {precision}")
         part = Prepared(part_data, chunks, embeddings(chunks, settings.verbose, precision))
         for i, p in enumerate(part.data.paths):
             emb[p] = part.emb[i].mean(axis=0, keepdims=True)
             silent[p], variation[p] = bool(part.silent[i]), float(part.variation[i])
     data = data.subset([i for i, p in enumerate(data.paths) if p in emb])
-    return Prepared(data, None, [emb[p] for p in data.paths], None, precision,
+    prep = Prepared(data, None, [emb[p] for p in data.paths], None, precision,
                     np.array([silent[p] for p in data.paths]),
                     np.array([variation[p] for p in data.paths]))
+    return prep, [emb[p] for p in labels.outside if p in emb]
 
 
 DEFAULT_FOLDS = 4  # a library's CV when none is asked for: the card's scores, the unsure rule
@@ -64,15 +69,34 @@ DEFAULT_FOLDS = 4  # a library's CV when none is asked for: the card's scores, t
 def cross_validate_library(labels: LibraryLabels, db: str | os.PathLike, settings: Settings,
                            k: int | None = None, say: Progress = print) -> CVRun:
     """K-fold CV (by album and artist) of a head on the library's own
-    labels, the unsure rule calibrated on it (train.run_cv_prepared). K is
-    at most what the genres' groups allow (dataset.max_folds), and said."""
-    prep = prepare_library(labels, db, settings, say)
+    labels, and the unsure rule calibrated on it (calibration.calibrate).
+    K is at most what the genres' groups allow (dataset.max_folds), and
+    said.
+
+    The library's files of genres left out are music the model will meet
+    and cannot name: the write threshold is calibrated with them too, as
+    writes that are wrong whenever they are written (the head fitted on
+    every labelled file predicts them; none of them trained it)."""
+    prep, outside = prepare_library(labels, db, settings, say)
     most = max_folds(prep.data)
     k = k or DEFAULT_FOLDS
     if k > most:
         say(f"{k}-fold CV needs {k} albums by different artists in every genre: running {most}")
         k = most
-    return run_cv_prepared(prep, settings, k, say)
+    cv = cross_validate(prep, settings, k, say)
+    data, probs, distance = prep.data, cv.probs, cv.distance
+    if outside:
+        say(f"calibrating the writes with {len(outside)} files of the genres left out")
+        head = fit_head(prep.emb, data.y, len(data.labels), settings.head_c, settings.seed,
+                        data.sources)
+        ref = fit_reference(prep.emb)
+        data = Dataset(data.paths + [f"outside:{i}" for i in range(len(outside))],
+                       np.concatenate([data.y, np.full(len(outside), -1)]), data.labels,
+                       data.sources + [SOURCE] * len(outside))
+        probs = np.concatenate([probs, [head_probs(head, e)[0] for e in outside]])
+        distance = np.concatenate([distance, [reference_distance(ref, e) for e in outside]])
+    trust = calibrate(data, probs, distance)
+    return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
 
 
 @dataclass

@@ -117,6 +117,9 @@ class LibraryLabels:
     ignored: dict[str, int] = field(default_factory=dict)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     min_tracks: int = MIN_TRACKS
+    # path -> (size, mtime_ns) of the files of genres left out: the library's
+    # own music outside what is learnt (fromcache calibrates writes with it).
+    outside: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def summary(self) -> list[str]:
         """What was taken and what was left out, as lines for the user."""
@@ -267,4 +270,5 @@ def label_files(files: Iterable[TaggedFile], min_tracks: int = MIN_TRACKS,
         data, {f.path: (f.size, f.mtime_ns) for f in chosen},
         {label_of[k]: dict(spellings[k].most_common()) for k in kept},
         left_out, untagged, several, dict(ignored.most_common()), list(unreadable or []),
-        min_tracks)
+        min_tracks, {f.path: (f.size, f.mtime_ns) for f in files
+                     if f.path in first and first[f.path] not in kept})

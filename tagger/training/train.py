@@ -250,11 +250,7 @@ class CVRun:
 def run_cv(data: Dataset, settings: Settings, k: int, say: Progress = print) -> CVRun:
     """Decode once, K-fold cross-validate, calibrate the unsure rule on the
     CV's predictions and score them (per source, with the default writes)."""
-    return run_cv_prepared(prepare(data, settings, say), settings, k, say)
-
-
-def run_cv_prepared(prep: Prepared, settings: Settings, k: int, say: Progress = print) -> CVRun:
-    """run_cv on data already prepared (decoded, or from a scan's cache)."""
+    prep = prepare(data, settings, say)
     cv = cross_validate(prep, settings, k, say)
     trust = calibrate(prep.data, cv.probs, cv.distance)
     return CVRun(prep, cv, trust, cv.scores(prep.data, trust, settings.seed))
