@@ -139,6 +139,7 @@ class Scan:
                 for twin in twins[item.path]:
                     yield self._count(self._fail(twin, fp, item.error))
                 continue
+            embedding = None
             if pred is None:  # too short to judge: a result, unsure, never written
                 result = TrackResult(item.path, "ok", duration=item.duration,
                                      current_genres=item.current_genres, album=item.album,
@@ -147,7 +148,8 @@ class Scan:
                 result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
                                      item.current_genres, False, pred.distribution,
                                      album=item.album, unsure=pred.unsure)
-            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
+                embedding = pred.embedding
+            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id, embedding)
             if item.duration:
                 self.stats.audio_seconds += item.duration
             yield self._count(result)
