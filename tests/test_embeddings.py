@@ -85,3 +85,30 @@ def test_encode_decode_round_trip():
     assert len(encode(x)) == 8  # float16: two bytes a value
     assert np.array_equal(decode(encode(x)), x)
 
+
+def test_a_moved_file_a_copy_and_a_twin_keep_the_embedding(scanned, tmp_path):
+    """Results taken from an identical file (a copy of a cached one, a cached
+    one moved, two new copies analysed once) carry that file's embedding:
+    training decodes none of them."""
+    import shutil
+
+    path, db = scanned
+    cache_db = tmp_path / "cache.db"
+    shutil.copyfile(db, cache_db)
+    root, twins = tmp_path / "lib", tmp_path / "twins"
+    root.mkdir()
+    shutil.copyfile(path, root / "copy.ogg")      # a copy of the cached file
+    shutil.copyfile(path, tmp_path / "away.ogg")  # another copy, then moved
+    list(tagger.scan([root, tmp_path / "away.ogg"], db=cache_db, jobs=1, precision="float32"))
+    shutil.move(tmp_path / "away.ogg", root / "moved.ogg")
+    other = make_track(twins / "a.ogg", "beats", 6.0, 2, {})
+    shutil.copyfile(other, twins / "b.ogg")       # two new identical files
+    list(tagger.scan([root, twins], db=cache_db, jobs=1, precision="float32"))
+    cache = Cache(cache_db)
+    names = [path, root / "copy.ogg", root / "moved.ogg", twins / "a.ogg", twins / "b.ogg"]
+    got = cache.embeddings({str(p): None for p in names})
+    cache.close()
+    assert set(got) == {str(p) for p in names}
+    for p in names[1:3]:
+        assert np.array_equal(got[str(p)], got[path])
+    assert np.array_equal(got[str(twins / "a.ogg")], got[str(twins / "b.ogg")])
