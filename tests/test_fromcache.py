@@ -32,25 +32,6 @@ def library(made, tmp_path):
     return root, tmp_path / "cache.db"
 
 
-@pytest.fixture
-def decoded(monkeypatch):
-    """The paths every decode pool is given, in this process (a scan and training
-    both decode through audio.chunks' DecodePool)."""
-    from tagger.audio import chunks
-    from tagger.audio.workers import DecodePool
-
-    paths = []
-
-    class Counting(DecodePool):
-        def imap(self, tasks):
-            tasks = list(tasks)
-            paths.extend(p for p, _ in tasks)
-            return super().imap(tasks)
-
-    monkeypatch.setattr(chunks, "DecodePool", Counting)
-    return paths
-
-
 def _scan(paths, db, *options):
     result = runner.invoke(app, ["scan", *map(str, paths), "--db", str(db), "-j", "2", "-q",
                                  *options])
