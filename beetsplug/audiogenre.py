@@ -12,9 +12,19 @@ through beets, so beets' database and the files agree::
         min_confidence: null  # 0..1; null: tagger's config, else the model card's
         count: 1              # genres per item, each passing min_confidence
         db: null              # tagger's cache; null: tagger's default
-        model: null           # a tagger model folder; null: the shipped model
+        model: null           # a tagger model folder; null: the learnt one, else the shipped
+        learnt_model: null    # where --learn saves; null: audiogenre-model in beets' config dir
         jobs: null            # decode processes; null: all cores
         pretend: no
+
+``beet audiogenre --learn [QUERY]`` teaches tagger the library's own genres:
+it trains a model on the ``genres`` beets holds for the matching items (in
+their most common spelling; tagger's ``train --from-tags`` rules: a genre
+needs a few items from two albums, the first of several genres counts) and
+saves it in ``learnt_model``; from then on the plugin uses that model
+unless ``model`` names another, so ``beet audiogenre`` fills the untagged
+items in the library's own words. Items tagger's cache knows from an
+earlier ``beet audiogenre`` are not decoded again.
 
 An ``unsure`` result, an error, or a genre below ``min_confidence`` is never
 written. Genres are written with tagger's display names (``hiphop`` ->
@@ -36,6 +46,8 @@ from beets.plugins import BeetsPlugin
 import tagger
 from tagger import Action
 
+LEARNT_MODEL_NAME = "audiogenre-model"  # --learn's folder in beets' config dir, by default
+
 
 class AudioGenrePlugin(BeetsPlugin):
     def __init__(self) -> None:
@@ -47,6 +59,7 @@ class AudioGenrePlugin(BeetsPlugin):
             "count": 1,
             "db": None,
             "model": None,
+            "learnt_model": None,
             "jobs": None,
             "pretend": False,
         })
@@ -72,14 +85,63 @@ class AudioGenrePlugin(BeetsPlugin):
                               help="write a genre only at or above this confidence (0..1)")
         cmd.parser.add_option("--count", dest="count", type="int",
                               help="genres per item (each passing --min-confidence)")
+        cmd.parser.add_option("--learn", dest="learn", action="store_true", default=False,
+                              help="learn the genres the matching items already have, in the "
+                                   "library's spelling, and use that model from then on")
         cmd.func = self._command
         return [cmd]
 
     def _command(self, lib: Library, opts, args: list[str]) -> None:
+        learn = vars(opts).pop("learn", False)
         self.config.set_args(vars(opts))
         items = list(lib.items(args))
+        if learn:
+            self.learn(items)
+            return
         self.tag_items(items, write=ui.should_write(),
                        pretend=self.config["pretend"].get(bool))
+
+    def learn(self, items: Sequence[Item]) -> tagger.Learnt:
+        """Train a model on the genres beets holds for ``items`` (tagger.learn)
+        into the ``learnt_model`` folder, which the plugin then uses."""
+        files = []
+        for item in items:
+            path = item_path(item)
+            try:
+                st = os.stat(path)
+            except OSError as e:
+                self._log.warning("{}: cannot read the file: {}", item, e.strerror)
+                continue
+            files.append(tagger.TaggedFile(path, st.st_size, st.st_mtime_ns, list(item.genres),
+                                           item.album or None,
+                                           item.albumartist or item.artist or None))
+        out = self.learnt_model()
+        try:
+            learnt = tagger.learn(files, out, db=self._path("db"), jobs=self.config["jobs"].get(),
+                                  on_progress=lambda m: self._log.info("{}", m))
+        except tagger.TaggerError as e:
+            raise ui.UserError(f"audiogenre: {e}") from e
+        for line in learnt.labels.summary():
+            ui.print_(f"audiogenre: {line}")
+        counts = learnt.card.per_label
+        ui.print_(f"audiogenre: learnt {len(counts)} genres from {sum(counts.values())} items "
+                  f"into {out}" + ("" if self._path("model") else "; audiogenre now uses it"))
+        return learnt
+
+    def learnt_model(self) -> str:
+        """Where --learn saves its model (``learnt_model``, or audiogenre-model
+        in beets' config folder)."""
+        from beets import config
+
+        return self._path("learnt_model") or os.path.join(config.config_dir(),
+                                                          LEARNT_MODEL_NAME)
+
+    def model(self) -> str | None:
+        """The model the plugin scans with: ``model``, else a learnt one if
+        --learn made it, else tagger's shipped model (None)."""
+        learnt = self.learnt_model()
+        return self._path("model") or (learnt if os.path.isfile(
+            os.path.join(learnt, "metadata.json")) else None)
 
     # -- import hook -----------------------------------------------------------
 
@@ -135,8 +197,7 @@ class AudioGenrePlugin(BeetsPlugin):
         paths = [item_path(item) for item in items]
         self._log.info("analysing {} items (those analysed before come from tagger's cache)",
                        len(paths))
-        results = analyse(paths, self._path("db"), self._path("model"),
-                          self.config["jobs"].get())
+        results = analyse(paths, self._path("db"), self.model(), self.config["jobs"].get())
         return tagger.plan(
             [dataclasses.replace(results.get(path) or tagger.TrackResult(
                 path, "error", error="not analysed"), current_genres=list(item.genres))
@@ -148,7 +209,7 @@ class AudioGenrePlugin(BeetsPlugin):
         card's threshold), with this section's settings winning: ``force``
         replaces existing genres, ``count`` is its top_k."""
         return tagger.write_policy(
-            model=self._path("model"),
+            model=self.model(),
             min_confidence=self.config["min_confidence"].get(),
             top_k=self.config["count"].get(int),
             existing="overwrite" if self.config["force"].get(bool) else "keep")

@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "scan": "api", "plan": "api", "write": "api", "undo": "api", "history": "api",
     "cached": "api", "retagged": "api", "write_policy": "api", "ScanRun": "api",
+    "learn": "api", "TaggedFile": "training.fromtags", "Learnt": "training.fromcache",
     "TrackResult": "results", "Action": "results", "WriteOutcome": "results",
     "UndoOutcome": "results",
     "WritePolicy": "writing.policy", "Decision": "writing.policy", "Plan": "writing.policy",

@@ -41,6 +41,8 @@ from .reviewing.albums import Album, albums, to_review  # noqa: F401 (albums: th
 
 if TYPE_CHECKING:
     from .cluster.driver import ClusterOptions
+    from .training.fromcache import Learnt
+    from .training.fromtags import TaggedFile
 
 PathLike = str | os.PathLike
 
@@ -128,12 +130,18 @@ def write_policy(config: PathLike | None = None, *, model: PathLike | None = Non
     """The policy from the config file (default: the user's, if any), with
     non-None ``overrides`` (WritePolicy fields) winning. Without a
     ``min_confidence`` in either, the model card's calibrated threshold
-    (``scores.min_confidence`` of the model's metadata), if it has one."""
+    (``scores.min_confidence`` of the model's metadata), if it has one. A
+    model's own ``display_names`` (a model learnt from a library's tags
+    writes its labels as the library spells them) come before the config's."""
     from .model.card import read_card
 
     values = load_config(config)
+    card = read_card(model or DEFAULT_MODEL_DIR)
     if overrides.get("min_confidence") is None and "min_confidence" not in values:
-        overrides["min_confidence"] = read_card(model or DEFAULT_MODEL_DIR).min_confidence
+        overrides["min_confidence"] = card.min_confidence
+    if card.display_names:
+        values = {**values, "display_names": {**card.display_names,
+                                              **values.get("display_names", {})}}
     return WritePolicy.from_config(values, **overrides)
 
 
@@ -187,6 +195,38 @@ def retagged(files: Mapping[PathLike, Sequence[str]], *, db: PathLike | None = N
         for path, genres in files.items():
             with contextlib.suppress(OSError):  # gone or unreadable: the next scan looks
                 cache.retagged(os.path.abspath(os.fspath(path)), genres)
+
+
+def learn(source: Iterable[PathLike] | Iterable[TaggedFile], out: PathLike, *,
+          db: PathLike | None = None, folds: int | None = None, jobs: int | None = None,
+          min_tracks: int | None = None, seed: int = 0, precision: str = "auto",
+          on_progress: Callable[[str], None] | None = None) -> Learnt:
+    """Train a model folder ``out`` on a library's own genres, in its own
+    spelling (``tagger train --from-tags``; the rules: training.fromtags).
+
+    source: folders and files whose genre tags are the labels, or
+    ``fromtags.TaggedFile`` s whose genres are given (a beets library's).
+    Tracks the cache ``db`` holds from a scan are not decoded again.
+    folds: the cross-validation that scores it and calibrates its unsure
+    rule (default 4, at most what the genres' albums allow). Returns the
+    labels taken (``labels.summary()`` says what was left out, and why), the
+    CV scores and the model's metadata. Needs the ``train`` extra."""
+    from .training.fromcache import train_library
+    from .training.fromtags import MIN_TRACKS, TaggedFile, label_files, read_library
+    from .training.settings import Settings
+
+    source = list(source)
+    min_tracks = min_tracks or MIN_TRACKS
+    if all(isinstance(s, TaggedFile) for s in source):
+        labels = label_files(source, min_tracks)
+    else:
+        labels = read_library(source, min_tracks=min_tracks)
+    say = on_progress or (lambda m: None)
+    for line in labels.summary():
+        say(line)
+    settings = Settings(jobs=jobs, seed=seed, precision=precision)
+    return train_library(labels, db if db is not None else default_db_path(), out, settings,
+                         folds, say)
 
 
 def history(*, db: PathLike | None = None) -> list[dict]:

@@ -395,7 +395,23 @@ def _exact_undo(run: dict) -> str:
 
 DataDirs = typer.Argument(..., exists=True, file_okay=False,
                           help="Folders of <label>/<audio file> (a manifest.csv with an "
-                               "'artist' column makes CV split by artist).")
+                               "'artist' column makes CV split by artist); with --from-tags, "
+                               "music folders whose files' genre tags are the labels.")
+FromTagsOption = typer.Option(
+    False, "--from-tags", help="Learn the genres the files' own tags name, in the library's "
+    "spelling (CV by album and artist); a scan's cache spares decoding.")
+MinTracksOption = typer.Option(None, "--min-tracks", min=2,
+                               help="With --from-tags: files a genre needs to be learnt.")
+
+
+def _library_labels(data_dirs: List[Path], min_tracks: Optional[int], say):
+    """The labels a library's tags give (training.fromtags), said."""
+    from .training.fromtags import MIN_TRACKS, read_library
+
+    labels = read_library(data_dirs, min_tracks=min_tracks or MIN_TRACKS)
+    for line in labels.summary():
+        say(line)
+    return labels
 
 
 @app.command()
@@ -407,12 +423,18 @@ def train(
     cv: Optional[int] = typer.Option(None, "--cv", min=2, help="Also run K-fold CV (by artist or track) and store the scores."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Decode processes."),
     seed: int = typer.Option(0, help="Random seed of splits and training."),
+    from_tags: bool = FromTagsOption,
+    min_tracks: Optional[int] = MinTracksOption,
+    db: Optional[Path] = DbOption,
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Train a model on labelled folders (labels = sub-folder names; the
-    label set is their union).
+    label set is their union), or with --from-tags on a library's own genre
+    tags (after a scan, from its cache: nothing is decoded again).
 
     Example: tagger train ../shared/data/gtzan-dev ../shared/data/emotify-dev --out models/mine --cv 4
+
+    Example: tagger train ~/Music --from-tags --out ~/my-genres
     """
     from .training.dataset import load_folders
     from .extras import require_train
@@ -424,6 +446,17 @@ def train(
     try:
         require_train("tagger train", "sklearn")
         check_out(out)  # before hours of training, not after
+        if from_tags:
+            from . import api
+
+            if arch != "musicnn":
+                raise TaggerError("--from-tags trains the musicnn head only (--arch musicnn)")
+            learnt = api.learn(data_dirs, out, db=db, folds=cv, jobs=jobs, min_tracks=min_tracks,
+                               seed=seed, on_progress=say)
+            _print_scores(learnt.run.scores, learnt.min_confidence)
+            typer.echo(f"Model written to {out} ({learnt.card.tracks} tracks, "
+                       f"genres: {', '.join(learnt.card.labels)})")
+            return
         data = load_folders(data_dirs)
         say(f"{len(data.paths)} tracks: " + ", ".join(f"{k} {v}" for k, v in data.counts().items()))
         if cv:
@@ -472,12 +505,20 @@ def evaluate(
     arch: Optional[str] = typer.Option(None, "--arch", help="With --cv: the architecture (default: the model's)."),
     epochs: int = typer.Option(DEFAULT_EPOCHS, min=1, help="With --cv, cnn / crnn: at most this many epochs per fold."),
     seed: int = typer.Option(0, help="With --cv: the split seed."),
+    from_tags: bool = FromTagsOption,
+    min_tracks: Optional[int] = MinTracksOption,
+    db: Optional[Path] = DbOption,
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Score a model on labelled folders, or cross-validate an architecture;
-    per source and overall, with what the default --write would write.
+    per source and overall, with what the default --write would write. With
+    --from-tags --cv K: what a model learnt from a library's own tags would
+    do, before training it (per genre precision / recall, the writes'
+    precision / coverage curve, the default threshold marked *).
 
     Example: tagger evaluate ../shared/data/gtzan-dev ../shared/data/emotify-dev --cv 4 --report cv.json
+
+    Example: tagger evaluate ~/Music --from-tags --cv 4
     """
     import json
 
@@ -495,22 +536,32 @@ def evaluate(
     try:
         require_train("tagger evaluate", *(["sklearn"] if cv else []),
                       *(["matplotlib"] if confusion else []))
-        data = load_folders(data_dirs)
-        if cv:
+        if from_tags:
+            from .store.cache import default_db_path
+            from .training.fromcache import cross_validate_library
+            from .training.settings import Settings
+
+            settings = Settings(jobs=jobs, seed=seed, verbose=verbose, precision=precision)
+            labels = _library_labels(data_dirs, min_tracks, say)
+            run = cross_validate_library(labels, db or default_db_path(), settings, cv, say)
+            threshold = run.trust["min_confidence"]
+            result = {"cv": run.cv.folds, "seed": seed, "arch": "musicnn", "from_tags": True,
+                      "precision": run.prep.precision, **run.scores}
+        elif cv:
             from .training.train import Settings, run_cv
 
             arch = arch or read_card(model or DEFAULT_MODEL_DIR).arch
             settings = Settings(arch=arch, epochs=epochs, jobs=jobs, seed=seed, verbose=verbose,
                                 precision=precision)
-            run = run_cv(data, settings, cv, say)
+            run = run_cv(load_folders(data_dirs), settings, cv, say)
             threshold = run.trust["min_confidence"]
             result = {"cv": cv, "seed": seed, "arch": arch,
                       "epochs": epochs if arch != "musicnn" else None,
                       "precision": run.prep.precision, **run.scores}
         else:
             card = read_card(model or DEFAULT_MODEL_DIR)
-            data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, data, jobs, device, say,
-                                              precision)
+            data, probs, unsure = model_probs(model or DEFAULT_MODEL_DIR, load_folders(data_dirs),
+                                              jobs, device, say, precision)
             threshold = card.min_confidence
             result = {"model": str(model or DEFAULT_MODEL_DIR),
                       "precision": precision_on(device, precision, verbose),

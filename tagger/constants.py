@@ -34,6 +34,9 @@ MUSICNN_CHUNK_FRAMES = ((MUSICNN_CHUNK_SECONDS * MUSICNN_SAMPLE_RATE - MUSICNN_N
                         // MUSICNN_HOP + 1)
 # frames = 94 (~1.5 s): half a chunk, rounded up, so that chunks overlap by half.
 MUSICNN_CHUNK_HOP_FRAMES = -(-MUSICNN_CHUNK_FRAMES // 2)
+# A track's mean chunk embedding as a scan keeps it for training (store.embeddings):
+# little-endian float16, 1706 values = 3.4 kB a track.
+EMBEDDING_DTYPE = "<f2"
 
 # The from-scratch networks' chunks: 4 s with a 2 s hop at the same front-end.
 SCRATCH_CHUNK_SECONDS = 4  # s

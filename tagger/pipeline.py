@@ -22,6 +22,8 @@ from .audio.chunks import decoding
 from .model.batches import predict_chunked
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .cluster.driver import ClusterOptions
 
 
@@ -139,6 +141,7 @@ class Scan:
                 for twin in twins[item.path]:
                     yield self._count(self._fail(twin, fp, item.error))
                 continue
+            embedding = None
             if pred is None:  # too short to judge: a result, unsure, never written
                 result = TrackResult(item.path, "ok", duration=item.duration,
                                      current_genres=item.current_genres, album=item.album,
@@ -147,12 +150,13 @@ class Scan:
                 result = TrackResult(item.path, "ok", pred.genres, None, item.duration,
                                      item.current_genres, False, pred.distribution,
                                      album=item.album, unsure=pred.unsure)
-            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id)
+                embedding = pred.embedding
+            self.cache.store(result, track.size, track.mtime_ns, fp, self.model_id, embedding)
             if item.duration:
                 self.stats.audio_seconds += item.duration
             yield self._count(result)
             for twin in twins[item.path]:
-                yield self._count(self._copy(result, twin, fp), duplicate=True)
+                yield self._count(self._copy(result, twin, fp, embedding), duplicate=True)
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -168,10 +172,14 @@ class Scan:
         same = self.cache.find_identical(fp, track.size, self.model_id, track.path)
         return None if same is None else (self._copy(same, track, fp), True)
 
-    def _copy(self, result: TrackResult, track: Track, fp: str) -> TrackResult:
-        """``result`` of an identical file, as ``track``'s own, cached."""
+    def _copy(self, result: TrackResult, track: Track, fp: str,
+              embedding: np.ndarray | None = None) -> TrackResult:
+        """``result`` of an identical file, as ``track``'s own, cached with
+        its embedding (``embedding``, or the cached one of ``result``'s file)."""
         copy = dataclasses.replace(result, path=track.path)
-        self.cache.store(copy, track.size, track.mtime_ns, fp, self.model_id)
+        if embedding is None:
+            embedding = self.cache.embeddings({result.path: None}).get(result.path)
+        self.cache.store(copy, track.size, track.mtime_ns, fp, self.model_id, embedding)
         return copy
 
     def _fail(self, track: Track, fp: str | None, reason: str) -> TrackResult:

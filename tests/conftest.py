@@ -74,3 +74,22 @@ def trusting_model(tmp_path_factory) -> Path:
                       "max_tag_distance": None}
     (folder / "metadata.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The paths every decode pool is handed in this process, as it is handed
+    them (a scan and training both decode through audio.chunks' DecodePool)."""
+    from tagger.audio import chunks
+    from tagger.audio.workers import DecodePool
+
+    paths: list[str] = []
+
+    class Counting(DecodePool):
+        def imap(self, tasks):
+            tasks = list(tasks)
+            paths.extend(p for p, _ in tasks)
+            return super().imap(tasks)
+
+    monkeypatch.setattr(chunks, "DecodePool", Counting)
+    return paths

@@ -19,6 +19,7 @@ Two layers:
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -36,6 +37,7 @@ from beets.test.helper import PluginTestHelper  # noqa: E402
 from beets.ui import UserError  # noqa: E402
 
 from audiofiles import make_audio  # noqa: E402
+from musiclibrary import ALBUMS, SECONDS, TRACKS_PER_ALBUM, make_track  # noqa: E402
 from beetsplug import audiogenre  # noqa: E402
 import tagger  # noqa: E402
 from tagger import TrackResult  # noqa: E402
@@ -205,6 +207,50 @@ class TestAudioGenre(PluginTestHelper):
         with pytest.raises(UserError, match="min_confidence must be a number from 0 to 1"):
             self.run_command("audiogenre")
         assert fake.asked == []  # refused before decoding anything
+
+    def test_learn_trains_on_beets_genres_and_writes_the_librarys_words(self, tmp_path, capsys):
+        """--learn takes the genres beets holds (not the files': they carry
+        none here), saves a model the plugin then scans with, and the
+        untagged items get the library's own spelling; tagged ones keep theirs."""
+        items = {}
+        for a, (artist, album, kind, genre, ext) in enumerate(ALBUMS):
+            for i in range(TRACKS_PER_ALBUM):
+                path = make_track(self.lib_path / artist / album / f"{i + 1:02d} {kind}{ext}",
+                                  kind, SECONDS, 100 * a + i,
+                                  {"artist": artist, "album": album, "title": f"{kind} {i}"})
+                item = Item.from_path(os.fsencode(path))
+                self.lib.add(item)
+                if genre:
+                    item.genres = [genre]
+                    item.store()
+                items[item.id] = (kind, genre)
+        self.config["audiogenre"]["db"] = str(tmp_path / "tagger.db")
+        self.config["audiogenre"]["learnt_model"] = str(tmp_path / "learnt")
+        self.config["audiogenre"]["jobs"] = 2
+        self.run_command("audiogenre", "--learn")
+        out = capsys.readouterr().out
+        assert "audiogenre: 18 tagged files in 2 genres: Classical 9, Hip-Hop 9" in out
+        assert (f"audiogenre: learnt 2 genres from 18 items into {tmp_path / 'learnt'}; "
+                "audiogenre now uses it") in out
+        meta = json.loads((tmp_path / "learnt" / "metadata.json").read_text())
+        assert meta["labels"] == ["Classical", "Hip-Hop"]
+
+        self.run_command("audiogenre")
+        written = 0
+        for item_id, (kind, genre) in items.items():
+            now = self.fresh_id(item_id).genres
+            if genre:
+                assert now == [genre]
+            elif now:
+                assert now == ["Classical" if kind == "keys" else "Hip-Hop"]
+                written += 1
+        assert written >= 1
+        # Every item was scanned with the learnt model (its labels), not the shipped one.
+        assert {r.genres[0][0] for r in tagger.cached(db=tmp_path / "tagger.db")} == {
+            "Classical", "Hip-Hop"}
+
+    def fresh_id(self, item_id: int) -> Item:
+        return self.lib.get_item(item_id)
 
 
 # -- end to end: the beet program, tagger's real scan --------------------------

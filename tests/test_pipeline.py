@@ -168,23 +168,6 @@ def test_a_file_too_short_to_judge_is_an_unsure_result_kept_in_the_cache(tmp_pat
                                        r.current_genres) for r in cached} == got
 
 
-@pytest.fixture
-def decoded(monkeypatch) -> list[str]:
-    """The paths the scan hands to the decode workers, as it hands them."""
-    from tagger.audio.workers import DecodePool
-
-    paths: list[str] = []
-
-    class Counting(DecodePool):
-        def imap(self, tasks):
-            tasks = list(tasks)
-            paths.extend(p for p, _ in tasks)
-            return super().imap(tasks)
-
-    monkeypatch.setattr(chunks, "DecodePool", Counting)
-    return paths
-
-
 def test_identical_files_are_decoded_once(tmp_path, db, decoded):
     """Three clips, each with two hard links and a copy in another folder:
     three decodes; every other file takes its twin's result. A later copy

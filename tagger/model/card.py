@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audio.features import FrontEnd
@@ -32,6 +32,11 @@ class ModelCard:
     trust: Trust  # when a verdict is "unsure"
     min_confidence: float | None  # the calibrated write threshold (scores), None: not scored
     metadata: dict
+    # label -> how it is written (a model learnt from a library's tags writes
+    # the library's spelling, training.fromtags); the config's come after.
+    display_names: dict[str, str] = field(default_factory=dict)
+    tracks: int | None = None  # it was trained on (data.tracks), None: not said
+    per_label: dict[str, int] = field(default_factory=dict)  # training tracks per label
 
 
 def read_card(directory: str | os.PathLike) -> ModelCard:
@@ -54,7 +59,10 @@ def read_card(directory: str | os.PathLike) -> ModelCard:
         raise ModelError(f"{METADATA} has an incomplete 'frontend' ({e})", directory) from e
     return ModelCard(meta["arch"], tuple(meta["labels"]), frontend,
                      meta.get("aggregation", "mean"), Trust.from_dict(meta.get("unsure")),
-                     (meta.get("scores") or {}).get("min_confidence"), meta)
+                     (meta.get("scores") or {}).get("min_confidence"), meta,
+                     dict(meta.get("display_names") or {}),
+                     (meta.get("data") or {}).get("tracks"),
+                     dict((meta.get("data") or {}).get("per_label") or {}))
 
 
 def model_id(directory: str | os.PathLike) -> str:

@@ -12,12 +12,24 @@ def functions(tf, backbone, precision: str = "float32", head=None):
     """(frames_fn, embed_fn) of a musicnn backbone as traced inference
     functions: log-mel (1, time, n_mels) -> features (1, time, 753), and
     pooled chunks (n, 1506) -> embeddings (n, 1706), or with ``head`` the
-    head's outputs on them."""
+    head's outputs on them as a dict, with the embeddings themselves under
+    "embedding" (a scan keeps their track mean for training, at no extra
+    network cost)."""
     from .network import musicnn_framewise
 
     frames, embed = musicnn_framewise(backbone, precision=precision)
     return (inference_function(tf, frames),
-            inference_function(tf, *((embed, head) if head is not None else (embed,))))
+            inference_function(tf, *((embed, _with_input(head)) if head is not None
+                                     else (embed,))))
+
+
+def _with_input(head):
+    """``head`` as a layer whose outputs (a dict, or "genres") also hold its
+    input, the chunk embeddings, as "embedding"."""
+    def call(x, training=False):
+        out = head(x, training=training)
+        return {**(out if isinstance(out, dict) else {"genres": out}), "embedding": x}
+    return call
 
 
 # Frame-wise musicnn: new frames per network call, and the context each call

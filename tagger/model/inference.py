@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR
+from ..constants import BATCH_CHUNKS, DEFAULT_MODEL_DIR, EMBEDDING_DTYPE
 from .device import resolve_device, resolve_precision
 from ..errors import ModelError
 from .card import WEIGHTS, model_id, read_card
@@ -33,6 +33,9 @@ class Prediction:
     unsure: bool = False
     distance: float | None = None  # to the nearest training track (Trust)
     variation: float | None = None  # dB, how much its loudness changes (band_variation)
+    # The mean of its chunk embeddings (1706,) in EMBEDDING_DTYPE (musicnn models): what
+    # training a head needs, kept in the cache so that training decodes nothing.
+    embedding: np.ndarray | None = None
 
 
 # A track whose log-mel (log10(10000 mel + 1)) never exceeds this is silent:
@@ -160,6 +163,8 @@ class GenreModel:
             genre = self.labels.index(pred.genres[0][0])
             evidence = self.trust.evidence(part, genre)
             pred.distance = evidence.get("distance")
+            if "embedding" in part:
+                pred.embedding = part["embedding"].mean(axis=0).astype(EMBEDDING_DTYPE)
             silent = is_silent(t.spec)
             if self.trust.min_variation is not None:
                 pred.variation = band_variation(t.spec, self.frontend.frames_per_second)

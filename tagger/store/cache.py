@@ -27,10 +27,11 @@ from ..constants import APP_NAME, FINGERPRINT_BLOCK
 from ..errors import CacheError
 from ..results import TrackResult  # noqa: F401  (also imported from here)
 from .db import sqlite_errors, wrapped
+from .embeddings import decode, encode
 
 BUSY_TIMEOUT = 30_000  # ms a writer waits for another process's transaction
 # results columns newer than the table's first version: name -> type.
-ADDED_COLUMNS = {"album": str, "unsure": int, "unsure_reason": str}
+ADDED_COLUMNS = {"album": str, "unsure": int, "unsure_reason": str, "embedding": bytes}
 
 def default_db_path() -> Path:
     """The cache in the user's cache directory, e.g. ~/.cache/tagger/tagger.db."""
@@ -199,12 +200,30 @@ class Cache:
             yield from self.db["results"].rows_where(
                 f"path in ({','.join('?' * len(part))})", part)
 
+    @wrapped
+    def embeddings(self, files: dict[str, tuple[int, int] | None]) -> dict:
+        """path -> its cached mean chunk embedding (store.embeddings, float32
+        (d,)), for the ``files`` (path -> (size, mtime_ns) now, or None: any)
+        whose analysed row holds one and still has that identity."""
+        found = {}
+        for i in range(0, len(files), 500):
+            part = [path_key(p) for p in list(files)[i: i + 500]]
+            for key, size, mtime_ns, blob in self.db.execute(
+                    "select path, size, mtime_ns, embedding from results where status = 'ok' "
+                    f"and embedding is not null and path in ({','.join('?' * len(part))})", part):
+                path = path_from_key(key)
+                if files[path] in (None, (size, mtime_ns)):
+                    found[path] = decode(blob)
+        return found
+
     # -- writing -------------------------------------------------------------
 
     @wrapped
     def store(self, result: TrackResult, size: int, mtime_ns: int, fp: str | None,
-              model_id: str | None) -> None:
-        """Commit one result now (autocommit): a kill later cannot lose it."""
+              model_id: str | None, embedding=None) -> None:
+        """Commit one result now (autocommit): a kill later cannot lose it.
+        ``embedding``: the track's mean chunk embedding, for training
+        (store.embeddings); None clears an older one."""
         self.db["results"].upsert({
             "path": path_key(result.path), "size": size, "mtime_ns": mtime_ns, "fingerprint": fp,
             "model_id": model_id, "status": result.status,
@@ -212,7 +231,7 @@ class Cache:
             "genres": json.dumps(result.genres), "distribution": json.dumps(result.distribution),
             "duration": result.duration, "current_genres": json.dumps(result.current_genres),
             "analysed_at": time.time(), "album": result.album, "unsure": int(result.unsure),
-            "unsure_reason": result.unsure_reason,
+            "unsure_reason": result.unsure_reason, "embedding": encode(embedding),
         }, pk="path")
 
     @wrapped

@@ -68,9 +68,9 @@ from .inplace import remove_stale_temps, restore_backup
 from .fields import GenreField, open_audio, parsed_once
 from .length import header_length
 
-__all__ = ["GENRE_FIELDS", "supports", "read_genres", "read_state", "read_album", "read_tags",
-           "FileTags", "write_genres", "restore_state", "restore_backup", "remove_stale_temps",
-           "parsed_once"]
+__all__ = ["GENRE_FIELDS", "supports", "read_genres", "read_state", "read_album", "read_artist",
+           "read_tags", "FileTags", "write_genres", "restore_state", "restore_backup",
+           "remove_stale_temps", "parsed_once"]
 
 # "17" or "(17)": an ID3v1 genre number, as old taggers wrote it.
 _ID3V1_NUMBER = re.compile(r"^\((\d{1,3})\)$|^(\d{1,3})$")
@@ -163,10 +163,29 @@ def read_album(path: str | os.PathLike) -> str | None:
     return _album(open_audio(path, field), field)
 
 
+# The (track) artist tag's key per format family, like ALBUM_KEYS.
+ARTIST_KEYS = {"TCON": "TPE1", "GENRE": "ARTIST", "\xa9gen": "\xa9ART",
+               "WM/Genre": "Author", "Genre": "Artist"}
+
+
+def read_artist(path: str | os.PathLike) -> str | None:
+    """The file's artist tag (its first non-empty value, stripped), or None.
+
+    Raises TagError for a missing, unreadable or unsupported file.
+    """
+    field = _field(path)
+    return _text(open_audio(path, field), ARTIST_KEYS[field.key])
+
+
 def _album(audio, field: GenreField) -> str | None:
+    return _text(audio, ALBUM_KEYS[field.key])
+
+
+def _text(audio, key: str) -> str | None:
+    """The first non-empty value of the text tag ``key`` of the opened ``audio``, stripped."""
     from mutagen.apev2 import TEXT
 
-    value = None if audio.tags is None else audio.tags.get(ALBUM_KEYS[field.key])
+    value = None if audio.tags is None else audio.tags.get(key)
     if value is None or getattr(value, "kind", TEXT) != TEXT:  # APEv2: text values only
         return None
     values = value.text if hasattr(value, "text") else list(value)

@@ -97,7 +97,7 @@ def per_genre_limit(values: np.ndarray, genre: np.ndarray, n_labels: int,
 def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray,
               genre_distance: np.ndarray | None = None,
               tag_distance: np.ndarray | None = None, genre_quantile: float = GENRE_QUANTILE,
-              tag_quantile: float = TAG_QUANTILE) -> dict:
+              tag_quantile: float = TAG_QUANTILE, fit: np.ndarray | None = None) -> dict:
     """The model's "unsure" rule from cross-validated predictions: the
     distance beyond which a track is unlike the training music (the
     FAR_QUANTILE of held-out tracks' distances); per genre, the distance to
@@ -106,8 +106,13 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray,
     ``tag_quantile`` of the held-out tracks given it; 1: no limit); the lowest confidence
     (CURVE) at which the CV writes of every source that are near by all of
     these are right at least WRITE_PRECISION of the time; and the
-    steadiness limit, STEADY_DB."""
-    known = ~np.isnan(distance)  # cnn / crnn have no distance
+    steadiness limit, STEADY_DB.
+
+    ``fit`` (bool, per track; default all): the tracks whose distances set
+    the limits. The others (a library's files of genres not learnt, label
+    -1: training.fromcache) only count as writes, always wrong ones."""
+    fit = np.ones(len(distance), bool) if fit is None else np.asarray(fit, bool)
+    known = ~np.isnan(distance) & fit  # cnn / crnn have no distance
     max_distance = float(np.quantile(distance[known], FAR_QUANTILE)) if known.any() else None
     conf, right = probs.max(axis=1), probs.argmax(axis=1) == data.y
     near = distance <= max_distance if max_distance is not None else np.ones(len(conf), bool)
@@ -117,7 +122,7 @@ def calibrate(data: Dataset, probs: np.ndarray, distance: np.ndarray,
                                   ("max_tag_distance", tag_distance, tag_quantile)):
         limits[key] = None
         if values is not None and not np.isnan(values).any() and quantile < 1:
-            limits[key] = per_genre_limit(values, genre, n, quantile)
+            limits[key] = per_genre_limit(values[fit], genre[fit], n, quantile)
             near &= values <= np.asarray(limits[key])[genre]
     sources = np.array(data.sources)
     chosen = float(CURVE[-1])

@@ -177,15 +177,20 @@ class Prepared:
     """A dataset decoded once: per-track chunks, and for musicnn the frozen
     backbone's embeddings, shared by cross-validation and the final fit;
     per track whether it is silent and how much its loudness varies
-    (model.band_variation, dB), for the unsure rule."""
+    (model.band_variation, dB), for the unsure rule.
+
+    From a scan's cache (training.fromcache) there are no chunks: ``emb``
+    holds each track's mean embedding as one row (the head and the unsure
+    rule only use the mean), and ``silent`` / ``variation`` what is known."""
 
     data: Dataset
-    chunks: list[Chunked]
+    chunks: list[Chunked] | None
     emb: list[np.ndarray] | None
     test_emb: list[np.ndarray] | None = None  # CV's held-out embeddings, if not emb
     precision: str = "float32"  # of test_emb (or emb)
     silent: np.ndarray | None = None  # (n_tracks,) bool: model.is_silent
-    variation: np.ndarray | None = None  # (n_tracks,) dB: model.band_variation
+    variation: np.ndarray | None = None  # (n_tracks,) dB: model.band_variation; NaN unknown
+    n_chunks: int | None = None  # chunks of all tracks, where known
 
     def __post_init__(self):
         if self.chunks is not None and self.silent is None:
@@ -194,6 +199,7 @@ class Prepared:
             fps = MUSICNN_FRONTEND.frames_per_second  # every architecture's front-end rate
             self.silent = np.array([is_silent(c.spec) for c in self.chunks])
             self.variation = np.array([band_variation(c.spec, fps) for c in self.chunks])
+            self.n_chunks = int(sum(map(len, self.chunks)))
 
     def subset(self, index) -> "Prepared":
         """The same, for the tracks ``index`` (positions or a boolean mask)."""
@@ -241,10 +247,11 @@ class CrossValidated:
     genre_distance: np.ndarray | None = None  # to the top genre's nearest track (musicnn)
     tag_distance: np.ndarray | None = None  # of the MSD tags from the top genre's (musicnn)
 
-    def calibrate(self, data: Dataset) -> dict:
-        """The unsure rule calibrated on these predictions (calibrate)."""
+    def calibrate(self, data: Dataset, fit: np.ndarray | None = None) -> dict:
+        """The unsure rule calibrated on these predictions (calibrate; ``fit``:
+        the tracks whose distances set the limits, default all)."""
         return calibrate(data, self.probs, self.distance, self.genre_distance,
-                         self.tag_distance)
+                         self.tag_distance, fit=fit)
 
     def unsure(self, trust: dict) -> np.ndarray:
         """model.Trust's verdict on every track under ``trust`` (calibrate)."""
@@ -350,15 +357,17 @@ def calibration_cv(prep: Prepared, settings: Settings
 
 
 def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progress = print,
-          run: CVRun | None = None) -> dict:
+          run: CVRun | None = None, card: dict | None = None) -> dict:
     """Fit on every track and save the model folder ``out``. The "unsure"
     rule (model.Trust) and the scores are ``run``'s (run_cv on ``prep``); a
     musicnn model without one runs a CALIBRATION_FOLDS-fold CV for the rule
-    (the embeddings are there, it takes seconds)."""
+    (the embeddings are there, it takes seconds). ``card``: more entries for
+    the metadata (e.g. what a library's tags gave, fromtags)."""
     data, chunks = prep.data, prep.chunks
     fe = frontend_for(settings.arch)
     n = len(data.labels)
-    say(f"training {settings.arch} on {len(data.y)} tracks, {sum(map(len, chunks))} chunks")
+    say(f"training {settings.arch} on {len(data.y)} tracks"
+        + ("" if prep.n_chunks is None else f", {prep.n_chunks} chunks"))
     scores = {} if run is None else {"cv": run.scores}
     cv, calibrated = (None, None) if run is None else (run.cv, run.trust)
     if settings.arch == "musicnn" and cv is None:
@@ -390,7 +399,7 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
             "backbone": "MSD musicnn (Pons & Serra, ISC licence), frozen"
             if settings.arch == "musicnn" else None,
         },
-        "data": {"tracks": len(data.y), "chunks": int(sum(map(len, chunks))),
+        "data": {"tracks": len(data.y), "chunks": prep.n_chunks,
                  "per_label": data.counts(),
                  "sources": {s: {"tracks": data.sources.count(s), "split_by": by}
                              for s, by in data.split_by().items()}},
@@ -400,6 +409,7 @@ def train(prep: Prepared, out: str | os.PathLike, settings: Settings, say: Progr
     }
     if trust is not None:
         meta["unsure"] = trust
+    meta.update(card or {})
     save(network, meta, out)
     return meta
 
