@@ -51,6 +51,16 @@ def db(tmp_path) -> Path:
     return tmp_path / "cache.db"
 
 
+@pytest.fixture
+def cache(tmp_path):
+    """A real SQLite cache file in the test's folder (``db``), open."""
+    from tagger.store.cache import Cache
+
+    opened = Cache(tmp_path / "cache.db")
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="session")
 def trusting_model(tmp_path_factory) -> Path:
     """The shipped model with its "unsure" rule switched off (no confidence

@@ -38,12 +38,6 @@ def analysed(cache: Cache, path, *genres, current=(), unsure=False) -> TrackResu
     return r
 
 
-@pytest.fixture
-def cache(tmp_path):
-    c = Cache(tmp_path / "cache.db")
-    yield c
-    c.close()
-
 
 A = res("/m/A/1.mp3", ("rock", 0.5), ("metal", 0.4), album="A")
 B = res("/m/A/2.mp3", ("metal", 0.45), ("rock", 0.44), album="A")

@@ -12,12 +12,6 @@ from tagger.store.cache import Cache
 from tagger.store.decisions import TABLE, DecisionStore, StoredDecision
 
 
-@pytest.fixture
-def cache(tmp_path):
-    c = Cache(tmp_path / "cache.db")
-    yield c
-    c.close()
-
 
 def test_decisions_are_kept_replaced_marked_and_forgotten(cache, tmp_path):
     odd = os.fsdecode(b"/music/caf\xe9.mp3")  # not UTF-8: stored as its bytes

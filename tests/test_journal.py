@@ -32,12 +32,6 @@ def library(tmp_path_factory):
     return AudioLibrary(tmp_path_factory.mktemp("originals"))
 
 
-@pytest.fixture
-def cache(tmp_path):
-    opened = Cache(tmp_path / "cache.db")
-    yield opened
-    opened.close()
-
 
 @pytest.fixture
 def db(cache):

@@ -55,12 +55,6 @@ def library(tmp_path_factory):
     return AudioLibrary(tmp_path_factory.mktemp("originals"))
 
 
-@pytest.fixture
-def cache(tmp_path):
-    c = Cache(tmp_path / "cache.db")
-    yield c
-    c.close()
-
 
 def test_write_journals_writes_and_records_the_new_identity(tmp_path, cache):
     flac = make_audio(tmp_path / "a.flac", 1.0)
