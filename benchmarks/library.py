@@ -188,7 +188,9 @@ def writes(db: Path, model: Path | None, library: Path, truth: dict, consensus: 
     cached results): overall and per source (emotify-dev, gtzan-dev)."""
     import tagger
     from tagger.training.fromtags import genre_key, split_values
-    from tagger.writing.policy import WRITE
+    from tagger import Action
+
+    WRITE = Action.WRITE
 
     results = tagger.cached([library], db=db)
     policy = tagger.write_policy(model=model, album_consensus=consensus or None)

@@ -168,21 +168,38 @@ def test_remove_stale_temps(tmp_path):
     assert tagcommit.remove_stale_temps(tmp_path) == []
 
 
-def test_remove_stale_temps_removes_the_backups_no_journal_needs(tmp_path):
-    # The journal's recover has run: a backup left now was made before its
-    # edit began, or after the edit was journaled with its delta.
+def test_remove_stale_temps_removes_only_the_backups_nothing_can_need(tmp_path):
+    # The journal's recover has run: a backup left now that equals its file
+    # was made before its edit began. One that differs may be another cache
+    # file's journal's, still needed to put a killed edit back: kept, as is
+    # one whose file is gone (it may be the only copy).
     untouched = tmp_path / "a.mp3"  # interrupted before the edit began
-    edited = tmp_path / "b.mp3"  # interrupted between journaling the edit and removing it
+    edited = tmp_path / "b.mp3"  # edited since: kept (removing it failed before)
     for p in (untouched, edited):
         p.write_bytes(b"old tags, audio")
-    left = [tagcommit.make_backup(p, p) for p in (untouched, edited)]
+    unneeded, needed = (tagcommit.make_backup(p, p) for p in (untouched, edited))
     edited.write_bytes(b"new tags, audio")
     orphan = tagcommit.make_backup(untouched, untouched).rename(
         tmp_path / f".c.mp3{BACKUP_MARKER}9abc")  # its file is gone: maybe the only copy
 
-    assert tagcommit.remove_stale_temps(tmp_path) == sorted(left)
-    assert orphan.read_bytes() == b"old tags, audio"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [orphan.name, "a.mp3", "b.mp3"]
+    assert tagcommit.remove_stale_temps(tmp_path) == [unneeded]
+    assert orphan.read_bytes() == needed.read_bytes() == b"old tags, audio"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [orphan.name, needed.name, "a.mp3", "b.mp3"])
+
+
+def test_a_ctrl_c_is_delivered_when_the_edit_it_waited_for_fails(library, tmp_path):
+    path = library.copy("flac", tmp_path, tagged=True)
+    data = path.read_bytes()
+
+    def failing(target):
+        os.kill(os.getpid(), signal.SIGINT)
+        raise OSError("disk gone")
+
+    with pytest.raises(KeyboardInterrupt):  # was TagError: the Ctrl-C was lost
+        tagcommit.commit(path, failing)
+    assert path.read_bytes() == data and leftovers(tmp_path) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.parametrize("name", [

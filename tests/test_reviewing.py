@@ -109,6 +109,8 @@ def test_review_in_a_terminal_writes_the_answers_goes_on_where_it_stopped_and_un
     child.expect(r"0 decided, 2 left; tagger review goes on where this one stopped\.")
     child.expect("Nothing to write.")
     child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
 
     undone = runner.invoke(app, ["undo", "--db", str(db)])
     assert undone.exit_code == 0, undone.output

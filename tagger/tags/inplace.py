@@ -12,11 +12,13 @@ left that nothing needs. Nothing here knows a tag format.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import hashlib
 import os
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -141,14 +143,15 @@ def restore_backup(backup: str | os.PathLike, target: str | os.PathLike) -> None
 def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
     """Delete what interrupted runs left under ``root``; return it.
 
-    Run it after the journal's ``recover``, which puts back every backup a
-    write still needs, and when no other tagger process is writing in that
+    Run it after the journal's ``recover``, which puts back every backup its
+    journal recorded, and when no other tagger process is writing in that
     folder. Only hidden files named by ``make_backup`` are touched: every
-    TEMP_MARKER file (a copy cut short), and every BACKUP_MARKER backup whose
-    file is there, which no journal needs any more: one made before the edit
-    began is a copy of the file, one left after the edit was journaled is
-    what the journal's delta rebuilds. A backup whose file is gone is kept (it
-    may be the only copy). A file that cannot be removed is skipped.
+    TEMP_MARKER file (a copy cut short), and a BACKUP_MARKER backup whose
+    bytes equal its file's (the edit never began: nothing needs it). Any
+    other backup is kept: its file is gone (it may be the only copy), or it
+    differs, which a kill mid-edit under another cache file's journal leaves,
+    and only that journal's ``recover`` can tell whether it must go back. A
+    file that cannot be removed is skipped.
     """
     removed = []
     for folder, _dirs, files in os.walk(root):
@@ -156,13 +159,22 @@ def remove_stale_temps(root: str | os.PathLike) -> list[Path]:
             if not name.startswith("."):
                 continue
             stale = Path(folder) / name
-            if TEMP_MARKER in name or (BACKUP_MARKER in name and original_of(stale)):
+            if TEMP_MARKER in name or (BACKUP_MARKER in name and _same_as_original(stale)):
                 try:
                     stale.unlink()
                 except OSError:
                     continue
                 removed.append(stale)
     return sorted(removed)
+
+
+def _same_as_original(backup: Path) -> bool:
+    """Whether ``backup``'s file is there and holds the same bytes."""
+    original = original_of(backup)
+    try:
+        return original is not None and filecmp.cmp(original, backup, shallow=False)
+    except OSError:
+        return False
 
 
 def original_of(copy: Path) -> Path | None:
@@ -288,8 +300,12 @@ def _ctrl_c_held():
         yield lambda: bool(caught)
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught and callable(previous):
-        previous(signal.SIGINT, caught[0])  # Python's own raises KeyboardInterrupt
+        # Delivered also when the block failed (the edit rolled back): a
+        # Ctrl-C is never swallowed by a failed file; not twice if the block
+        # already ended with it.
+        if (caught and callable(previous)
+                and not isinstance(sys.exc_info()[1], KeyboardInterrupt)):
+            previous(signal.SIGINT, caught[0])  # Python's own raises KeyboardInterrupt
 
 
 def _fsync_file(path: Path) -> None:

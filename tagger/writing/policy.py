@@ -22,8 +22,6 @@ from .. import tags
 from ..results import Action, TrackResult
 from ..errors import TagError, TaggerError
 
-# writing.writer's names for the two actions it checks.
-WRITE, ERROR = Action.WRITE, Action.ERROR
 UNSURE_NAMED = 2  # candidates an "unsure" reason names
 
 EXISTING_MODES = ("keep", "merge", "overwrite")

@@ -177,7 +177,7 @@ def _still(entry: PlanEntry, current: list[str], plan: Plan) -> Decision:
 
 def clean(paths) -> list[str]:
     """Remove what interrupted runs left beside these files (their folders and
-    the folders under them: ``tags.remove_stale_temps``); return it. Run it
+    the folders under them: ``inplace.remove_stale_temps``); return it. Run it
     after the journal's ``recover``."""
     removed: list[str] = []
     for root in top_folders(os.path.dirname(p) for p in paths):
