@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .results import Action, TrackResult
+from .results import Action, TrackResult, WriteOutcome
 from .store.cache import Cache, default_db_path
 from .constants import DEFAULT_MODEL_DIR, DEFAULT_TIMEOUT
 from .store.journal import Journal, interrupted
@@ -313,9 +313,9 @@ def apply_decisions(file: PathLike, policy: WritePolicy, *, db: PathLike | None 
         plan = plan_choices(results, choices, policy)
         run = apply(plan, cache, id3v23=id3v23, on_file=on_file)
     known = {r.path for r in results}
-    refused = [Outcome(p, Action.ERROR, "not in the cache; scan it first") for p in choices
+    refused = [Outcome(p, WriteOutcome.ERROR, "not in the cache; scan it first") for p in choices
                if p not in known]
-    refused += [Outcome(e.result.path, Action.ERROR, e.decision.reason) for e in plan
+    refused += [Outcome(e.result.path, WriteOutcome.ERROR, e.decision.reason) for e in plan
                 if e.decision.action in (Action.ERROR, Action.UNSUPPORTED)]
     run.outcomes[:0] = refused
     return run
